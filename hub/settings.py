@@ -1,0 +1,183 @@
+"""Settings for Order Sync Hub, read from the environment (CONTRACT §1).
+
+`.env` in the repository root is read if present; real environment variables win over it.
+"""
+import os
+from pathlib import Path
+
+import dj_database_url
+from dotenv import load_dotenv
+
+from hub.secrets import data_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env", override=False)
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+HUB_PORT = int(env("HUB_PORT", "8000"))
+HUB_BIND = env("HUB_BIND", "127.0.0.1")
+HUB_DATA_DIR = Path(env("HUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+HUB_DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The hub's own address as other systems (the sandbox emulators' webhooks, the storefront) reach it.
+HUB_PUBLIC_URL = env("HUB_PUBLIC_URL", f"http://127.0.0.1:{HUB_PORT}").rstrip("/")
+
+SECRET_KEY = data_secret(HUB_DATA_DIR, "DJANGO_SECRET_KEY")
+DEBUG = env_bool("HUB_DEBUG", False)
+ALLOWED_HOSTS = [h for h in env("HUB_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+# --- Outside systems ---------------------------------------------------------------------------
+SALESFORCE_USERNAME = env("SALESFORCE_USERNAME")
+SALESFORCE_PASSWORD = env("SALESFORCE_PASSWORD")
+SALESFORCE_SECURITY_TOKEN = env("SALESFORCE_SECURITY_TOKEN")
+SALESFORCE_DOMAIN = env("SALESFORCE_DOMAIN", "login")
+SALESFORCE_INSTANCE_URL = env("SALESFORCE_INSTANCE_URL")
+# Optional additions to CONTRACT §1: a connected app for the OAuth password or client-credentials flow.
+SALESFORCE_CONSUMER_KEY = env("SALESFORCE_CONSUMER_KEY")
+SALESFORCE_CONSUMER_SECRET = env("SALESFORCE_CONSUMER_SECRET")
+SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
+
+HUB_SANDBOX = env_bool("HUB_SANDBOX", default=not SALESFORCE_USERNAME and not SALESFORCE_CONSUMER_KEY)
+SANDBOX_URL = f"{HUB_PUBLIC_URL}/sandbox"
+
+if HUB_SANDBOX:
+    # The embedded default: the connectors talk to the emulators over HTTP, as to the real vendors.
+    SALESFORCE_INSTANCE_URL = SALESFORCE_INSTANCE_URL or f"{SANDBOX_URL}/salesforce"
+    SALESFORCE_USERNAME = SALESFORCE_USERNAME or "hub@sandbox.example"
+    SALESFORCE_PASSWORD = SALESFORCE_PASSWORD or "sandbox"
+
+BILLING_PROVIDER = env("BILLING_PROVIDER", "zuora").strip().lower()
+ZUORA_BASE_URL = env("ZUORA_BASE_URL", f"{SANDBOX_URL}/zuora" if HUB_SANDBOX else "")
+ZUORA_CLIENT_ID = env("ZUORA_CLIENT_ID", "sandbox" if HUB_SANDBOX else "")
+ZUORA_CLIENT_SECRET = env("ZUORA_CLIENT_SECRET", "sandbox" if HUB_SANDBOX else "")
+NUE_BASE_URL = env("NUE_BASE_URL", f"{SANDBOX_URL}/nue" if HUB_SANDBOX else "")
+NUE_API_KEY = env("NUE_API_KEY", "sandbox" if HUB_SANDBOX else "")
+
+ZUORA_WEBHOOK_SECRET = data_secret(HUB_DATA_DIR, "ZUORA_WEBHOOK_SECRET", kind="webhook")
+NUE_WEBHOOK_SECRET = data_secret(HUB_DATA_DIR, "NUE_WEBHOOK_SECRET", kind="webhook")
+ZUORA_WEBHOOK_BASIC = env("ZUORA_WEBHOOK_BASIC")
+NUE_WEBHOOK_BASIC = env("NUE_WEBHOOK_BASIC")
+
+# --- Django ------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "syncapp",
+]
+if HUB_SANDBOX:
+    INSTALLED_APPS += ["sandbox.salesforce", "sandbox.zuora", "sandbox.nue", "sandbox.webhooks"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hub.urls"
+WSGI_APPLICATION = "hub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{HUB_DATA_DIR / 'hub.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tuned for one small server: WAL lets readers run beside the writer, IMMEDIATE takes the write
+    # lock at BEGIN (no deadlocking lock upgrades), and the busy timeout waits instead of failing.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    # A file, not memory, so live servers and worker processes in tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(HUB_DATA_DIR / "test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = HUB_DATA_DIR / "static"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["syncapp.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "syncapp.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- django-q2 ---------------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+Q_CLUSTER = {
+    "name": "hub",
+    "workers": int(env("HUB_WORKERS", "2")),
+    "recycle": 500,
+    # A task may run `timeout` seconds; it is offered again after `retry` seconds, so retry > timeout
+    # (checked by a system check) and a slow task is never run twice at once by the broker.
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 3,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": 0.2,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("HUB_LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,11 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("syncapp.api.urls")),
+]
+
+if settings.HUB_SANDBOX:
+    urlpatterns += [path("sandbox/", include("sandbox.urls"))]

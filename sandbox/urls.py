@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("salesforce/", include("sandbox.salesforce.urls")),
+    path("zuora/", include("sandbox.zuora.urls")),
+    path("nue/", include("sandbox.nue.urls")),
+]

@@ -1,0 +1,58 @@
+"""Every API error has the contract's shape: {"error": {"code", "message", "details"}}."""
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """An error with a machine code, raised by views and services' adapters."""
+
+    def __init__(self, code: str, message: str, *, status_code: int = 400, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.details = details or {}
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(code: str, message: str, status_code: int, details: dict | None = None) -> Response:
+    return Response(error_body(code, message, details), status=status_code)
+
+
+def json_error(code: str, message: str, status_code: int, details: dict | None = None) -> JsonResponse:
+    """The same shape for plain Django views (webhooks)."""
+    return JsonResponse(error_body(code, message, details), status=status_code)
+
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.ParseError: "malformed_body",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApiError):
+        return error_response(exc.code, exc.message, exc.status_code, exc.details)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body("invalid_request", "The request has invalid fields.", details)
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    response.data = error_body(code, str(detail))
+    return response

@@ -1,0 +1,43 @@
+"""The one place the hub reads its settings — when used, never at import time (STYLE §5)."""
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class SalesforceConfig:
+    instance_url: str
+    username: str
+    password: str
+    security_token: str
+    domain: str
+    consumer_key: str
+    consumer_secret: str
+    api_version: str
+    sandbox: bool
+
+
+def salesforce() -> SalesforceConfig:
+    return SalesforceConfig(
+        instance_url=settings.SALESFORCE_INSTANCE_URL,
+        username=settings.SALESFORCE_USERNAME,
+        password=settings.SALESFORCE_PASSWORD,
+        security_token=settings.SALESFORCE_SECURITY_TOKEN,
+        domain=settings.SALESFORCE_DOMAIN,
+        consumer_key=settings.SALESFORCE_CONSUMER_KEY,
+        consumer_secret=settings.SALESFORCE_CONSUMER_SECRET,
+        api_version=settings.SALESFORCE_API_VERSION,
+        sandbox=settings.HUB_SANDBOX,
+    )
+
+
+def billing_provider() -> str:
+    return settings.BILLING_PROVIDER
+
+
+def webhook_secret(provider: str) -> str:
+    return getattr(settings, f"{provider.upper()}_WEBHOOK_SECRET", "")
+
+
+def webhook_basic(provider: str) -> str:
+    return getattr(settings, f"{provider.upper()}_WEBHOOK_BASIC", "")

@@ -1,0 +1,107 @@
+"""HTTP plumbing shared by every connector: sessions, timeouts, idempotency keys, call records.
+
+Connectors never touch the ORM. Each outside call is described by a `CallRecord` handed to the
+`recorder` callable the caller supplied (services store them as `SyncAttempt` rows).
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from syncapp.exceptions import TransientError
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, READ_TIMEOUT)
+EXCERPT_CHARS = 2000
+REDACTED = "[redacted]"
+SECRET_KEYS = {"password", "client_secret", "access_token", "authorization", "nue-api-key",
+               "security_token", "refresh_token", "sessionid", "session_id", "token"}
+
+
+@dataclass
+class CallRecord:
+    vendor: str
+    operation: str
+    method: str
+    url: str
+    status: int | None = None
+    duration_ms: float = 0.0
+    request_excerpt: str = ""
+    response_excerpt: str = ""
+    error_code: str = ""
+    ok: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+Recorder = Callable[[CallRecord], None]
+
+
+def new_idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+def redact(value):
+    """Return a copy of a JSON-like value with secret-looking keys replaced."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def excerpt(body) -> str:
+    """A short, redacted text of a request or response body for the call log."""
+    if body is None or body == b"" or body == "":
+        return ""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return body[:EXCERPT_CHARS]
+    return json.dumps(redact(body), default=str)[:EXCERPT_CHARS]
+
+
+class TimeoutHTTPAdapter(HTTPAdapter):
+    """Puts the default timeout on every request that does not set its own."""
+
+    def __init__(self, *args, timeout=DEFAULT_TIMEOUT, **kwargs):
+        self.timeout = timeout
+        super().__init__(*args, **kwargs)
+
+    def send(self, request, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def new_session(timeout=DEFAULT_TIMEOUT, pool_size: int = 10) -> requests.Session:
+    session = requests.Session()
+    adapter = TimeoutHTTPAdapter(timeout=timeout, pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def transport_error(vendor: str, err: requests.RequestException) -> TransientError:
+    """Map a `requests` failure (no HTTP answer at all) onto the taxonomy."""
+    code = "timeout" if isinstance(err, requests.Timeout) else "connection_error"
+    return TransientError(str(err) or err.__class__.__name__, code=code, vendor=vendor)
+
+
+class Stopwatch:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.ms = (time.perf_counter() - self.start) * 1000
+        return False

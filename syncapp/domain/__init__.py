@@ -1,0 +1,1 @@
+"""Plain-Python vocabulary of the hub: no Django, no HTTP."""

@@ -1,0 +1,3 @@
+from syncapp.models.api_client import ApiClient
+
+__all__ = ["ApiClient"]

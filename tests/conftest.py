@@ -1,0 +1,30 @@
+"""Shared fixtures. The hub's code runs for real: a real database, a live HTTP server that serves
+both the hub and the sandbox emulators, and the real connectors talking to it over HTTP."""
+import pytest
+
+from syncapp.models import ApiClient
+
+
+@pytest.fixture
+def hub_url(live_server, settings):
+    """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""
+    base = live_server.url
+    settings.HUB_PUBLIC_URL = base
+    settings.SANDBOX_URL = f"{base}/sandbox"
+    settings.SALESFORCE_INSTANCE_URL = f"{base}/sandbox/salesforce"
+    settings.SALESFORCE_USERNAME = "hub@sandbox.example"
+    settings.SALESFORCE_PASSWORD = "sandbox"
+    settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
+    settings.NUE_BASE_URL = f"{base}/sandbox/nue"
+    return base
+
+
+@pytest.fixture
+def make_token(db):
+    """Issue an API token with the given scopes."""
+
+    def make(*scopes, name=None):
+        _, token = ApiClient.issue(name or f"client-{'-'.join(scopes) or 'none'}", scopes)
+        return token
+
+    return make
