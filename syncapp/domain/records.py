@@ -110,3 +110,14 @@ class DraftOrder:
     @property
     def custom_field_map(self) -> dict[str, str]:
         return dict(self.custom_fields)
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A sellable plan in the billing catalog, keyed by SKU (= Salesforce Product2.ProductCode)."""
+
+    sku: str
+    name: str
+    list_price: Decimal
+    currency: str = "USD"
+    billing_period: str = "Month"

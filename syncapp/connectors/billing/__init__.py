@@ -1,0 +1,20 @@
+"""Billing connectors: one module per vendor behind `BillingConnector` (STYLE §1)."""
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from syncapp import conf
+
+CONNECTORS = {
+    "zuora": "syncapp.connectors.billing.zuora.ZuoraConnector",
+    "nue": "syncapp.connectors.billing.nue.NueConnector",
+}
+
+
+def billing_connector(recorder=None, provider: str | None = None):
+    """The configured vendor's connector (`BILLING_PROVIDER`), built from settings."""
+    provider = provider or conf.billing_provider()
+    try:
+        path = CONNECTORS[provider]
+    except KeyError:
+        raise ImproperlyConfigured(f"Unknown BILLING_PROVIDER {provider!r}") from None
+    return import_string(path).from_settings(recorder=recorder)
