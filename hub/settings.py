@@ -56,6 +56,9 @@ if HUB_SANDBOX:
     SALESFORCE_USERNAME = SALESFORCE_USERNAME or "hub@sandbox.example"
     SALESFORCE_PASSWORD = SALESFORCE_PASSWORD or "sandbox"
 
+# The sandbox storefront (the merchant's self-service site) calls the checkout API with this token.
+SANDBOX_STOREFRONT_TOKEN = data_secret(HUB_DATA_DIR, "SANDBOX_STOREFRONT_TOKEN") if HUB_SANDBOX else ""
+
 BILLING_PROVIDER = env("BILLING_PROVIDER", "zuora").strip().lower()
 ZUORA_BASE_URL = env("ZUORA_BASE_URL", f"{SANDBOX_URL}/zuora" if HUB_SANDBOX else "")
 ZUORA_CLIENT_ID = env("ZUORA_CLIENT_ID", "sandbox" if HUB_SANDBOX else "")

@@ -1,7 +1,9 @@
 from django.urls import path
 
 from syncapp.api import health
+from syncapp.api.checkout import CheckoutView
 
 urlpatterns = [
     path("health", health.health, name="health"),
+    path("checkout", CheckoutView.as_view(), name="checkout"),
 ]

@@ -46,14 +46,19 @@ class ApiClient(models.Model):
     @classmethod
     def issue(cls, name: str, scopes) -> tuple["ApiClient", str]:
         """Create a client and return it with its token — the only time the token is known."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        return cls.register(name, token, scopes, create_only=True), token
+
+    @classmethod
+    def register(cls, name: str, token: str, scopes, *, create_only: bool = False) -> "ApiClient":
+        """Create (or, unless `create_only`, re-key) the client `name` holding a given token."""
         unknown = set(scopes) - set(SCOPES)
         if unknown:
             raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        client = cls.objects.create(
-            name=name, token_hash=hash_token(token), token_hint=token[:10], scopes=sorted(set(scopes))
-        )
-        return client, token
+        fields = {"token_hash": hash_token(token), "token_hint": token[:10], "scopes": sorted(set(scopes))}
+        if create_only:
+            return cls.objects.create(name=name, **fields)
+        return cls.objects.update_or_create(name=name, defaults=fields)[0]
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from syncapp.models import ApiClient
+
 ADMIN_USERNAME = "admin"
 STOP_GRACE_SECONDS = 20
 
@@ -43,6 +45,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         username, new_password = ensure_admin(settings.HUB_DATA_DIR)
+        if settings.HUB_SANDBOX:
+            ApiClient.register("sandbox storefront", settings.SANDBOX_STOREFRONT_TOKEN, ["checkout"])
         self._banner(username, new_password)
 
         bind = f"{settings.HUB_BIND}:{settings.HUB_PORT}"
@@ -97,6 +101,7 @@ class Command(BaseCommand):
         ]
         if settings.HUB_SANDBOX:
             lines += [
+                f"  Storefront      {base}/sandbox/store/   (try a checkout here first)",
                 f"  Sandbox         {base}/sandbox/salesforce  (user hub@sandbox.example / sandbox)",
                 f"                  {base}/sandbox/zuora       (client sandbox / sandbox)",
                 f"                  {base}/sandbox/nue         (api key sandbox)",

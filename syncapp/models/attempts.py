@@ -1,0 +1,39 @@
+"""One try of one outside call, kept for the console."""
+from django.db import models
+
+
+class SyncAttempt(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    vendor = models.CharField(max_length=20)
+    operation = models.CharField(max_length=100)
+    method = models.CharField(max_length=10)
+    url = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.FloatField(default=0)
+    ok = models.BooleanField(default=True)
+    error_code = models.CharField(max_length=100, blank=True, db_index=True)
+    request_excerpt = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True)
+    checkout = models.ForeignKey("syncapp.CheckoutSession", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="attempts")
+    job = models.ForeignKey("syncapp.SyncJob", null=True, blank=True, on_delete=models.CASCADE,
+                            related_name="calls")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.vendor} {self.operation} {'ok' if self.ok else self.error_code}"
+
+    @classmethod
+    def recorder(cls, **owner):
+        """A connector `recorder` that stores each CallRecord as an attempt owned by `owner`."""
+
+        def record(call):
+            cls.objects.create(
+                vendor=call.vendor, operation=call.operation[:100], method=call.method, url=call.url[:500],
+                status_code=call.status, duration_ms=call.duration_ms, ok=call.ok,
+                error_code=call.error_code[:100], request_excerpt=call.request_excerpt,
+                response_excerpt=call.response_excerpt, **owner)
+
+        return record

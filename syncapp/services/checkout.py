@@ -1,0 +1,165 @@
+"""Self-service checkout: resolve the Salesforce Account, then create the billing order with its
+Id as the billing account's CRM Account ID (CONTRACT §2 `POST /api/v1/checkout`).
+
+Exactly once: a `CheckoutSession` per idempotency key records each finished step, so the same
+key replays the stored response and a retry after a failure resumes where it stopped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from syncapp import conf
+from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.domain.matching import match_key
+from syncapp.domain.records import Address, Contact, Customer, DraftOrder, OrderLine, OrderStatus
+from syncapp.exceptions import SyncError
+from syncapp.models import AccountLink, CheckoutSession, SyncAttempt, SyncSettings
+from syncapp.services.accounts import Buyer, resolve
+from syncapp.services.locks import lease
+
+MATCH_LEASE = timedelta(seconds=60)
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before with a different request body."""
+
+
+class CheckoutFailed(Exception):
+    """An outside system failed part-way; what was done is kept for the retry."""
+
+    def __init__(self, error: SyncError):
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict
+
+
+def fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def buyer_from(payload: dict) -> Buyer:
+    c = payload["customer"]
+    address = Address(**c["address"]) if c.get("address") else None
+    contact = Contact(email=c["email"], first_name=c.get("first_name", ""), last_name=c.get("last_name", ""),
+                      phone=c.get("phone", ""), address=address)
+    return Buyer(contact=contact, company=c.get("company", ""))
+
+
+def checkout(idempotency_key: str, payload: dict, *, sf=None, billing=None) -> Outcome:
+    """Run (or replay, or resume) the checkout for this key. `payload` is already validated."""
+    digest = fingerprint(payload)
+    session, _ = CheckoutSession.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={"request_fingerprint": digest, "request": payload, "email": payload["customer"]["email"]})
+    if session.request_fingerprint != digest:
+        raise IdempotencyConflict()
+    with lease(f"checkout:{idempotency_key}", ttl=MATCH_LEASE * 2, wait=60):
+        session.refresh_from_db()
+        if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
+            return Outcome(session.response_status, session.response)
+        recorder = SyncAttempt.recorder(checkout=session)
+        run = _Run(session, sf or SalesforceConnector.from_settings(recorder=recorder),
+                   billing or billing_connector(recorder=recorder))
+        try:
+            outcome = run.execute()
+        except SyncError as err:
+            session.status = CheckoutSession.Status.FAILED
+            session.last_error = {"vendor": err.vendor, "code": err.code, "message": err.message,
+                                  "retryable": err.retryable}
+            session.save(update_fields=["status", "last_error", "steps", "updated_at"])
+            raise CheckoutFailed(err) from err
+        session.response, session.response_status = outcome.body, outcome.status
+        session.status = (CheckoutSession.Status.COMPLETED if outcome.status < 300
+                          else CheckoutSession.Status.REJECTED)
+        session.last_error = None
+        session.save()
+        return outcome
+
+
+class _Run:
+    """The steps of one checkout; each finished step is saved on the session before the next."""
+
+    def __init__(self, session: CheckoutSession, sf, billing):
+        self.session, self.sf, self.billing = session, sf, billing
+        self.payload = session.request
+        self.buyer = buyer_from(self.payload)
+        self.steps = session.steps
+
+    def _done(self, step: str, result: dict) -> dict:
+        self.steps[step] = result
+        self.session.save(update_fields=["steps", "updated_at"])
+        return result
+
+    def execute(self) -> Outcome:
+        catalog = self.billing.catalog()
+        unknown = [i["sku"] for i in self.payload["items"] if i["sku"] not in catalog]
+        if unknown:
+            return Outcome(400, {"error": {"code": "unknown_sku", "message": f"Unknown SKU: {', '.join(unknown)}",
+                                           "details": {"skus": unknown}}})
+        account = self.steps.get("salesforce") or self._resolve_account()
+        billing_account = self.steps.get("billing_account") or self._returning_account(account["account_id"])
+        order = self.steps.get("billing_order") or self._create_order(account, billing_account, catalog)
+        self._link(account, order["account_id"])
+        return Outcome(201, {
+            "checkout_id": str(self.session.id), "status": "completed",
+            "salesforce_account_id": account["account_id"], "salesforce_contact_id": account["contact_id"],
+            "account_match": account["account_match"],
+            "billing_account_number": order["account_id"], "billing_order_number": order["order_id"],
+        })
+
+    def _resolve_account(self) -> dict:
+        public = SyncSettings.load().public_domains
+        with lease(f"match:{match_key(self.buyer.email, public)}", ttl=MATCH_LEASE, wait=60):
+            result = resolve(self.sf, self.buyer, public)
+        self.session.other_matches = result.other_account_ids
+        self.session.save(update_fields=["other_matches", "updated_at"])
+        return self._done("salesforce", {
+            "account_id": result.account_id, "contact_id": result.contact_id,
+            "account_match": result.account_match, "created_account": result.created_account,
+            "created_contact": result.created_contact})
+
+    def _returning_account(self, crm_id: str) -> dict:
+        existing = self.billing.find_account_by_email(self.buyer.email)
+        if existing is None:
+            return self._done("billing_account", {"account_id": None})
+        note = {"account_id": existing.account_id}
+        if not existing.crm_id:
+            self.billing.set_account_crm_id(existing.account_id, crm_id)
+        elif existing.crm_id != crm_id:
+            note["crm_id_differs"] = existing.crm_id  # kept as is; staff decide
+        return self._done("billing_account", note)
+
+    def _create_order(self, account: dict, billing_account: dict, catalog) -> dict:
+        p = self.payload
+        lines = tuple(OrderLine(sku=i["sku"], quantity=Decimal(i["quantity"]), list_price=catalog[i["sku"]].list_price,
+                                net_price=catalog[i["sku"]].list_price) for i in p["items"])
+        customer = None
+        if not billing_account["account_id"]:
+            customer = Customer(name=self.buyer.account_name, email=self.buyer.email, currency=p["currency"],
+                                crm_id=account["account_id"], bill_to=self.buyer.contact)
+        order = DraftOrder(currency=p["currency"], lines=lines, status=OrderStatus.ACTIVATED,
+                           order_date=dt.date.fromisoformat(p["order_date"]) if p.get("order_date")
+                           else timezone.localdate(),
+                           account_id=billing_account["account_id"], customer=customer)
+        created = self.billing.create_order(order, idempotency_key=f"checkout-{self.session.id}-order")
+        return self._done("billing_order", {"order_id": created.order_id, "account_id": created.account_id})
+
+    def _link(self, account: dict, billing_account_id: str) -> None:
+        AccountLink.objects.update_or_create(
+            billing_provider=conf.billing_provider(), billing_account_id=billing_account_id,
+            defaults={"salesforce_account_id": account["account_id"], "email": self.buyer.email,
+                      "match_key": match_key(self.buyer.email, SyncSettings.load().public_domains),
+                      "matched_by": account["account_match"]})

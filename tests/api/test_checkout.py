@@ -1,0 +1,249 @@
+"""POST /api/v1/checkout through HTTP against the live hub and the sandbox emulators, for both
+billing providers."""
+import threading
+import uuid
+
+import pytest
+import requests
+
+from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.domain.records import Customer
+from syncapp.models import CheckoutSession, SyncAttempt
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(params=["zuora", "nue"])
+def provider(request, settings, hub_url):
+    settings.BILLING_PROVIDER = request.param
+    return request.param
+
+
+@pytest.fixture
+def sf(hub_url):
+    return SalesforceConnector.from_settings()
+
+
+@pytest.fixture
+def billing(provider):
+    return billing_connector()
+
+
+@pytest.fixture
+def post_checkout(hub_url, make_token):
+    token = make_token("checkout")
+
+    def post(body, key=None, token=token):
+        headers = {"Authorization": f"Bearer {token}"}
+        if key is not False:
+            headers["Idempotency-Key"] = key or str(uuid.uuid4())
+        return requests.post(f"{hub_url}/api/v1/checkout", json=body, headers=headers, timeout=60)
+
+    return post
+
+
+def body(email="ana@acme.io", company="Acme Inc", items=None, **customer):
+    return {"customer": {"email": email, "first_name": "Ana", "last_name": "Diaz", "company": company,
+                         "phone": "+1 555 0100",
+                         "address": {"line1": "1 Main St", "city": "Austin", "state": "TX",
+                                     "postal_code": "78701", "country": "US"}, **customer},
+            "currency": "USD", "items": items or [{"sku": "PRO-MONTHLY", "quantity": 3}],
+            "order_date": "2026-11-22"}
+
+
+def sf_control(hub_url, **config):
+    return requests.post(f"{hub_url}/sandbox/salesforce/_control", json=config, timeout=10).json()
+
+
+def sf_calls(hub_url) -> int:
+    return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["calls"]["total"]
+
+
+def accounts(sf):
+    return sf.query("SELECT Id, Name, Website FROM Account ORDER BY CreatedDate")
+
+
+def test_new_customer_creates_account_contact_and_billing_order_carrying_the_crm_id(post_checkout, sf, billing):
+    response = post_checkout(body())
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["status"] == "completed" and result["account_match"] == "created"
+
+    account = sf.get("Account", result["salesforce_account_id"])
+    assert account["Name"] == "Acme Inc" and account["Website"] == "acme.io"
+    assert account["BillingCity"] == "Austin"
+    contact = sf.get("Contact", result["salesforce_contact_id"])
+    assert (contact["Email"], contact["FirstName"], contact["LastName"], contact["AccountId"]) == \
+        ("ana@acme.io", "Ana", "Diaz", account["Id"])
+
+    order = billing.get_order(result["billing_order_number"])
+    assert order.account_id == result["billing_account_number"]
+    assert [(line.sku, int(line.quantity)) for line in order.lines] == [("PRO-MONTHLY", 3)]
+    assert billing.get_account(result["billing_account_number"]).crm_id == account["Id"]
+    assert SyncAttempt.objects.filter(checkout_id=result["checkout_id"]).count() >= 4
+
+
+def test_without_company_the_account_is_named_after_the_person(post_checkout, sf):
+    result = post_checkout(body(email="solo@gmail.com", company="")).json()
+    account = sf.get("Account", result["salesforce_account_id"])
+    assert account["Name"] == "Ana Diaz" and not account.get("Website")
+
+
+def test_match_by_contact_email_is_case_insensitive_and_creates_nothing_in_salesforce(post_checkout, sf):
+    account_id = sf.create("Account", {"Name": "Globex"})
+    contact_id = sf.create("Contact", {"LastName": "Diaz", "Email": "Ana@Globex.com", "AccountId": account_id})
+    before = len(accounts(sf))
+    result = post_checkout(body(email="ana@globex.COM", company="Something Else")).json()
+    assert (result["account_match"], result["salesforce_account_id"], result["salesforce_contact_id"]) == \
+        ("contact_email", account_id, contact_id)
+    assert len(accounts(sf)) == before
+    assert len(sf.query("SELECT Id FROM Contact")) == 1
+
+
+def test_match_by_website_domain_adds_a_contact_to_that_account(post_checkout, sf):
+    account_id = sf.create("Account", {"Name": "Acme", "Website": "https://www.acme.io/about"})
+    result = post_checkout(body()).json()
+    assert (result["account_match"], result["salesforce_account_id"]) == ("email_domain", account_id)
+    contact = sf.get("Contact", result["salesforce_contact_id"])
+    assert contact["AccountId"] == account_id and contact["Email"] == "ana@acme.io"
+
+
+def test_match_by_another_contacts_domain(post_checkout, sf):
+    account_id = sf.create("Account", {"Name": "Initech"})
+    sf.create("Contact", {"LastName": "Lumbergh", "Email": "bill@initech.com", "AccountId": account_id})
+    result = post_checkout(body(email="peter@initech.com")).json()
+    assert (result["account_match"], result["salesforce_account_id"]) == ("email_domain", account_id)
+
+
+def test_public_mail_domain_is_never_matched(post_checkout, sf):
+    gmail_account = sf.create("Account", {"Name": "Someone", "Website": "gmail.com"})
+    sf.create("Contact", {"LastName": "Other", "Email": "other@gmail.com", "AccountId": gmail_account})
+    result = post_checkout(body(email="ana@gmail.com", company="")).json()
+    assert result["account_match"] == "created"
+    assert result["salesforce_account_id"] != gmail_account
+
+
+def test_several_matches_pick_the_oldest_and_record_the_others(post_checkout, sf):
+    older = sf.create("Account", {"Name": "Acme (old)", "Website": "acme.io"})
+    newer = sf.create("Account", {"Name": "Acme (new)", "Website": "http://acme.io"})
+    result = post_checkout(body()).json()
+    assert result["salesforce_account_id"] == older
+    assert CheckoutSession.objects.get(pk=result["checkout_id"]).other_matches == [newer]
+
+
+def test_returning_customer_reuses_their_billing_account(post_checkout, billing):
+    first = post_checkout(body()).json()
+    second = post_checkout(body(items=[{"sku": "ADDON-SEATS", "quantity": 2}])).json()
+    assert second["account_match"] == "contact_email"
+    assert second["billing_account_number"] == first["billing_account_number"]
+    assert second["billing_order_number"] != first["billing_order_number"]
+
+
+def test_returning_billing_customer_without_crm_id_gets_it_set(post_checkout, billing):
+    existing = billing.create_account(
+        Customer(name="Acme", email="ana@acme.io", currency="USD"), idempotency_key=str(uuid.uuid4()))
+    result = post_checkout(body()).json()
+    assert result["billing_account_number"] == existing.account_id
+    assert billing.get_account(existing.account_id).crm_id == result["salesforce_account_id"]
+
+
+def test_duplicate_rule_refusal_resolves_to_the_named_record(post_checkout, sf, hub_url):
+    private = sf.create("Contact", {"LastName": "Diaz", "Email": "ana@acme.io"})  # no Account: not matched
+    sf_control(hub_url, duplicate_rules=True)
+    result = post_checkout(body()).json()
+    assert result["account_match"] == "created"
+    assert result["salesforce_contact_id"] == private
+
+
+def test_same_key_and_body_replays_without_calling_anything(post_checkout, sf, hub_url):
+    key = str(uuid.uuid4())
+    first = post_checkout(body(), key=key)
+    calls = sf_calls(hub_url)
+    attempts = SyncAttempt.objects.count()
+    again = post_checkout(body(), key=key)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert sf_calls(hub_url) == calls and SyncAttempt.objects.count() == attempts
+
+
+def test_same_key_with_another_body_is_a_conflict(post_checkout):
+    key = str(uuid.uuid4())
+    assert post_checkout(body(), key=key).status_code == 201
+    response = post_checkout(body(items=[{"sku": "TEAM-ANNUAL", "quantity": 1}]), key=key)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_conflict"
+
+
+def test_unknown_sku_is_refused_before_anything_is_created(post_checkout, sf):
+    response = post_checkout(body(items=[{"sku": "PRO-MONTHLY", "quantity": 1}, {"sku": "NOPE", "quantity": 1}]))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "unknown_sku"
+    assert response.json()["error"]["details"]["skus"] == ["NOPE"]
+    assert accounts(sf) == [] and sf.query("SELECT Id FROM Contact") == []
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda b: b["customer"].update(email="not-an-email"), "customer.email"),
+    (lambda b: b["customer"].pop("email"), "customer.email"),
+    (lambda b: b["customer"].update(first_name=""), "customer.first_name"),
+    (lambda b: b["customer"].pop("last_name"), "customer.last_name"),
+    (lambda b: b.update(currency="usd"), "currency"),
+    (lambda b: b.pop("currency"), "currency"),
+    (lambda b: b.update(items=[]), "items"),
+    (lambda b: b.update(items=[{"sku": "PRO-MONTHLY", "quantity": 0}]), "items.0.quantity"),
+    (lambda b: b.update(items=[{"quantity": 1}]), "items.0.sku"),
+    (lambda b: b.update(order_date="22/11/2026"), "order_date"),
+    (lambda b: b.pop("customer"), "customer"),
+])
+def test_each_invalid_field_is_named(post_checkout, change, field, sf):
+    bad = body()
+    change(bad)
+    response = post_checkout(bad)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    node = error["details"]
+    for part in field.split("."):
+        node = node[int(part)] if part.isdigit() else node[part]
+    assert node
+
+
+def test_missing_idempotency_key_is_named(post_checkout):
+    response = post_checkout(body(), key=False)
+    assert response.status_code == 400
+    assert "idempotency_key" in response.json()["error"]["details"]
+
+
+def test_token_scopes_are_enforced(post_checkout, make_token):
+    assert post_checkout(body(), token="nope").status_code == 401
+    assert post_checkout(body(), token=make_token("read", name="reader")).status_code == 403
+
+
+def test_salesforce_failure_is_502_retryable_and_the_retry_resumes(post_checkout, sf, hub_url):
+    key = str(uuid.uuid4())
+    sf_control(hub_url, fail_next=["503", "503", "503", "503", "503", "503"])
+    failed = post_checkout(body(), key=key)
+    assert failed.status_code == 502
+    assert failed.json()["error"]["code"] == "upstream_unavailable"
+    assert failed.json()["error"]["details"]["retryable"] is True
+    sf_control(hub_url, fail_next=[])
+    retried = post_checkout(body(), key=key)
+    assert retried.status_code == 201
+    assert len(accounts(sf)) == 1
+
+
+def test_twenty_concurrent_checkouts_for_one_new_domain_make_one_account(post_checkout, sf):
+    results = []
+
+    def run(i):
+        results.append(post_checkout(body(email=f"user{i}@newco.dev", company="NewCo")))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [201] * 20, [r.text for r in results if r.status_code != 201]
+    assert len({r.json()["salesforce_account_id"] for r in results}) == 1
+    assert len(accounts(sf)) == 1
+    assert len(sf.query("SELECT Id FROM Contact")) == 20
