@@ -1,0 +1,11 @@
+"""django-q2 entry points. Tasks take ids, load fresh state, call one service, and are safe to run
+twice (STYLE §6)."""
+from syncapp.services import jobs
+
+
+def run_job(job_id: int):
+    return jobs.run(job_id)
+
+
+def sweep():
+    return jobs.sweep()

@@ -1,0 +1,136 @@
+"""The base webhook view: store → verify → parse → dispatch (STYLE §3).
+
+A vendor module sets `provider` and `event_types` (vendor event name → hub event type) and may
+override `parse`. Every delivery becomes a `WebhookEvent` row, whatever happens to it; nothing
+that fails verification is processed.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from standardwebhooks import Webhook
+
+from syncapp import conf
+from syncapp.api.errors import json_error
+from syncapp.models import SyncJob, WebhookEvent
+from syncapp.services import jobs
+
+MAX_BODY = 1024 * 1024
+SECRET_HEADERS = {"authorization", "webhook-signature", "cookie", "x-api-key", "nue-api-key"}
+ORDER_EVENTS = {"order.created", "order.updated", "order.activated", "order.canceled", "order.deleted"}
+CUSTOMER_EVENTS = {"customer.created", "customer.updated"}
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WebhookView(View):
+    provider: str = ""
+    #: vendor event names → the hub's event types; the hub's own names map to themselves.
+    event_types: dict[str, str] = {t: t for t in ORDER_EVENTS | CUSTOMER_EVENTS}
+    http_method_names = ["post"]
+
+    def post(self, request):
+        event = WebhookEvent(provider=self.provider, remote_addr=request.META.get("REMOTE_ADDR") or None,
+                             headers=_redacted(request.headers), status=WebhookEvent.Status.REJECTED)
+        try:
+            raw = request.read(MAX_BODY + 1)
+            if len(raw) > MAX_BODY:
+                raise Rejected(413, "body_too_large", f"Bodies over {MAX_BODY} bytes are refused.")
+            event.body = raw.decode("utf-8", "replace")
+            event.event_id = self.verify(request, raw)[:255]
+            event.verified = True
+            payload = self.parse(raw)
+        except Rejected as rejected:
+            event.error = rejected.message
+            event.save()
+            return json_error(rejected.code, rejected.message, rejected.status)
+        return self.dispatch_event(event, payload)
+
+    # --- hooks ----------------------------------------------------------------------------------
+    def verify(self, request, raw: bytes) -> str:
+        """Authenticate the delivery and return its event id; raise `Rejected(401, …)` otherwise.
+        Standard Webhooks signatures with the provider's secret; HTTP Basic where configured."""
+        if request.headers.get("webhook-signature"):
+            try:
+                Webhook(conf.webhook_secret(self.provider)).verify(raw, dict(request.headers), json_parse=False)
+            except Exception as err:  # the library raises several types for forged or odd input
+                raise Rejected(401, "invalid_signature", f"Signature verification failed: {err}") from None
+            return request.headers["webhook-id"]
+        basic = conf.webhook_basic(self.provider)
+        if basic and _basic_matches(request.headers.get("Authorization", ""), basic):
+            event_id = _json_field(raw, "id")
+            if not event_id:
+                raise Rejected(400, "malformed_body", "Basic-authenticated events need an 'id' field.")
+            return event_id
+        raise Rejected(401, "missing_signature", "The delivery is not signed (webhook-signature header).")
+
+    def parse(self, raw: bytes) -> dict:
+        """The body as {"type": hub event type or the vendor's unknown one, "data": {...}}."""
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise Rejected(400, "malformed_body", "The body is not JSON.") from None
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or \
+                not isinstance(body.get("data"), dict):
+            raise Rejected(400, "malformed_body", "Expected an object with 'type' and 'data'.")
+        data = body["data"]
+        event_type = self.event_types.get(body["type"], body["type"])
+        if event_type in ORDER_EVENTS and not (isinstance(data.get("order_id"), str) and data["order_id"]):
+            raise Rejected(400, "malformed_body", "Order events need data.order_id.")
+        return {"type": event_type, "data": data}
+
+    # --- dispatch -------------------------------------------------------------------------------
+    def dispatch_event(self, event: WebhookEvent, payload: dict) -> JsonResponse:
+        data = payload["data"]
+        event.event_type = payload["type"][:100]
+        event.order_id = str(data.get("order_id") or "")[:100]
+        event.account_id = str(data.get("account_id") or "")[:100]
+        try:
+            with transaction.atomic():
+                if event.event_type in ORDER_EVENTS:
+                    event.status = WebhookEvent.Status.ACCEPTED
+                    event.save()
+                    event.job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, self.provider, event.order_id)
+                    event.save(update_fields=["job"])
+                else:
+                    event.status = WebhookEvent.Status.IGNORED
+                    event.save()
+        except IntegrityError:
+            return JsonResponse({"status": "duplicate"}, status=200)
+        return JsonResponse({"status": "accepted"}, status=202)
+
+
+def _redacted(headers) -> dict:
+    return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def _basic_matches(header: str, expected: str) -> bool:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return hmac.compare_digest(given, expected.encode())
+
+
+def _json_field(raw: bytes, name: str) -> str:
+    try:
+        value = json.loads(raw).get(name)
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
