@@ -9,6 +9,7 @@ class ProductMapping(models.Model):
     sku = models.CharField(max_length=80)
     currency = models.CharField(max_length=3, default="USD")
     product2_id = models.CharField(max_length=18)
+    pricebook2_id = models.CharField(max_length=18, help_text="The standard price book.")
     pricebook_entry_id = models.CharField(max_length=18)
     updated_at = models.DateTimeField(auto_now=True)
 
