@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SyncAppConfig(AppConfig):
@@ -8,3 +9,6 @@ class SyncAppConfig(AppConfig):
 
     def ready(self):
         from syncapp import checks  # noqa: F401  (registers the system checks)
+        from syncapp.schedules import ensure_schedules
+
+        post_migrate.connect(ensure_schedules, sender=self)

@@ -20,13 +20,12 @@ from standardwebhooks import Webhook
 
 from syncapp import conf
 from syncapp.api.errors import json_error
+from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
 from syncapp.models import SyncJob, WebhookEvent
 from syncapp.services import jobs
 
 MAX_BODY = 1024 * 1024
 SECRET_HEADERS = {"authorization", "webhook-signature", "cookie", "x-api-key", "nue-api-key"}
-ORDER_EVENTS = {"order.created", "order.updated", "order.activated", "order.canceled", "order.deleted"}
-CUSTOMER_EVENTS = {"customer.created", "customer.updated"}
 
 
 class Rejected(Exception):
