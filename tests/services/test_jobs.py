@@ -1,0 +1,154 @@
+"""The job engine's promises: one active job per order, a lease per run, retries with backoff,
+dead after the limit, and a sweeper that recovers what a broker or a worker lost."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from syncapp.exceptions import PermanentError, TransientError
+from syncapp.models import SyncJob, SyncSettings
+from syncapp.services import jobs
+
+pytestmark = pytest.mark.django_db
+KIND = SyncJob.Kind.BILLING_TO_SALESFORCE
+OUTCOMES = []  # what the test handler does on each call, in order
+
+
+def scripted_handler(job, recorder):
+    outcome = OUTCOMES.pop(0)
+    if isinstance(outcome, Exception):
+        raise outcome
+    if callable(outcome):
+        return outcome(job)
+    return outcome
+
+
+@pytest.fixture(autouse=True)
+def handler(monkeypatch):
+    OUTCOMES.clear()
+    monkeypatch.setitem(jobs.HANDLERS, KIND, f"{__name__}.scripted_handler")
+
+
+def queued_tasks() -> int:
+    return OrmQ.objects.count()
+
+
+def test_enqueue_creates_one_job_and_one_task_in_the_same_transaction():
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    assert (job.status, job.attempts) == ("pending", 0)
+    assert queued_tasks() == 1
+    assert jobs.enqueue(KIND, "zuora", "O-1").pk == job.pk
+    assert SyncJob.objects.count() == 1
+
+
+def test_a_job_runs_once_and_succeeds():
+    OUTCOMES.append({"ok": True})
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    assert jobs.run(job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.result, job.leased_by) == ("succeeded", 1, {"ok": True}, "")
+    assert jobs.run(job.pk) is None  # a duplicate task finds nothing to do
+
+
+def test_a_leased_job_is_not_run_by_a_second_worker():
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    claimed, _ = jobs.claim(job.pk)
+    assert claimed is not None
+    assert jobs.run(job.pk) is None
+    assert OUTCOMES == []
+
+
+def test_an_event_during_a_run_makes_it_run_again_after():
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+
+    def new_event_arrives(job):
+        jobs.enqueue(KIND, "zuora", "O-1")
+        return {"run": 1}
+
+    OUTCOMES.extend([new_event_arrives, {"run": 2}])
+    assert jobs.run(job.pk) == "pending"
+    assert jobs.run(job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert job.result == {"run": 2} and not job.rerun
+
+
+def test_transient_errors_back_off_then_die_at_the_limit(settings):
+    config = SyncSettings.load()
+    config.max_attempts = 3
+    config.save()
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    OUTCOMES.extend([TransientError("503", code="503")] * 3)
+    before = timezone.now()
+    assert jobs.run(job.pk) == "pending"
+    job.refresh_from_db()
+    assert job.next_attempt_at >= before and job.last_error_code == "503"
+    assert jobs.run(job.pk) is None  # not due yet
+    for _ in range(2):
+        SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
+        status = jobs.run(job.pk)
+    assert status == "dead"
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("dead", 3)
+
+
+def test_backoff_is_exponential_with_full_jitter_and_respects_hints():
+    samples = [jobs.backoff(4) for _ in range(500)]
+    assert 0 <= min(samples) < jobs.BACKOFF_BASE * 8 * 0.2
+    assert max(samples) <= jobs.BACKOFF_BASE * 8
+    assert max(samples) > jobs.BACKOFF_BASE * 8 * 0.8
+    assert jobs.backoff(1, hint=90) >= 90
+    assert max(jobs.backoff(50) for _ in range(50)) <= jobs.BACKOFF_CAP
+
+
+def test_permanent_errors_fail_for_staff_without_retry():
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    OUTCOMES.append(PermanentError("bad field", code="INVALID_FIELD"))
+    assert jobs.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert (job.last_error_code, job.attempts) == ("INVALID_FIELD", 1)
+
+
+def test_a_crash_in_the_handler_fails_the_job_with_its_traceback():
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    OUTCOMES.append(ZeroDivisionError("boom"))
+    assert jobs.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.last_error_code == "internal_error" and "ZeroDivisionError" in job.last_error
+
+
+def test_a_new_event_requeues_a_finished_job():
+    OUTCOMES.append({"run": 1})
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    jobs.run(job.pk)
+    jobs.enqueue(KIND, "zuora", "O-1")
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("pending", 0)
+
+
+def test_sweeper_recovers_lost_tasks_and_dead_workers():
+    lost = jobs.enqueue(KIND, "zuora", "lost")
+    orphan = jobs.enqueue(KIND, "zuora", "orphan")
+    jobs.claim(orphan.pk)
+    OrmQ.objects.all().delete()  # the broker lost every task
+    long_ago = timezone.now() - timedelta(minutes=10)
+    SyncJob.objects.filter(pk=lost.pk).update(enqueued_at=long_ago)
+    SyncJob.objects.filter(pk=orphan.pk).update(lease_until=long_ago)  # its worker was killed
+
+    assert jobs.sweep() == 2
+    assert queued_tasks() == 2
+    OUTCOMES.extend([{"ok": 1}, {"ok": 2}])
+    assert jobs.run(lost.pk) == jobs.run(orphan.pk) == "succeeded"
+
+
+def test_sweeper_does_not_requeue_what_was_just_queued():
+    jobs.enqueue(KIND, "zuora", "fresh")
+    assert jobs.sweep() == 0
+
+
+def test_retry_now_resets_a_dead_job():
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    SyncJob.objects.filter(pk=job.pk).update(status="dead", attempts=8)
+    jobs.retry_now(job)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("pending", 0)
