@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
 # --- django-q2 ---------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 Q_CLUSTER = {
-    "name": "hub",
+    "name": env("HUB_Q_NAME", "hub"),
     "workers": int(env("HUB_WORKERS", "2")),
     "recycle": 500,
     # A task may run `timeout` seconds; it is offered again after `retry` seconds, so retry > timeout

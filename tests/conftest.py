@@ -5,6 +5,15 @@ import pytest
 from syncapp.models import ApiClient
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Close connections after each request in tests, so live-server threads do not keep the
+    test database busy when it is dropped."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture
 def hub_url(live_server, settings):
     """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""

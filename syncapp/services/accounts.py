@@ -12,7 +12,8 @@ from syncapp.domain.matching import Candidate, MatchKind, choose, company_domain
 from syncapp.domain.records import Address, Contact
 from syncapp.exceptions import PermanentError
 
-QUERY_LIMIT = 200
+# Matching queries read at most 200 rows each: enough for any real tie, bounded for a huge org.
+
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def find_candidates(sf, email: str, domain: str | None) -> tuple[list[Candidate]
     matches, the id of the Contact holding that email in each Account."""
     rows = sf.query(soql(
         "SELECT Id, AccountId, Account.CreatedDate FROM Contact WHERE Email = {} AND AccountId != null "
-        "ORDER BY CreatedDate LIMIT {:literal}", email, QUERY_LIMIT))
+        "ORDER BY CreatedDate LIMIT 200", email))
     found = [Candidate(r["AccountId"], MatchKind.CONTACT_EMAIL, (r.get("Account") or {}).get("CreatedDate", ""))
              for r in rows]
     contacts: dict[str, str] = {}
@@ -56,11 +57,11 @@ def find_candidates(sf, email: str, domain: str | None) -> tuple[list[Candidate]
     if found or not domain:
         return found, contacts
     for r in sf.query(soql("SELECT Id, Website, CreatedDate FROM Account WHERE Website LIKE '%{:like}%' "
-                           "LIMIT {:literal}", domain, QUERY_LIMIT)):
+                           "LIMIT 200", domain)):
         if normalize_domain(r.get("Website")) == domain:
             found.append(Candidate(r["Id"], MatchKind.WEBSITE_DOMAIN, r.get("CreatedDate", "")))
     for r in sf.query(soql("SELECT AccountId, Account.CreatedDate FROM Contact WHERE Email LIKE '%@{:like}' "
-                           "AND AccountId != null LIMIT {:literal}", domain, QUERY_LIMIT)):
+                           "AND AccountId != null LIMIT 200", domain)):
         found.append(Candidate(r["AccountId"], MatchKind.CONTACT_DOMAIN,
                                (r.get("Account") or {}).get("CreatedDate", "")))
     return found, contacts

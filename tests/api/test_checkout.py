@@ -14,7 +14,7 @@ from syncapp.models import CheckoutSession, SyncAttempt
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=["zuora", "nue"])
+@pytest.fixture(params=["zuora", "nue"], autouse=True)
 def provider(request, settings, hub_url):
     settings.BILLING_PROVIDER = request.param
     return request.param
@@ -57,7 +57,7 @@ def sf_control(hub_url, **config):
 
 
 def sf_calls(hub_url) -> int:
-    return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["calls"]["total"]
+    return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]["total"]
 
 
 def accounts(sf):
@@ -204,7 +204,7 @@ def test_each_invalid_field_is_named(post_checkout, change, field, sf):
     assert error["code"] == "invalid_request"
     node = error["details"]
     for part in field.split("."):
-        node = node[int(part)] if part.isdigit() else node[part]
+        node = node[part]
     assert node
 
 

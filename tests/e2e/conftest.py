@@ -1,0 +1,53 @@
+"""End-to-end fixtures: a real django-q2 worker cluster, in its own processes, working on the test
+database and talking to the live server (hub + sandbox) over HTTP."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_until(predicate, timeout=45.0, interval=0.25, message="condition"):
+    """Poll `predicate` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def worker_cluster(hub_url, settings, tmp_path):
+    """Start `manage.py qcluster` against the test database; stop it after the test."""
+    env = {**os.environ, "DATABASE_URL": database_url(), "HUB_PUBLIC_URL": hub_url,
+           "SALESFORCE_INSTANCE_URL": settings.SALESFORCE_INSTANCE_URL, "ZUORA_BASE_URL": settings.ZUORA_BASE_URL,
+           "NUE_BASE_URL": settings.NUE_BASE_URL, "BILLING_PROVIDER": settings.BILLING_PROVIDER,
+           "HUB_SANDBOX": "1", "HUB_WORKERS": "2", "HUB_DATA_DIR": str(settings.HUB_DATA_DIR)}
+    log = open(tmp_path / "qcluster.log", "w")
+    proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    yield proc
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.close()
