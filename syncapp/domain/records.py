@@ -39,7 +39,7 @@ class Contact:
 @dataclass(frozen=True)
 class Customer:
     """A billing account. `account_id` is the vendor's account number/id (None before creation);
-    `crm_id` is the Salesforce Account Id stored on it (Zuora `crmId`, Nue `salesforceAccountId`)."""
+    `crm_id` is the Salesforce Account Id stored on it (Zuora `crmId`, Nue `externalId`)."""
 
     name: str
     email: str

@@ -44,7 +44,7 @@ def worker_cluster(hub_url, settings, tmp_path):
     proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
+    proc.terminate()  # the cluster's own process stops its workers
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:

@@ -116,7 +116,7 @@ def test_duplicated_and_reordered_deliveries_converge(worker_cluster, billing, s
     webhooks(hub_url, duplicate=3, reorder=True, reorder_batch=4)
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
     changed = billing.update_order(DraftOrder(**{**created.__dict__, "lines": created.lines[:2]}))
-    webhooks(hub_url, release=True)
+    webhooks(hub_url, reorder=False, action="release")
     order = synced(sf, created.order_id, lambda o: len(o["items"]) == 2)
     idle(provider, created.order_id)
     assert {i["Billing_Line_Id__c"] for i in order["items"]} == {ln.line_id for ln in changed.lines}
