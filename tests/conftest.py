@@ -1,8 +1,14 @@
 """Shared fixtures. The hub's code runs for real: a real database, a live HTTP server that serves
 both the hub and the sandbox emulators, and the real connectors talking to it over HTTP."""
 import pytest
+from django.core.servers.basehttp import WSGIRequestHandler
 
 from syncapp.models import ApiClient
+
+# The live test server writes a response in several small packets; with Nagle's algorithm on, a
+# client reusing a keep-alive connection waits ~40 ms for each answer (delayed ACK). gunicorn,
+# which serves the hub in production, already sets TCP_NODELAY.
+WSGIRequestHandler.disable_nagle_algorithm = True
 
 
 @pytest.fixture(scope="session")
