@@ -1,0 +1,150 @@
+"""The test switches behind `_control`: injected latency and faults, the daily API allocation,
+and per-resource call counts. All of it lives in the database so every process sees it."""
+import random
+import time
+from datetime import datetime, timezone
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from .errors import SfError
+from .models import CallCount, Org, Session
+from .org import get_org, reset_counts, reset_org
+from .schema import OBJECTS
+
+FAULTS = ("503", "timeout", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID", "REQUEST_LIMIT_EXCEEDED")
+STANDARD_RESOURCES = ["query", "queryAll", "composite", "composite/graph", "composite/sobjects",
+                      "limits", "sobjects"] + [f"sobjects/{name}" for name in OBJECTS]
+
+
+def invalid_session() -> SfError:
+    return SfError(401, "INVALID_SESSION_ID", "Session expired or invalid")
+
+
+def limit_exceeded() -> SfError:
+    return SfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+
+
+def count_call(resource: str):
+    for _ in range(2):
+        if CallCount.objects.filter(resource=resource).update(count=F("count") + 1):
+            return
+        try:
+            with transaction.atomic():
+                CallCount.objects.create(resource=resource, count=1)
+            return
+        except IntegrityError:  # created meanwhile by another request; increment it
+            continue
+
+
+def spend_allocation(org: Org):
+    """Count one API request against the daily allocation, or refuse it once it is spent."""
+    today = datetime.now(timezone.utc).date()
+    if org.usage_day != today:
+        Org.objects.filter(pk=1).update(api_usage=0, usage_day=today)
+        org.api_usage = 0
+    if org.api_usage >= org.daily_limit:
+        raise limit_exceeded()
+    Org.objects.filter(pk=1).update(api_usage=F("api_usage") + 1)
+    org.api_usage += 1
+
+
+def next_fault(org: Org) -> str | None:
+    """The fault to inject into this call: queued ones first, in order, then the random rates."""
+    if org.fail_next:
+        with transaction.atomic():
+            locked = Org.objects.select_for_update().get(pk=1)
+            if locked.fail_next:
+                fault = locked.fail_next.pop(0)
+                locked.save(update_fields=["fail_next"])
+                return fault
+    for fault in FAULTS:
+        rate = float((org.fault_rates or {}).get(fault) or 0)
+        if rate and random.random() < rate:
+            return fault
+    return None
+
+
+def inject(org: Org, session: Session | None):
+    """Apply the latency and at most one fault to a data call (after auth and the allocation)."""
+    if org.latency_ms:
+        time.sleep(org.latency_ms / 1000)
+    fault = next_fault(org)
+    if fault == "503":
+        raise SfError(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; try again later")
+    if fault == "timeout":
+        # Sleep past the client's read timeout, then answer normally: the client sees a timeout
+        # although the work was done, as with a real slow Salesforce.
+        time.sleep(org.timeout_seconds)
+    if fault == "UNABLE_TO_LOCK_ROW":
+        raise SfError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record "
+                      "or 1 records")
+    if fault == "INVALID_SESSION_ID":
+        if session is not None:
+            Session.objects.filter(pk=session.pk).delete()
+        raise invalid_session()
+    if fault == "REQUEST_LIMIT_EXCEEDED":
+        raise limit_exceeded()
+
+
+def limit_info(org: Org) -> str:
+    current = Org.objects.filter(pk=1).values_list("api_usage", "daily_limit").first()
+    used, limit = current or (org.api_usage, org.daily_limit)
+    return f"api-usage={used}/{limit}"
+
+
+# --- the control endpoint ----------------------------------------------------------------------
+
+def state() -> dict:
+    org = get_org()
+    counts = {name: 0 for name in STANDARD_RESOURCES}
+    counts.update(dict(CallCount.objects.values_list("resource", "count")))
+    counts["total"] = sum(v for k, v in counts.items() if k != "total")
+    return {
+        "latency_ms": org.latency_ms, "fault_rates": org.fault_rates,
+        "timeout_seconds": org.timeout_seconds, "fail_next": org.fail_next,
+        "daily_limit": org.daily_limit, "duplicate_rules": org.duplicate_rules,
+        "api_usage": org.api_usage, "counts": counts,
+        "sessions": Session.objects.count(),
+    }
+
+
+class ControlError(ValueError):
+    pass
+
+
+def _check_fault_names(names):
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise ControlError(f"unknown fault(s) {unknown}; known: {list(FAULTS)}")
+
+
+def apply(body: dict) -> dict:
+    if not isinstance(body, dict):
+        raise ControlError("body must be a JSON object")
+    if body.get("reset_org"):
+        reset_org()
+    org = get_org()
+    if "latency_ms" in body:
+        org.latency_ms = max(0, int(body["latency_ms"] or 0))
+    if "fault_rates" in body:
+        rates = body["fault_rates"] or {}
+        _check_fault_names(rates)
+        org.fault_rates = {k: float(v) for k, v in rates.items() if float(v) > 0}
+    if "timeout_seconds" in body:
+        org.timeout_seconds = float(body["timeout_seconds"])
+    if "fail_next" in body:
+        queued = list(body["fail_next"] or [])
+        _check_fault_names(queued)
+        org.fail_next = queued
+    if "daily_limit" in body:
+        org.daily_limit = max(0, int(body["daily_limit"]))
+    if "duplicate_rules" in body:
+        org.duplicate_rules = bool(body["duplicate_rules"])
+    org.save(update_fields=["latency_ms", "fault_rates", "timeout_seconds", "fail_next",
+                            "daily_limit", "duplicate_rules"])
+    if body.get("reset_counts"):
+        reset_counts()
+    if body.get("expire_sessions"):
+        Session.objects.all().delete()
+    return state()
