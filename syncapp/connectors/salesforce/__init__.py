@@ -3,7 +3,8 @@
 - `connector.py`: `SalesforceConnector` (logins, sessions, calls, operations);
 - `errors.py`: Salesforce's answers mapped onto transient / permanent / not-found;
 - `recording.py`: each HTTP exchange as a redacted `CallRecord`;
-- `soql.py`: safe SOQL literals and record clean-up.
+- `soql.py`: safe SOQL literals and record clean-up;
+- `orders.py`: a billing draft order as the composite graph that writes it (pure translation).
 """
 from .connector import SalesforceConnector
 from .errors import graph_error, node_error, record_error

@@ -249,7 +249,8 @@ class SalesforceConnector:
 
     def _login_arguments(self) -> dict:
         c = self.config
-        common = {"session": self.session, "sf_version": c.api_version, "domain": c.domain or "login"}
+        common = {"session": self.session, "sf_version": c.api_version,
+                  "domain": c.domain or "login"}
         if c.consumer_key and c.consumer_secret:
             keys = {"consumer_key": c.consumer_key, "consumer_secret": c.consumer_secret}
             if c.username:

@@ -77,8 +77,10 @@ def error_from_response(status: int | None, content, *, record_url: bool = False
     first = first_real_error(errors)
     if first:
         code = error_code(first)
+    elif status == 300:
+        code = "MULTIPLE_CHOICES"
     else:
-        code = "MULTIPLE_CHOICES" if status == 300 else f"http_{status}" if status else "UNKNOWN_ERROR"
+        code = f"http_{status}" if status else "UNKNOWN_ERROR"
     message = (first or {}).get("message") or (f"HTTP {status}" if status else "failed")
     details = {"errors": errors} if errors else {}
     if status == 300:
@@ -98,7 +100,8 @@ def error_from_response(status: int | None, content, *, record_url: bool = False
                retry_after=retry_after if cls is TransientError else None)
 
 
-def login_error(exc: SalesforceAuthenticationFailed, response: requests.Response | None) -> SyncError:
+def login_error(exc: SalesforceAuthenticationFailed,
+                response: requests.Response | None) -> SyncError:
     """A refused or failed login. simple-salesforce gives the vendor's code when the body had one
     (`INVALID_LOGIN`, `invalid_grant`, …) and the bare HTTP status when it did not."""
     status = response.status_code if response is not None else None

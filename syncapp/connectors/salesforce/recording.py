@@ -11,7 +11,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from syncapp.connectors.http import EXCERPT_CHARS, REDACTED, SECRET_KEYS, CallRecord, excerpt, redact
+from syncapp.connectors.http import (EXCERPT_CHARS, REDACTED, SECRET_KEYS, CallRecord, excerpt,
+                                     redact)
 from syncapp.exceptions import SyncError
 
 from .errors import VENDOR

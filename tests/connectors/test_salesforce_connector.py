@@ -1,0 +1,401 @@
+"""The Salesforce connector against the live Salesforce emulator, over HTTP, through the real
+simple-salesforce client: logins, new sessions, timeouts, the error taxonomy, call counting,
+paging, upsert, composite graphs and what the call log may contain."""
+import json
+import re
+
+import pytest
+import requests
+
+from syncapp import conf
+from syncapp.connectors.salesforce import SalesforceConnector, graph_error, record_error, soql
+from syncapp.exceptions import NotFoundError, PermanentError, TransientError
+
+UNKNOWN_ACCOUNT_ID = "001000000000000AAA"
+
+
+@pytest.fixture
+def sf_control(hub_url):
+    """Change the emulator's switches (`POST _control`) and return its state (`GET _control`)."""
+    url = f"{hub_url}/sandbox/salesforce/_control"
+
+    def control(**changes):
+        if changes:
+            requests.post(url, json=changes, timeout=10).raise_for_status()
+        response = requests.get(url, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    return control
+
+
+@pytest.fixture
+def sf_records():
+    """The `CallRecord`s a connector reported."""
+    return []
+
+
+@pytest.fixture
+def sf(hub_url, sf_records):
+    return SalesforceConnector.from_settings(recorder=sf_records.append)
+
+
+@pytest.fixture
+def sf_oauth(settings, hub_url):
+    settings.SALESFORCE_CONSUMER_KEY = "sandbox"
+    settings.SALESFORCE_CONSUMER_SECRET = "sandbox"
+
+
+def new_account(sf, name="Acme Inc"):
+    return sf.create("Account", {"Name": name})
+
+
+def order_fields(account_id, **extra):
+    return {"AccountId": account_id, "EffectiveDate": "2026-11-22", "Status": "Draft", **extra}
+
+
+def product_names(sf):
+    return {r["Name"] for r in sf.query("SELECT Name, ProductCode FROM Product2")}
+
+
+# --- logins ----------------------------------------------------------------------------------
+def test_soap_username_password_login(sf, sf_records):
+    assert product_names(sf)
+    assert (sf.login_calls, sf.calls) == (1, 1)
+    login = sf_records[0]
+    assert login.operation == "login" and "/services/Soap/u/" in login.url and login.ok
+
+
+def test_oauth_password_flow_login(sf_oauth, sf, sf_records):
+    assert product_names(sf)
+    login = sf_records[0]
+    assert login.url.endswith("/services/oauth2/token")
+    sent = json.loads(login.request_excerpt)
+    assert sent["grant_type"] == "password"
+    assert sent["password"] == sent["client_secret"] == "[redacted]"
+    assert json.loads(login.response_excerpt)["access_token"] == "[redacted]"
+
+
+def test_client_credentials_login(sf_oauth, settings, sf_records):
+    settings.SALESFORCE_USERNAME = ""
+    settings.SALESFORCE_PASSWORD = ""
+    sf = SalesforceConnector.from_settings(recorder=sf_records.append)
+    assert product_names(sf)
+    assert json.loads(sf_records[0].request_excerpt)["grant_type"] == "client_credentials"
+    assert sf.login_calls == 1
+
+
+def oauth_token(hub_url):
+    response = requests.post(f"{hub_url}/sandbox/salesforce/services/oauth2/token", timeout=10,
+                             data={"grant_type": "password", "client_id": "sandbox",
+                                   "client_secret": "sandbox", "username": "hub@sandbox.example",
+                                   "password": "sandbox"})
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def test_instance_url_and_session_id_login(hub_url):
+    sf = SalesforceConnector(conf.salesforce(), session_id=oauth_token(hub_url))
+    assert product_names(sf)
+    assert (sf.login_calls, sf.calls) == (0, 1)
+
+
+def test_expired_given_session_without_credentials_is_permanent(hub_url, settings, sf_control):
+    settings.SALESFORCE_USERNAME = settings.SALESFORCE_PASSWORD = ""
+    sf = SalesforceConnector(conf.salesforce(), session_id=oauth_token(hub_url))
+    sf_control(expire_sessions=True)
+    with pytest.raises(PermanentError) as caught:
+        sf.limits()
+    assert caught.value.code == "INVALID_SESSION_ID"
+
+
+def test_expired_given_session_logs_in_with_credentials(hub_url, sf_control):
+    sf = SalesforceConnector(conf.salesforce(), session_id=oauth_token(hub_url))
+    sf_control(expire_sessions=True)
+    assert sf.limits()
+    assert sf.login_calls == 1
+
+
+@pytest.mark.parametrize("oauth", [False, True], ids=["soap", "oauth"])
+def test_refused_login_is_permanent(settings, hub_url, oauth):
+    if oauth:
+        settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox"
+    settings.SALESFORCE_PASSWORD = "wrong"
+    sf = SalesforceConnector.from_settings()
+    with pytest.raises(PermanentError) as caught:
+        sf.limits()
+    assert caught.value.code == ("invalid_grant" if oauth else "INVALID_LOGIN")
+    assert caught.value.vendor == "salesforce" and not caught.value.retryable
+    assert (sf.login_calls, sf.calls) == (1, 0)
+
+
+# --- new sessions ----------------------------------------------------------------------------
+def test_logs_in_again_after_the_org_expires_sessions(sf, sf_control):
+    sf.limits()
+    sf_control(expire_sessions=True)
+    assert product_names(sf)
+    assert sf.login_calls == 2
+    assert sf.calls == 3  # the refused call is counted too
+
+
+def test_logs_in_again_after_invalid_session_id(sf, sf_control, sf_records):
+    sf.limits()
+    sf_control(fail_next=["INVALID_SESSION_ID"])
+    assert sf.limits()
+    assert (sf.login_calls, sf.calls) == (2, 3)
+    assert [r.error_code for r in sf_records] == ["", "", "INVALID_SESSION_ID", "", ""]
+
+
+def test_second_invalid_session_is_transient(sf, sf_control):
+    sf.limits()
+    sf_control(fail_next=["INVALID_SESSION_ID", "INVALID_SESSION_ID"])
+    with pytest.raises(TransientError) as caught:
+        sf.limits()
+    assert caught.value.code == "INVALID_SESSION_ID"
+    assert sf.login_calls == 2
+
+
+# --- timeouts and the error taxonomy ---------------------------------------------------------
+def test_read_timeout_is_transient(hub_url, sf_control, sf_records):
+    sf = SalesforceConnector.from_settings(recorder=sf_records.append, timeout=(5, 1))
+    sf.limits()
+    sf_control(timeout_seconds=2, fail_next=["timeout"])
+    with pytest.raises(TransientError) as caught:
+        sf.limits()
+    assert caught.value.code == "timeout"
+    assert sf_records[-1].status is None and sf_records[-1].error_code == "timeout"
+    assert sf.calls == 2
+
+
+@pytest.mark.parametrize("fault", ["503", "UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED"])
+def test_transient_faults(sf, sf_control, fault):
+    sf.limits()
+    sf_control(fail_next=[fault])
+    with pytest.raises(TransientError) as caught:
+        sf.query("SELECT Id FROM Product2")
+    error = caught.value
+    assert error.vendor == "salesforce" and error.retryable
+    if fault == "503":
+        assert error.status == 503
+    else:
+        assert error.code == fault
+    if fault == "REQUEST_LIMIT_EXCEEDED":
+        assert error.retry_after and error.retry_after > 0
+    assert product_names(sf)  # the fault is spent; the next call works
+
+
+def test_exhausted_daily_allocation_is_transient_with_a_wait(sf, sf_control):
+    sf.limits()
+    used = sf.api_usage[0]
+    sf_control(daily_limit=used + 1)
+    sf.limits()
+    with pytest.raises(TransientError) as caught:
+        sf.limits()
+    assert caught.value.code == "REQUEST_LIMIT_EXCEEDED"
+    assert caught.value.status == 403
+    assert caught.value.retry_after >= 60
+
+
+def test_validation_error_is_permanent_with_salesforce_errors(sf):
+    with pytest.raises(PermanentError) as caught:
+        sf.create("Account", {"Website": "acme.io"})
+    error = caught.value
+    assert type(error) is PermanentError
+    assert (error.code, error.status) == ("REQUIRED_FIELD_MISSING", 400)
+    assert error.details["errors"][0]["fields"] == ["Name"]
+
+
+def test_unique_external_id_taken_is_duplicate_value(sf):
+    account_id = new_account(sf)
+    sf.create("Order", order_fields(account_id, Billing_Order_Id__c="O-DUP"))
+    with pytest.raises(PermanentError) as caught:
+        sf.create("Order", order_fields(account_id, Billing_Order_Id__c="O-DUP"))
+    assert caught.value.code == "DUPLICATE_VALUE"
+    assert caught.value.details["errors"]
+
+
+def test_duplicate_rule_match_names_the_existing_records(sf, sf_control):
+    sf_control(duplicate_rules=True)
+    first = sf.create("Account", {"Name": "Acme", "Website": "https://acme.io"})
+    with pytest.raises(PermanentError) as caught:
+        sf.create("Account", {"Name": "Acme Two", "Website": "www.acme.io"})
+    assert caught.value.code == "DUPLICATES_DETECTED"
+    assert caught.value.details["duplicate_ids"] == [first]
+
+
+def test_malformed_query_is_permanent(sf):
+    with pytest.raises(PermanentError) as caught:
+        sf.query("SELECT Id FROM Account WHERE")
+    assert caught.value.code == "MALFORMED_QUERY" and not caught.value.retryable
+
+
+def test_unknown_or_deleted_record_is_not_found(sf):
+    with pytest.raises(NotFoundError):
+        sf.get("Account", UNKNOWN_ACCOUNT_ID)
+    with pytest.raises(NotFoundError):
+        sf.update("Account", UNKNOWN_ACCOUNT_ID, {"Name": "x"})
+    account_id = new_account(sf)
+    sf.delete("Account", account_id)
+    with pytest.raises(NotFoundError):
+        sf.get("Account", account_id)
+    with pytest.raises(NotFoundError):
+        sf.delete("Account", account_id)
+
+
+# --- counting and limits ---------------------------------------------------------------------
+def test_call_counts_match_the_emulators(sf, sf_control):
+    sf_control(reset_counts=True)
+    account_id = new_account(sf)
+    sf.get("Account", account_id, fields=["Name"])
+    sf.update("Account", account_id, {"Name": "Acme Corp"})
+    sf.query("SELECT Id FROM Account")
+    sf.limits()
+    state = sf_control()
+    assert (sf.calls, sf.login_calls) == (5, 1)
+    assert sf.calls == state["counts"]["total"]  # the emulator counts data calls, not logins
+    assert state["counts"]["sobjects/Account"] == 3
+    assert sf.api_usage == (state["api_usage"], state["daily_limit"])
+
+
+def test_limit_info_header_is_read_from_every_answer(sf, sf_control):
+    sf_control(daily_limit=5000)
+    sf.limits()
+    used, limit = sf.api_usage
+    sf.query("SELECT Id FROM Product2")
+    assert sf.api_usage == (used + 1, 5000)
+
+
+# --- operations ------------------------------------------------------------------------------
+def test_query_pages_through_next_records_url(sf):
+    records = [{"attributes": {"type": "Account"}, "Name": f"Paging {i:03}"} for i in range(200)]
+    sf.collection_create(records)
+    sf.collection_create(records[:50])
+    before = sf.calls
+    pages = sf.query_iter("SELECT Id, Name FROM Account WHERE Name LIKE 'Paging%'", batch_size=200)
+    first = next(pages)
+    assert sf.calls == before + 1  # lazy: one page fetched so far
+    rest = list(pages)
+    assert sf.calls == before + 2
+    assert len({r["Id"] for r in [first, *rest]}) == 250
+    assert "attributes" not in first
+    assert sf.count("SELECT COUNT() FROM Account WHERE Name LIKE 'Paging%'") == 250
+
+
+def test_collection_update_reports_each_record(sf):
+    good, other = (new_account(sf, name) for name in ("One", "Two"))
+    results = sf.collection_update([
+        {"attributes": {"type": "Account"}, "Id": good, "Name": "One renamed"},
+        {"attributes": {"type": "Account"}, "Id": other, "Name": ""},
+    ], all_or_none=False)
+    assert [r["success"] for r in results] == [True, False]
+    assert record_error(results[0]) is None
+    assert isinstance(record_error(results[1]), PermanentError)
+    assert sf.get("Account", good, ["Name"])["Name"] == "One renamed"
+
+
+def test_query_strips_attributes_from_parent_fields(sf):
+    account_id = new_account(sf, "Parent Co")
+    sf.create("Contact", {"LastName": "Diaz", "Email": "ana@parent.example",
+                          "AccountId": account_id})
+    [contact] = sf.query(soql("SELECT Id, Account.Name FROM Contact WHERE Email = {}",
+                              "ana@parent.example"))
+    assert contact["Account"] == {"Name": "Parent Co"}
+
+
+@pytest.mark.parametrize("name", ["O'Brien", "x' OR Name != 'y", "back\\slash' OR Name LIKE '%",
+                                  'quote" and \\\' mixed', "line\nbreak"])
+def test_soql_literals_cannot_escape(sf, name):
+    new_account(sf, "Bystander")
+    account_id = new_account(sf, name)
+    found = sf.query(soql("SELECT Id, Name FROM Account WHERE Name = {}", name))
+    assert [(r["Id"], r["Name"]) for r in found] == [(account_id, name)]
+
+
+def test_upsert_creates_then_updates(sf):
+    account_id = new_account(sf)
+    order_id, created = sf.upsert("Order", "Billing_Order_Id__c", "O-100 a+b",
+                                  order_fields(account_id, Description="first"))
+    assert created and order_id.startswith("801")
+    again, created = sf.upsert("Order", "Billing_Order_Id__c", "O-100 a+b",
+                               {"Description": "second"})
+    assert (again, created) == (order_id, False)
+    assert sf.get("Order", order_id, ["Description"])["Description"] == "second"
+
+
+def order_graph(sf, graph_id, billing_id, account_name):
+    return {"graphId": graph_id, "compositeRequest": [
+        {"method": "POST", "url": sf.record_path("Account"), "referenceId": "account",
+         "body": {"Name": account_name} if account_name else {"Website": "nameless.example"}},
+        {"method": "PATCH", "url": sf.external_id_path("Order", "Billing_Order_Id__c", billing_id),
+         "referenceId": "order", "body": order_fields("@{account.id}")},
+    ]}
+
+
+def test_graph_writes_each_graph_all_or_nothing(sf):
+    before = sf.calls
+    [result] = sf.graph([order_graph(sf, "g1", "O-G1", "Graph Co")])
+    assert sf.calls == before + 1
+    assert result["isSuccessful"] and graph_error(result) is None
+    [order] = sf.query("SELECT Id, Account.Name FROM Order WHERE Billing_Order_Id__c = 'O-G1'")
+    assert order["Account"]["Name"] == "Graph Co"
+
+
+def test_failing_graph_raises_its_first_real_error(sf):
+    with pytest.raises(PermanentError) as caught:
+        sf.graph([order_graph(sf, "bad", "O-BAD", None)])
+    assert caught.value.code == "REQUIRED_FIELD_MISSING"
+    assert caught.value.details["graph_id"] == "bad"
+    assert sf.query("SELECT Id FROM Order WHERE Billing_Order_Id__c = 'O-BAD'") == []
+
+
+def test_graph_batch_reports_which_graph_failed(sf):
+    graphs = [order_graph(sf, "ok", "O-OK", "Fine Co"), order_graph(sf, "bad", "O-BAD", None)]
+    results = sf.graph(graphs, raise_on_failure=False)
+    assert [r["graphId"] for r in results] == ["ok", "bad"]
+    assert graph_error(results[0]) is None
+    assert graph_error(results[1]).code == "REQUIRED_FIELD_MISSING"
+    assert len(sf.query("SELECT Id FROM Order WHERE Billing_Order_Id__c = 'O-OK'")) == 1
+    assert sf.query("SELECT Id FROM Account WHERE Website = 'nameless.example'") == []
+
+
+def test_composite_all_or_none_raises_the_failing_subrequest(sf):
+    subrequests = [
+        {"method": "POST", "url": sf.record_path("Account"), "referenceId": "a1",
+         "body": {"Name": "Kept?"}},
+        {"method": "POST", "url": sf.record_path("Contact"), "referenceId": "c1",
+         "body": {"AccountId": "@{a1.id}"}},
+    ]
+    with pytest.raises(PermanentError) as caught:
+        sf.composite(subrequests)
+    assert caught.value.code == "REQUIRED_FIELD_MISSING"
+    assert caught.value.details["reference_id"] == "c1"
+    assert sf.query("SELECT Id FROM Account WHERE Name = 'Kept?'") == []
+
+
+def test_describe_and_limits(sf):
+    fields = {f["name"]: f for f in sf.describe("Order")["fields"]}
+    assert fields["Billing_Order_Id__c"]["externalId"]
+    assert sf.limits()["DailyApiRequests"]["Max"] > 0
+
+
+# --- the call log ----------------------------------------------------------------------------
+@pytest.mark.parametrize("oauth", [False, True], ids=["soap", "oauth"])
+def test_call_records_hold_no_secrets(settings, hub_url, sf_records, oauth):
+    if oauth:
+        settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox"
+    sf = SalesforceConnector.from_settings(recorder=sf_records.append)
+    account_id = new_account(sf)
+    sf.upsert("Order", "Billing_Order_Id__c", "O-LOG", order_fields(account_id))
+    session_id = sf._sf.session_id
+    assert [r.operation for r in sf_records] == ["login", "create Account", "upsert Order"]
+    login_text = sf_records[0].request_excerpt + sf_records[0].response_excerpt
+    # the password (and client secret) sent, the session received
+    assert login_text.count("[redacted]") == (3 if oauth else 2)
+    for record in sf_records:
+        text = " ".join([record.url, record.request_excerpt, record.response_excerpt])
+        assert session_id not in text
+        for secret in re.findall(r"<(?:\w+:)?(?:password|sessionId)>([^<]*)<", text):
+            assert secret == "[redacted]"
+    upsert = sf_records[-1]
+    assert (upsert.method, upsert.status, upsert.ok) == ("PATCH", 201, True)
+    assert "O-LOG" in upsert.url and account_id in upsert.request_excerpt
