@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from decimal import Decimal
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -46,8 +47,9 @@ class NueConnector(BillingConnector):
     provider = VENDOR
 
     def __init__(self, base_url: str, api_key: str, *, recorder: Recorder | None = None,
-                 timeout=DEFAULT_TIMEOUT):
+                 timeout=DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE):
         self.base_url = base_url.rstrip("/")
+        self.page_size = page_size
         self.api_key = api_key
         self.recorder = recorder
         self.session = new_session(timeout=timeout)
@@ -57,7 +59,8 @@ class NueConnector(BillingConnector):
     def from_settings(cls, recorder: Recorder | None = None) -> "NueConnector":
         base_url, api_key = settings.NUE_BASE_URL, settings.NUE_API_KEY
         if not base_url or not api_key:
-            raise ImproperlyConfigured("NUE_BASE_URL and NUE_API_KEY must be set for BILLING_PROVIDER=nue")
+            raise ImproperlyConfigured(
+                "NUE_BASE_URL and NUE_API_KEY must be set for BILLING_PROVIDER=nue")
         return cls(base_url, api_key, recorder=recorder)
 
     # --- catalog ---------------------------------------------------------------------------
@@ -90,15 +93,17 @@ class NueConnector(BillingConnector):
         return customer_from_nue(min(found, key=lambda c: (c.get("createdDate") or "", c["id"])))
 
     def get_account(self, account_id: str) -> Customer:
-        return customer_from_nue(self._call("get_account", "GET", f"/customers/{account_id}")["data"])
+        data = self._call("get_account", "GET", f"/customers/{_id(account_id)}")["data"]
+        return customer_from_nue(data)
 
     def create_account(self, customer: Customer, *, idempotency_key: str) -> Customer:
-        created = self._call("create_account", "POST", "/customers", json=[customer_to_nue(customer)],
+        created = self._call("create_account", "POST", "/customers",
+                             json=[customer_to_nue(customer)],
                              idempotency_key=idempotency_key)["data"]
         return customer_from_nue(created[0])
 
     def set_account_crm_id(self, account_id: str, crm_id: str) -> None:
-        self._call("set_account_crm_id", "PATCH", f"/customers/{account_id}",
+        self._call("set_account_crm_id", "PATCH", f"/customers/{_id(account_id)}",
                    json={"externalId": crm_id})
 
     # --- orders ----------------------------------------------------------------------------
@@ -121,47 +126,52 @@ class NueConnector(BillingConnector):
             return self.cancel_order(created.order_id)
         return created
 
+    def _fetch_order(self, order_id: str) -> dict:
+        return self._call("get_order", "GET", f"/orders/{_id(order_id)}")["data"]
+
     def get_order(self, order_id: str) -> DraftOrder:
-        data = self._call("get_order", "GET", f"/orders/{order_id}")["data"]
+        data = self._fetch_order(order_id)
         customer = self.get_account(data["customerId"])
         return order_from_nue(data, customer=customer)
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
-        current = self._call("get_order", "GET", f"/orders/{order.order_id}")["data"]
+        current = self._fetch_order(order.order_id)
         if current.get("status") != OrderStatus.DRAFT:
             raise PermanentError(f"Order {order.order_id} is {current.get('status')}, not a draft",
                                  code="order_not_draft", vendor=VENDOR)
         body = order_to_nue(order, with_line_ids=True)
+        body["billCycleDay"] = order.terms.bill_cycle_day  # null clears it: the sender wins
         for name in current:  # custom fields the sender no longer has are cleared
             if name.endswith(CUSTOM_SUFFIX) and name not in body:
                 body[name] = None
-        data = self._call("update_order", "PATCH", f"/orders/{order.order_id}", json=body)["data"]
-        return order_from_nue(data["order"])
+        answer = self._call("update_order", "PATCH", f"/orders/{_id(order.order_id)}", json=body)
+        return order_from_nue(answer["data"]["order"])
 
     def activate_order(self, order_id: str) -> DraftOrder:
         try:
-            data = self._call("activate_order", "POST", f"/orders/{order_id}", json={"options": {}})
+            answer = self._call("activate_order", "POST", f"/orders/{_id(order_id)}",
+                                json={"options": {}})
         except PermanentError as err:
             if err.code != "order_not_draft":
                 raise
-            current = order_from_nue(self._call("get_order", "GET", f"/orders/{order_id}")["data"])
+            current = order_from_nue(self._fetch_order(order_id))
             if current.status != OrderStatus.ACTIVATED:
                 raise
             return current
-        return order_from_nue(data["data"]["order"])
+        return order_from_nue(answer["data"]["order"])
 
     def cancel_order(self, order_id: str) -> DraftOrder:
-        data = self._call("cancel_order", "POST", f"/orders/{order_id}/cancel")["data"]
+        data = self._call("cancel_order", "POST", f"/orders/{_id(order_id)}/cancel")["data"]
         return order_from_nue(data["order"])
 
     def delete_order(self, order_id: str) -> None:
         try:
-            self._call("delete_order", "DELETE", f"/orders/{order_id}")
+            self._call("delete_order", "DELETE", f"/orders/{_id(order_id)}")
         except NotFoundError:
             pass  # already gone
 
     def list_orders(self, *, status: str | None = None, updated_since: dt.datetime | None = None):
-        params: dict = {"limit": PAGE_SIZE}
+        params: dict = {"limit": self.page_size}
         if status:
             params["status"] = STATUS_FILTER[OrderStatus(status)]
         if updated_since:
@@ -173,7 +183,7 @@ class NueConnector(BillingConnector):
             for data in answer["data"]:
                 yield order_from_nue(data)
             more = (answer.get("pagination") or {}).get("hasMore")
-            if not answer["data"] or (more is False) or (more is None and len(answer["data"]) < PAGE_SIZE):
+            if not answer["data"] or more is False or len(answer["data"]) < self.page_size:
                 return
             page += 1
 
@@ -244,6 +254,11 @@ def error_from_response(response: requests.Response, body) -> SyncError:
     return PermanentError(message, code=code, vendor=VENDOR, status=status, details=details)
 
 
+def _id(value: str) -> str:
+    """An id as one path segment, whatever it contains."""
+    return quote(str(value), safe="")
+
+
 def _retry_after(response: requests.Response) -> float | None:
     try:
         return float(response.headers.get("Retry-After", ""))
@@ -260,7 +275,9 @@ def _money(value) -> Decimal:
 def _plain(value) -> Decimal:
     """A quantity or percentage without float noise: 3.0 → 3, 12.5 → 12.5."""
     number = Decimal(str(value))
-    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
 
 
 def _num(value: Decimal):
@@ -365,7 +382,8 @@ def _line_from_nue(data: dict) -> OrderLine:
         discount = None
     return OrderLine(sku=data["productSku"], quantity=_plain(data["quantity"]),
                      list_price=_money(data["listPrice"]), net_price=_money(data["netSalesPrice"]),
-                     line_id=data["id"], discount=discount, description=data.get("description") or "")
+                     line_id=data["id"], discount=discount,
+                     description=data.get("description") or "")
 
 
 def order_from_nue(data: dict, *, customer: Customer | None = None) -> DraftOrder:

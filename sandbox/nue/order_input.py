@@ -1,0 +1,143 @@
+"""Reading an order request body (`POST /orders`, `PATCH /orders/{id}`) into checked values.
+
+Nue's documented body: `customer: {id}`, `effectiveDate`, `orderProducts: [{priceBookEntryId,
+quantity, subscriptionStartDate, subscriptionTerm, addOns}]`, `name`, `description`, `options`,
+`billToContact: {id}`. Also accepted here (assumptions, see the package docstring): a product by
+`productSku` (as Nue's CPQ order API identifies it), a `listPrice` override, `discount` (percent)
+or `discountAmount` (off the line) per product, order-level `currencyIsoCode`, `billingPeriod`,
+`paymentTerm`, `billCycleDay`, custom fields `Name__c`, and a new customer given inline as
+`customer: {name, recordType, …}` without an `id`.
+"""
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from sandbox.nue.catalog import find_product
+from sandbox.nue.models import Product
+from sandbox.nue.validate import BILLING_PERIODS, Checker
+
+ORDER_FIELDS = {"customer", "customerId", "effectiveDate", "orderProducts", "name", "description",
+                "options", "billToContact", "currencyIsoCode", "billingPeriod", "paymentTerm",
+                "billCycleDay"}
+LINE_FIELDS = {"id", "priceBookEntryId", "productSku", "uom", "description", "quantity",
+               "listPrice", "discount", "discountAmount", "subscriptionStartDate",
+               "subscriptionTerm", "billingPeriod", "addOns"}
+PER_UNIT = Decimal("0.0001")
+
+
+@dataclass
+class LineInput:
+    id: str | None
+    product: Product
+    quantity: Decimal
+    list_price: Decimal
+    discount: Decimal | None
+    discount_amount: Decimal | None
+    net_sales_price: Decimal
+    subscription_start_date: object
+    subscription_term: int
+    billing_period: str
+    description: str = ""
+    custom_fields: dict = field(default_factory=dict)
+
+
+def order_terms(check: Checker, data: dict) -> dict:
+    """Order-level settings present in the body, as model fields."""
+    terms = {"name": check.text(data, "name", "name"),
+             "description": check.text(data, "description", "description", max_length=32000),
+             "effective_date": check.date(data, "effectiveDate", "effectiveDate"),
+             "currency": check.text(data, "currencyIsoCode", "currencyIsoCode", max_length=3),
+             "billing_period": check.choice(data, "billingPeriod", "billingPeriod",
+                                            BILLING_PERIODS),
+             "payment_term": check.text(data, "paymentTerm", "paymentTerm", max_length=40),
+             "bill_cycle_day": check.integer(data, "billCycleDay", "billCycleDay", minimum=1,
+                                             maximum=31)}
+    return {k: v for k, v in terms.items() if v is not None}
+
+
+def order_lines(check: Checker, items, *, start_date, currency: str,
+                warnings: list) -> list[LineInput]:
+    if not isinstance(items, list) or not items:
+        check.fail("REQUIRED_FIELD_MISSING", "orderProducts must list at least one product.",
+                   "orderProducts")
+        return []
+    lines = []
+    for i, item in enumerate(items):
+        where = f"orderProducts[{i}]."
+        if not isinstance(item, dict):
+            check.fail("INVALID_FIELD_VALUE", "Each order product must be an object.", where[:-1])
+            continue
+        line = _line(check, item, where, start_date, currency, warnings)
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _product(check: Checker, item: dict, where: str, currency: str) -> Product | None:
+    entry_id, sku = item.get("priceBookEntryId"), item.get("productSku")
+    if not entry_id and not sku:
+        check.fail("PRODUCT_REQUIRED", "Give priceBookEntryId or productSku.",
+                   where + "priceBookEntryId")
+        return None
+    product = find_product(price_book_entry_id=entry_id, sku=sku)
+    if product is None:
+        if entry_id:
+            check.fail("PRICE_BOOK_ENTRY_NOT_FOUND", f"Price book entry {entry_id} is not "
+                       "published.", where + "priceBookEntryId")
+        else:
+            check.fail("PRODUCT_NOT_FOUND", f"No published product with SKU {sku}.",
+                       where + "productSku")
+        return None
+    if product.currency != currency:
+        check.fail("PRICE_BOOK_ENTRY_MISMATCH", f"{product.sku} has no price in {currency}.",
+                   where + "priceBookEntryId")
+        return None
+    return product
+
+
+def _line(check, item, where, start_date, currency, warnings) -> LineInput | None:
+    check.known_fields(item, LINE_FIELDS, where)
+    if item.get("addOns"):
+        check.fail("INVALID_ADD_ON", "The product is not a bundle; it takes no add-ons.",
+                   where + "addOns")
+    product = _product(check, item, where, currency)
+    quantity = check.number(item, "quantity", where + "quantity", required=True, positive=True)
+    list_price = check.number(item, "listPrice", where + "listPrice", minimum=0, maximum=10**9)
+    discount = check.number(item, "discount", where + "discount", minimum=0, maximum=100)
+    amount = check.number(item, "discountAmount", where + "discountAmount", minimum=0,
+                          maximum=10**12)
+    term = check.integer(item, "subscriptionTerm", where + "subscriptionTerm", minimum=1,
+                         maximum=120)
+    period = check.choice(item, "billingPeriod", where + "billingPeriod", BILLING_PERIODS)
+    start = check.date(item, "subscriptionStartDate", where + "subscriptionStartDate")
+    description = check.text(item, "description", where + "description") or ""
+    custom = check.custom_fields(item, where)
+    if product is None or quantity is None:
+        return None
+    list_price = product.list_price if list_price is None else list_price
+    if discount is not None and amount is not None:
+        warnings.append({"code": "PRODUCT_DISCOUNT_APPLIED", "field": where + "discount",
+                         "message": "Discount percentage takes precedence over discount amount."})
+        amount = None
+    net = _net_price(check, where, list_price, quantity, discount, amount)
+    if net is None:
+        return None
+    return LineInput(id=item.get("id"), product=product, quantity=quantity, list_price=list_price,
+                     discount=discount, discount_amount=amount, net_sales_price=net,
+                     subscription_start_date=start or start_date, subscription_term=term or 12,
+                     billing_period=period or product.billing_period, description=description,
+                     custom_fields=custom)
+
+
+def _net_price(check, where, list_price, quantity, discount, amount) -> Decimal | None:
+    """Per-unit price after the line's discount (a percentage, or an amount off the line)."""
+    if discount is not None:
+        net = list_price * (100 - discount) / 100
+    elif amount is not None:
+        if amount > list_price * quantity:
+            check.fail("INVALID_DISCOUNT", "discountAmount exceeds the line's list total.",
+                       where + "discountAmount")
+            return None
+        net = (list_price * quantity - amount) / quantity
+    else:
+        net = list_price
+    return net.quantize(PER_UNIT, rounding=ROUND_HALF_UP)

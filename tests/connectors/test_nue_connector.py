@@ -1,0 +1,348 @@
+"""Conformance of `NueConnector` to `BillingConnector`, against the Nue emulator over real HTTP:
+every operation, each error shape, idempotent replay, and what it records."""
+import dataclasses
+import datetime as dt
+import time
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from sandbox.webhooks.models import Switches
+from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.billing.nue import NueConnector
+from syncapp.domain.records import (Address, BillingTerms, Contact, Customer, Discount, DraftOrder,
+                                    OrderLine, OrderStatus)
+from syncapp.exceptions import NotFoundError, PermanentError, TransientError
+from tests.sandbox.nue.client import NueApi
+
+CRM_ID = "001000000000001AAA"
+D = Decimal
+
+
+@pytest.fixture
+def records():
+    return []
+
+
+@pytest.fixture
+def nue(hub_url, records, transactional_db):
+    # Emulator webhooks stay queued: these tests are about the connector.
+    Switches.objects.update_or_create(pk=1, defaults={"auto_deliver": False})
+    return NueConnector.from_settings(recorder=records.append)
+
+
+@pytest.fixture
+def emulator(hub_url):
+    return NueApi(f"{hub_url}/sandbox/nue")
+
+
+def a_customer(email="ana@acme.io", crm_id=None, name="Acme Inc") -> Customer:
+    address = Address(line1="1 Main St", city="Austin", state="TX", postal_code="78701",
+                      country="US")
+    return Customer(name=name, email=email, crm_id=crm_id,
+                    bill_to=Contact(email=email, first_name="Ana", last_name="Diaz",
+                                    phone="+1 555 0100", address=address))
+
+
+def a_draft(account_id=None, customer=None, **changes) -> DraftOrder:
+    lines = (OrderLine("PRO-MONTHLY", D(3), D("49.00"), D("44.10"),
+                       discount=Discount(percent=D(10)), description="Pro seats"),
+             OrderLine("ADDON-SEATS", D(4), D("10.00"), D("8.50"),
+                       discount=Discount(amount=D("6.00"))))
+    order = DraftOrder(currency="USD", order_date=dt.date(2026, 11, 22), lines=lines,
+                       account_id=account_id, customer=customer,
+                       terms=BillingTerms("Quarter", "Net 30", 15),
+                       custom_fields=(("Channel__c", "web"), ("Region__c", "EMEA")))
+    return dataclasses.replace(order, **changes)
+
+
+def without_line_ids(order: DraftOrder) -> tuple:
+    return tuple(dataclasses.replace(line, line_id=None) for line in order.lines)
+
+
+# --- settings and catalog ----------------------------------------------------------------------
+def test_it_is_built_from_settings_and_refuses_missing_ones(hub_url, settings):
+    settings.BILLING_PROVIDER = "nue"
+    connector = billing_connector()
+    assert isinstance(connector, NueConnector)
+    assert connector.base_url == f"{hub_url}/sandbox/nue"
+
+    settings.NUE_API_KEY = ""
+    with pytest.raises(ImproperlyConfigured):
+        NueConnector.from_settings()
+
+
+def test_the_catalog_lists_every_sellable_sku(nue):
+    catalog = nue.catalog()
+
+    assert set(catalog) == {"PRO-MONTHLY", "TEAM-ANNUAL", "ADDON-SEATS"}
+    team = catalog["TEAM-ANNUAL"]
+    assert (team.name, team.list_price, team.currency, team.billing_period) == (
+        "Team Annual", D("990.00"), "USD", "Annual")
+
+
+# --- accounts ----------------------------------------------------------------------------------
+def test_an_account_is_created_and_read_back_as_it_was_given(nue):
+    given = a_customer(crm_id=CRM_ID)
+
+    created = nue.create_account(given, idempotency_key="acct-1")
+
+    assert created.account_id
+    assert created == dataclasses.replace(given, account_id=created.account_id)
+    assert nue.get_account(created.account_id) == created
+
+
+def test_separate_bill_to_and_sold_to_contacts_survive_the_round_trip(nue):
+    given = dataclasses.replace(a_customer(), sold_to=Contact(email="bo@acme.io", first_name="Bo",
+                                                              last_name="Li"))
+
+    created = nue.create_account(given, idempotency_key="acct-2")
+
+    assert (created.bill_to, created.sold_to) == (given.bill_to, given.sold_to)
+
+
+def test_accounts_are_found_by_email_case_insensitively_oldest_first(nue):
+    oldest = nue.create_account(a_customer(email="Ana@Acme.io"), idempotency_key="a1")
+    nue.create_account(a_customer(email="ana@acme.io", name="Second"), idempotency_key="a2")
+
+    found = nue.find_account_by_email("ANA@acme.io")
+
+    assert found.account_id == oldest.account_id
+    assert nue.find_account_by_email("nobody@acme.io") is None
+
+
+def test_the_crm_id_is_set_and_found(nue):
+    account = nue.create_account(a_customer(), idempotency_key="a1")
+    assert nue.find_account_by_crm_id(CRM_ID) is None
+
+    nue.set_account_crm_id(account.account_id, CRM_ID)
+
+    assert nue.find_account_by_crm_id(CRM_ID).account_id == account.account_id
+    assert nue.get_account(account.account_id).crm_id == CRM_ID
+
+
+def test_a_missing_account_is_not_found(nue):
+    with pytest.raises(NotFoundError) as raised:
+        nue.get_account("5b1c7a38-0000-4000-8000-000000000000")
+    error = raised.value
+    assert (error.code, error.status, error.vendor) == ("CUSTOMER_NOT_FOUND", 404, "nue")
+
+
+# --- orders ------------------------------------------------------------------------------------
+def test_a_draft_for_an_existing_account_round_trips(nue):
+    account = nue.create_account(a_customer(crm_id=CRM_ID), idempotency_key="a1")
+    given = a_draft(account_id=account.account_id)
+
+    created = nue.create_order(given, idempotency_key="o1")
+
+    assert created.order_id and created.status == OrderStatus.DRAFT
+    assert created.account_id == account.account_id
+    assert all(line.line_id for line in created.lines)
+    assert created.checkout_url.endswith(f"/sandbox/nue/checkout/{created.order_id}")
+    assert without_line_ids(created) == given.lines
+    assert (created.terms, created.custom_fields, created.order_date, created.total) == (
+        given.terms, given.custom_fields, given.order_date, D("166.30"))
+    fetched = nue.get_order(created.order_id)
+    assert fetched == dataclasses.replace(created, customer=account)
+
+
+def test_an_order_creates_its_new_account_with_the_crm_id(nue):
+    order = nue.create_order(a_draft(customer=a_customer(crm_id=CRM_ID)), idempotency_key="o1")
+
+    account = nue.find_account_by_crm_id(CRM_ID)
+    assert account.account_id == order.account_id
+    assert nue.get_order(order.order_id).customer == account
+    assert account.bill_to == a_customer().bill_to
+
+
+def test_a_completed_order_is_created_activated(nue):
+    order = nue.create_order(a_draft(customer=a_customer(), status=OrderStatus.ACTIVATED),
+                             idempotency_key="o1")
+
+    assert order.status == OrderStatus.ACTIVATED
+    assert nue.get_order(order.order_id).status == OrderStatus.ACTIVATED
+
+
+def test_an_unknown_sku_is_a_permanent_unknown_sku_error(nue):
+    order = a_draft(customer=a_customer(), lines=(OrderLine("GOLD-PLAN", D(1), D(1), D(1)),))
+
+    with pytest.raises(PermanentError) as raised:
+        nue.create_order(order, idempotency_key="o1")
+
+    assert raised.value.code == "unknown_sku" and raised.value.status == 400
+    assert raised.value.details["errors"][0]["code"] == "PRODUCT_NOT_FOUND"
+    assert list(nue.list_orders()) == []
+
+
+def test_the_same_idempotency_key_twice_creates_one_order(nue):
+    order = a_draft(customer=a_customer(), status=OrderStatus.ACTIVATED)
+
+    first = nue.create_order(order, idempotency_key="checkout-1-order")
+    again = nue.create_order(order, idempotency_key="checkout-1-order")
+
+    assert again == first
+    assert [o.order_id for o in nue.list_orders()] == [first.order_id]
+    with pytest.raises(PermanentError) as raised:
+        nue.create_order(dataclasses.replace(order, order_date=dt.date(2027, 1, 1)),
+                         idempotency_key="checkout-1-order")
+    assert (raised.value.code, raised.value.status) == ("IDEMPOTENCY_KEY_REUSED", 409)
+
+
+def test_update_replaces_lines_terms_and_custom_fields(nue):
+    created = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+    pro, _seats = created.lines
+    wanted = dataclasses.replace(
+        created,
+        lines=(dataclasses.replace(pro, quantity=D(5), discount=None, net_price=D("49.00")),
+               OrderLine("TEAM-ANNUAL", D(1), D("990.00"), D("900.00"))),
+        terms=BillingTerms("Annual", "Net 45", None), custom_fields=(("Region__c", "APAC"),))
+
+    updated = nue.update_order(wanted)
+
+    assert updated.lines[0].line_id == pro.line_id
+    assert without_line_ids(updated) == (
+        dataclasses.replace(pro, line_id=None, quantity=D(5), discount=None, net_price=D("49.00")),
+        OrderLine("TEAM-ANNUAL", D(1), D("990.00"), D("900.00"),
+                  discount=Discount(amount=D("90.00"))))
+    assert (updated.terms, updated.custom_fields) == (wanted.terms, wanted.custom_fields)
+    assert nue.get_order(created.order_id).lines == updated.lines
+
+
+def test_only_a_draft_can_be_updated(nue):
+    created = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+    nue.activate_order(created.order_id)
+
+    with pytest.raises(PermanentError) as raised:
+        nue.update_order(created)
+    assert raised.value.code == "order_not_draft"
+
+
+def test_activating_twice_returns_the_activated_order(nue):
+    created = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+
+    first = nue.activate_order(created.order_id)
+    again = nue.activate_order(created.order_id)
+
+    assert first.status == again.status == OrderStatus.ACTIVATED
+    assert again == first
+
+
+def test_a_canceled_order_cannot_be_activated(nue):
+    created = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+
+    assert nue.cancel_order(created.order_id).status == OrderStatus.CANCELED
+    with pytest.raises(PermanentError) as raised:
+        nue.activate_order(created.order_id)
+    assert raised.value.code == "order_not_draft"
+
+
+def test_delete_removes_the_order_and_deleting_again_is_fine(nue):
+    created = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+
+    nue.delete_order(created.order_id)
+    nue.delete_order(created.order_id)
+
+    with pytest.raises(NotFoundError):
+        nue.get_order(created.order_id)
+
+
+def test_orders_are_listed_by_status_and_change_time_page_by_page(hub_url, nue, records):
+    account = nue.create_account(a_customer(), idempotency_key="a1")
+    drafts = [nue.create_order(a_draft(account_id=account.account_id), idempotency_key=f"o{i}")
+              for i in range(3)]
+    active = nue.activate_order(nue.create_order(a_draft(account_id=account.account_id),
+                                                 idempotency_key="o9").order_id)
+    paged = NueConnector.from_settings(recorder=records.append)
+    paged.page_size = 2
+    records.clear()
+
+    listed = [o.order_id for o in paged.list_orders(status=OrderStatus.DRAFT)]
+
+    assert listed == [o.order_id for o in drafts]
+    assert [r.operation for r in records] == ["list_orders", "list_orders"]
+    assert [o.order_id for o in nue.list_orders(status="Activated")] == [active.order_id]
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.5)
+    nue.update_order(drafts[0])
+    assert drafts[0].order_id in [o.order_id for o in nue.list_orders(updated_since=since)]
+    assert len(list(nue.list_orders())) == 4
+
+
+# --- errors ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("failure, status, retry_after", [("500", 500, None), ("503", 503, None),
+                                                          ("429", 429, 1.0)])
+def test_server_errors_and_rate_limits_are_transient(nue, emulator, records, failure, status,
+                                                     retry_after):
+    emulator.control(fail_next=[failure])
+
+    with pytest.raises(TransientError) as raised:
+        nue.catalog()
+
+    assert (raised.value.status, raised.value.retry_after) == (status, retry_after)
+    last = records[-1]
+    assert (last.ok, last.status, last.error_code) == (False, status, raised.value.code)
+
+
+def test_a_timeout_is_transient(hub_url, emulator, records):
+    emulator.control(fail_next=["timeout"], timeout_seconds=0.8)
+    impatient = NueConnector(f"{hub_url}/sandbox/nue", "sandbox", recorder=records.append,
+                             timeout=(5, 0.2))
+    started = time.monotonic()
+
+    with pytest.raises(TransientError) as raised:
+        impatient.get_account("any")
+
+    assert raised.value.code == "timeout"
+    assert (records[-1].status, records[-1].error_code) == (None, "timeout")
+    time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))  # let the held answer finish
+
+
+def test_no_answer_at_all_is_transient():
+    with pytest.raises(TransientError) as raised:
+        NueConnector("http://127.0.0.1:9", "sandbox").catalog()
+    assert raised.value.code == "connection_error"
+
+
+def test_a_refused_key_is_permanent_and_never_recorded(hub_url, records):
+    secret = "nue-key-do-not-log-7f3a"
+    refused = NueConnector(f"{hub_url}/sandbox/nue", secret, recorder=records.append)
+
+    with pytest.raises(PermanentError) as raised:
+        refused.create_account(a_customer(), idempotency_key="a1")
+
+    assert (raised.value.code, raised.value.status) == ("UNAUTHORIZED", 401)
+    assert raised.value.details["errors"][0]["message"]
+    assert records and all(secret not in repr(record) for record in records)
+
+
+def test_validation_errors_are_permanent_with_nues_errors_in_details(nue):
+    account = nue.create_account(a_customer(), idempotency_key="a1")
+
+    with pytest.raises(PermanentError) as raised:
+        nue.create_order(a_draft(account_id=account.account_id, terms=BillingTerms("Weekly")),
+                         idempotency_key="o1")
+
+    assert raised.value.code == "INVALID_FIELD_VALUE" and not raised.value.retryable
+    assert raised.value.details["errors"] == [
+        {"code": "INVALID_FIELD_VALUE", "field": "billingPeriod",
+         "message": "billingPeriod must be one of Month, Quarter, Semi-Annual, Annual."}]
+
+
+def test_a_custom_field_nue_cannot_hold_is_refused_before_any_call(nue, records):
+    with pytest.raises(PermanentError) as raised:
+        nue.create_order(a_draft(customer=a_customer(), custom_fields=(("po_number", "1"),)),
+                         idempotency_key="o1")
+    assert raised.value.code == "invalid_custom_field" and records == []
+
+
+# --- the call log ------------------------------------------------------------------------------
+def test_every_call_is_recorded_with_redacted_excerpts(nue, records):
+    order = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+    nue.get_order(order.order_id)
+
+    assert [r.operation for r in records] == ["create_order", "get_order", "get_account"]
+    create = records[0]
+    assert (create.vendor, create.method, create.status, create.ok) == ("nue", "POST", 201, True)
+    assert create.url.endswith("/sandbox/nue/orders") and create.duration_ms > 0
+    assert '"productSku": "PRO-MONTHLY"' in create.request_excerpt
+    assert order.order_id in create.response_excerpt
