@@ -12,6 +12,8 @@ class SyncAttempt(models.Model):
     duration_ms = models.FloatField(default=0)
     ok = models.BooleanField(default=True)
     error_code = models.CharField(max_length=100, blank=True, db_index=True)
+    api_used = models.PositiveIntegerField(null=True, blank=True, help_text="Salesforce API calls used today")
+    api_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Salesforce daily API allocation")
     request_excerpt = models.TextField(blank=True)
     response_excerpt = models.TextField(blank=True)
     checkout = models.ForeignKey("syncapp.CheckoutSession", null=True, blank=True, on_delete=models.CASCADE,
@@ -30,10 +32,11 @@ class SyncAttempt(models.Model):
         """A connector `recorder` that stores each CallRecord as an attempt owned by `owner`."""
 
         def record(call):
+            used, limit = call.extra.get("api_usage") or (None, None)
             cls.objects.create(
                 vendor=call.vendor, operation=call.operation[:100], method=call.method, url=call.url[:500],
                 status_code=call.status, duration_ms=call.duration_ms, ok=call.ok,
                 error_code=call.error_code[:100], request_excerpt=call.request_excerpt,
-                response_excerpt=call.response_excerpt, **owner)
+                response_excerpt=call.response_excerpt, api_used=used, api_limit=limit, **owner)
 
         return record

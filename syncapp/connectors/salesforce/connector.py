@@ -305,7 +305,10 @@ class SalesforceConnector:
             if "api-usage" in usage:
                 self.api_usage = (usage["api-usage"].used, usage["api-usage"].total)
         if self.recorder is not None:
-            self.recorder(call_record(operation, elapsed_ms, response, request, error, login=login))
+            record = call_record(operation, elapsed_ms, response, request, error, login=login)
+            if self.api_usage and not login:
+                record.extra["api_usage"] = self.api_usage
+            self.recorder(record)
 
     def _keep_response(self, response: requests.Response, *args, **kwargs) -> None:
         self._response = response  # a requests hook: sees every answer, logins included
