@@ -1,6 +1,7 @@
 from syncapp.models.api_client import ApiClient
 from syncapp.models.attempts import SyncAttempt
 from syncapp.models.checkout import CheckoutSession
+from syncapp.models.cursors import Cursor
 from syncapp.models.jobs import SyncJob
 from syncapp.models.links import AccountLink, LineLink, OrderLink
 from syncapp.models.locks import Lease
@@ -8,5 +9,5 @@ from syncapp.models.mappings import FieldMapping, ProductMapping
 from syncapp.models.sync_settings import SyncSettings
 from syncapp.models.webhooks import WebhookEvent
 
-__all__ = ["AccountLink", "ApiClient", "CheckoutSession", "FieldMapping", "Lease", "LineLink", "OrderLink",
+__all__ = ["AccountLink", "ApiClient", "CheckoutSession", "Cursor", "FieldMapping", "Lease", "LineLink", "OrderLink",
            "ProductMapping", "SyncAttempt", "SyncJob", "SyncSettings", "WebhookEvent"]
