@@ -4,6 +4,8 @@ from django_q.models import Schedule
 SCHEDULES = [
     # name, function, minutes between runs
     ("hub: sweep due and orphaned jobs", "syncapp.tasks.sweep", 1),
+    ("hub: watch Salesforce orders", "syncapp.tasks.watch_salesforce", 1),
+    ("hub: find abandoned carts", "syncapp.tasks.find_abandoned_carts", 15),
 ]
 
 

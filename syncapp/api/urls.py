@@ -2,9 +2,15 @@ from django.urls import include, path
 
 from syncapp.api import health
 from syncapp.api.checkout import CheckoutView
+from syncapp.api.orders import OrderStateView
+from syncapp.api.salesforce import ActivateOrderView, SyncOrderView
 
 urlpatterns = [
     path("health", health.health, name="health"),
     path("checkout", CheckoutView.as_view(), name="checkout"),
+    path("salesforce/orders/<str:sf_order_id>/sync", SyncOrderView.as_view(), name="salesforce-order-sync"),
+    path("salesforce/orders/<str:sf_order_id>/activate", ActivateOrderView.as_view(),
+         name="salesforce-order-activate"),
+    path("orders/<str:billing_order_id>", OrderStateView.as_view(), name="order-state"),
     path("webhooks/", include("syncapp.webhooks.urls")),
 ]

@@ -34,6 +34,9 @@ BACKOFF_CAP = 3600.0
 # The service function that runs each kind of job: fn(job, recorder) -> result (JSON-able).
 HANDLERS = {
     SyncJob.Kind.BILLING_TO_SALESFORCE: "syncapp.services.order_sync.sync_billing_order",
+    SyncJob.Kind.SALESFORCE_TO_BILLING: "syncapp.services.watch.push_job",
+    SyncJob.Kind.ACTIVATION: "syncapp.services.watch.activation_job",
+    SyncJob.Kind.ABANDONED_CART: "syncapp.services.abandonment.follow_up",
 }
 _last_dispatch = 0.0
 

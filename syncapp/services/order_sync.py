@@ -21,6 +21,7 @@ from syncapp.domain.records import Contact, DraftOrder, OrderStatus
 from syncapp.exceptions import NotFoundError, PermanentError
 from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncSettings
 from syncapp.services.accounts import Buyer, resolve
+from syncapp.services.conflicts import activate_in_salesforce
 from syncapp.services.locks import lease
 
 # Errors that mean the hub's picture of the Salesforce order is stale: reload it and try again.
@@ -56,6 +57,11 @@ def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=
         return {"skipped": "activated on both sides", "salesforce_order_id": link.salesforce_order_id}
 
     sf = sf or SalesforceConnector.from_settings(recorder=recorder)
+    if link and link.origin == OrderLink.Origin.SALESFORCE and order.status == OrderStatus.ACTIVATED:
+        # Paid in the billing portal: activation happens in Salesforce, the origin, first.
+        activate_in_salesforce(sf, link)
+        _remember(link, order, digest, link.salesforce_order_id, None)
+        return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
     account_id = ensure_account(sf, billing, provider, order)
     link = link or OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING)
     side = _salesforce_side(sf, link, order, account_id)

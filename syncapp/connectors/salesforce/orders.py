@@ -1,15 +1,23 @@
-"""Billing draft orders as Salesforce Orders and OrderItems: the composite graph that writes one.
+"""Draft orders as Salesforce Orders and OrderItems, both ways.
 
-Pure translation (no calls, no ORM): the caller supplies what it knows about the Salesforce side —
-the Account, the standard price book and its entries per SKU, the OrderItem of each billing line
-already there, and the Order's current status — and sends the graph with `SalesforceConnector.graph`.
+Writing (billing → Salesforce) is pure translation: the caller supplies what it knows about the
+Salesforce side — the Account, the standard price book and its entries per SKU, the OrderItem of
+each billing line already there, and the Order's current status — and sends the graph with
+`SalesforceConnector.graph`. Reading (Salesforce → billing) is one SOQL query with the items as a
+subquery (plus one for the Contact when the Order names no bill-to contact).
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from syncapp.domain.records import DraftOrder, OrderStatus
+from syncapp.connectors.salesforce.soql import soql
+from syncapp.domain.records import (
+    Address, BillingTerms, Contact, Discount, DraftOrder, OrderLine, OrderStatus,
+)
+from syncapp.exceptions import NotFoundError
 
 ORDER_EXT_ID = "Billing_Order_Id__c"
 LINE_EXT_ID = "Billing_Line_Id__c"
@@ -88,3 +96,81 @@ def written_ids(order: DraftOrder, graph_result: dict) -> tuple[str, dict[str, s
     items = {line.line_id: responses[f"item{i}"]["body"]["id"]
              for i, line in enumerate(order.lines) if f"item{i}" in responses}
     return order_id, items
+
+
+# --- reading a Salesforce Order (Salesforce → billing) ----------------------------------------
+
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_ORDER_FIELDS = (
+    "Id, Status, EffectiveDate, AccountId, Account.Name, Account.Website, Account.BillingStreet, "
+    "Account.BillingCity, Account.BillingState, Account.BillingPostalCode, Account.BillingCountry, "
+    "BillToContactId, BillToContact.Email, BillToContact.FirstName, BillToContact.LastName, "
+    "BillToContact.Phone, Billing_Order_Id__c, Billing_Checkout_URL__c, Billing_Period__c, Payment_Term__c, "
+    "Sync_Origin__c, Pricebook2Id")
+_ITEM_FIELDS = ("Id, Quantity, UnitPrice, ListPrice, Discount_Percent__c, Description, Billing_Line_Id__c, "
+                "PricebookEntry.ProductCode")
+
+
+@dataclass
+class SalesforceOrder:
+    """A Salesforce Order as a billing draft, with what billing needs to know about its Account."""
+
+    id: str
+    status: str
+    origin: str  # "billing" | "salesforce" | "" (never synced)
+    draft: DraftOrder  # order_id = Billing_Order_Id__c; line_id = Billing_Line_Id__c (None if new)
+    item_ids: list[str]  # the OrderItem Id of each draft line, in order
+    account_id: str
+    account_name: str
+    contact: Contact | None
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def read_order(sf, order_id: str, custom_fields: dict[str, str] | None = None) -> SalesforceOrder:
+    """Read an Order with its items, Account and bill-to (else the Account's first) Contact.
+    `custom_fields` maps billing custom field names to Order fields to read into the draft.
+    Raises NotFoundError when there is no such Order."""
+    mapped = {b: s for b, s in (custom_fields or {}).items() if _FIELD_NAME.match(s)}
+    extra = "".join(f", {name}" for name in sorted(set(mapped.values())))
+    rows = sf.query(soql(f"SELECT {_ORDER_FIELDS}{extra}, (SELECT {_ITEM_FIELDS} FROM OrderItems "
+                         "ORDER BY CreatedDate, Id) FROM Order WHERE Id = {}", order_id))
+    if not rows:
+        raise NotFoundError(f"No Salesforce Order {order_id}", code="NOT_FOUND", vendor="salesforce")
+    row = rows[0]
+    contact_row = row.get("BillToContact")
+    if not contact_row:
+        contacts = sf.query(soql("SELECT Email, FirstName, LastName, Phone FROM Contact WHERE AccountId = {} "
+                                 "AND Email != null ORDER BY CreatedDate LIMIT 1", row["AccountId"]))
+        contact_row = contacts[0] if contacts else None
+    account = row.get("Account") or {}
+    address = Address(account.get("BillingStreet") or "", account.get("BillingCity") or "",
+                      account.get("BillingState") or "", account.get("BillingPostalCode") or "",
+                      account.get("BillingCountry") or "")
+    contact = Contact(email=contact_row["Email"], first_name=contact_row.get("FirstName") or "",
+                      last_name=contact_row.get("LastName") or "", phone=contact_row.get("Phone") or "",
+                      address=address) if contact_row and contact_row.get("Email") else None
+    items = ((row.get("OrderItems") or {}).get("records")) or []
+    lines = []
+    for item in items:
+        percent = _decimal(item.get("Discount_Percent__c"))
+        net = _decimal(item["UnitPrice"])
+        list_price = _decimal(item.get("ListPrice")) or net
+        lines.append(OrderLine(
+            sku=(item.get("PricebookEntry") or {}).get("ProductCode") or "", quantity=_decimal(item["Quantity"]),
+            list_price=list_price, net_price=net, line_id=item.get("Billing_Line_Id__c") or None,
+            discount=Discount(percent=percent) if percent else None, description=item.get("Description") or ""))
+    draft = DraftOrder(
+        currency="USD", order_date=dt.date.fromisoformat(row["EffectiveDate"]), lines=tuple(lines),
+        status=OrderStatus(row["Status"]) if row["Status"] in OrderStatus._value2member_map_ else OrderStatus.DRAFT,
+        order_id=row.get("Billing_Order_Id__c") or None,
+        terms=BillingTerms(billing_period=row.get("Billing_Period__c") or "Month",
+                           payment_term=row.get("Payment_Term__c") or "Due Upon Receipt"),
+        custom_fields=tuple(sorted((b, str(row[s])) for b, s in mapped.items() if row.get(s) is not None)),
+        checkout_url=row.get("Billing_Checkout_URL__c") or None)
+    origin = {"Billing": "billing", "Salesforce": "salesforce"}.get(row.get("Sync_Origin__c") or "", "")
+    return SalesforceOrder(id=row["Id"], status=row["Status"], origin=origin, draft=draft,
+                           item_ids=[i["Id"] for i in items], account_id=row["AccountId"],
+                           account_name=account.get("Name") or "", contact=contact)

@@ -1,0 +1,34 @@
+"""Conflicts between the two sides: what the hub records when an order's origin refuses a change."""
+from __future__ import annotations
+
+from django.utils import timezone
+
+from syncapp.domain.records import OrderStatus
+from syncapp.exceptions import PermanentError
+from syncapp.models import OrderLink
+
+
+class ActivationRefused(PermanentError):
+    default_code = "activation_refused"
+
+
+def record_conflict(link: OrderLink, refused_by: str, error: Exception, billing_status: str,
+                    salesforce_status: str) -> None:
+    link.conflict = {"refused_by": refused_by, "error": str(error), "billing_status": billing_status,
+                     "salesforce_status": salesforce_status, "at": timezone.now().isoformat()}
+    link.save(update_fields=["conflict", "updated_at"])
+
+
+def activate_in_salesforce(sf, link: OrderLink) -> None:
+    """Activate a Salesforce-origin order in Salesforce (its origin); a refusal is a conflict."""
+    current = sf.get("Order", link.salesforce_order_id, fields=["Status"])["Status"]
+    if current != OrderStatus.ACTIVATED:
+        try:
+            sf.update("Order", link.salesforce_order_id, {"Status": OrderStatus.ACTIVATED.value})
+        except PermanentError as err:
+            record_conflict(link, "salesforce", err, link.status, current)
+            raise ActivationRefused(
+                f"Salesforce refused to activate {link.salesforce_order_id}: {err.message}") from err
+    link.status = OrderStatus.ACTIVATED.value
+    link.conflict = None
+    link.save(update_fields=["status", "conflict", "updated_at"])

@@ -1,0 +1,127 @@
+"""Salesforce → billing: the "Sync Order" button (CONTRACT §2 `POST /salesforce/orders/{id}/sync`).
+
+Reads the Order from Salesforce, makes sure a billing account carries its Account as CRM id,
+creates or updates the billing draft (Salesforce's data wins), and writes the billing ids and the
+checkout link back onto the Order and its items. Pressing it twice changes nothing the second
+time: the Salesforce state last pushed is fingerprinted on the `OrderLink`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp import conf
+from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.salesforce.orders import SalesforceOrder, read_order
+from syncapp.domain.fingerprints import fingerprint
+from syncapp.domain.records import Customer, DraftOrder, OrderStatus
+from syncapp.exceptions import PermanentError
+from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink
+from syncapp.services.locks import lease
+
+
+class OrderNotDraft(PermanentError):
+    default_code = "order_not_draft"
+
+
+@dataclass(frozen=True)
+class Pushed:
+    billing_order_id: str
+    checkout_url: str
+    status: str
+    created: bool
+
+
+def field_map() -> dict[str, str]:
+    return dict(FieldMapping.objects.filter(active=True).values_list("billing_field", "salesforce_field"))
+
+
+def push_order(sf_order_id: str, *, recorder=None, sf=None, billing=None) -> Pushed:
+    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
+    billing = billing or billing_connector(recorder=recorder)
+    with lease(f"salesforce-order:{sf_order_id}", ttl=timedelta(seconds=120), wait=60):
+        source = read_order(sf, sf_order_id, field_map())
+        if source.status != OrderStatus.DRAFT:
+            raise OrderNotDraft(f"Order {sf_order_id} is {source.status}; only drafts are synced to billing.")
+        link = _link_for(source)
+        digest = fingerprint(source.draft)
+        if link.pk and link.salesforce_fingerprint == digest and link.billing_order_id:
+            return Pushed(link.billing_order_id, source.draft.checkout_url or "", source.status, created=False)
+        account_id = ensure_billing_account(billing, source)
+        draft = replace(source.draft, account_id=account_id, status=OrderStatus.DRAFT)
+        created = not link.billing_order_id
+        if created:
+            written = billing.create_order(replace(draft, order_id=None),
+                                           idempotency_key=f"sf-{sf_order_id}-{digest[:16]}")
+        else:
+            written = billing.update_order(replace(draft, order_id=link.billing_order_id))
+        line_ids = _write_back(sf, source, written, link.origin)
+        _remember(link, source, written, line_ids)
+    return Pushed(written.order_id, written.checkout_url or "", source.status, created)
+
+
+def _link_for(source: SalesforceOrder) -> OrderLink:
+    provider = conf.billing_provider()
+    link = OrderLink.objects.filter(salesforce_order_id=source.id).first()
+    if link is None and source.draft.order_id:
+        link = OrderLink.objects.filter(billing_provider=provider, billing_order_id=source.draft.order_id).first()
+    return link or OrderLink(billing_provider=provider, salesforce_order_id=source.id,
+                             billing_order_id=source.draft.order_id or "",
+                             origin=source.origin or OrderLink.Origin.SALESFORCE)
+
+
+def ensure_billing_account(billing, source: SalesforceOrder) -> str:
+    """The billing account carrying the Order's Account as CRM id; created when there is none."""
+    existing = billing.find_account_by_crm_id(source.account_id)
+    if existing:
+        return existing.account_id
+    if source.contact is None:
+        raise PermanentError(f"Account {source.account_id} has no Contact with an email to bill.",
+                             code="no_billing_contact")
+    customer = billing.create_account(
+        Customer(name=source.account_name or source.contact.email, email=source.contact.email, currency="USD",
+                 crm_id=source.account_id, bill_to=source.contact),
+        idempotency_key=f"sf-account-{source.account_id}")
+    AccountLink.objects.update_or_create(
+        billing_provider=billing.provider, billing_account_id=customer.account_id,
+        defaults={"salesforce_account_id": source.account_id, "email": source.contact.email,
+                  "matched_by": AccountLink.MatchedBy.CRM_ID})
+    return customer.account_id
+
+
+def _write_back(sf, source: SalesforceOrder, written: DraftOrder, origin: str) -> dict[str, str]:
+    """Put the billing ids and checkout link on the Order and each OrderItem in one call. Lines
+    correspond by position (billing keeps the order it was given); returns item id → line id."""
+    line_ids = {item_id: line.line_id for item_id, line, sent in
+                zip(source.item_ids, written.lines, source.draft.lines) if line.sku == sent.sku}
+    records = [{"attributes": {"type": "Order"}, "Id": source.id, "Billing_Order_Id__c": written.order_id,
+                "Billing_Checkout_URL__c": written.checkout_url,
+                "Sync_Origin__c": "Billing" if origin == OrderLink.Origin.BILLING else "Salesforce"}]
+    records += [{"attributes": {"type": "OrderItem"}, "Id": item_id, "Billing_Line_Id__c": line_id}
+                for item_id, line_id in line_ids.items()]
+    sf.collection_update(records)
+    return line_ids
+
+
+def _remember(link: OrderLink, source: SalesforceOrder, written: DraftOrder, line_ids: dict[str, str]) -> None:
+    """Record both sides as they now are, so neither side's echo of this push is synced back."""
+    now_in_salesforce = replace(
+        source.draft, order_id=written.order_id, checkout_url=written.checkout_url,
+        lines=tuple(replace(line, line_id=line_ids.get(item_id, line.line_id))
+                    for item_id, line in zip(source.item_ids, source.draft.lines)))
+    with transaction.atomic():
+        link.billing_order_id = written.order_id
+        link.salesforce_order_id = source.id
+        link.status = written.status.value
+        link.salesforce_fingerprint = fingerprint(now_in_salesforce)
+        link.billing_fingerprint = fingerprint(written)
+        link.last_synced_at = timezone.now()
+        link.last_error = ""
+        link.save()
+        link.lines.all().delete()
+        LineLink.objects.bulk_create(LineLink(order_link=link, billing_line_id=line_id, salesforce_item_id=item_id)
+                                     for item_id, line_id in line_ids.items())
