@@ -16,7 +16,7 @@ from django.utils import timezone
 from syncapp import conf
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
-from syncapp.connectors.salesforce.orders import SalesforceOrder, read_order
+from syncapp.connectors.salesforce.orders import SalesforceOrder, first_contact, read_order
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Customer, DraftOrder, OrderStatus
 from syncapp.exceptions import PermanentError
@@ -51,7 +51,7 @@ def push_order(sf_order_id: str, *, recorder=None, sf=None, billing=None) -> Pus
         digest = fingerprint(source.draft)
         if link.pk and link.salesforce_fingerprint == digest and link.billing_order_id:
             return Pushed(link.billing_order_id, source.draft.checkout_url or "", source.status, created=False)
-        account_id = ensure_billing_account(billing, source)
+        account_id = ensure_billing_account(sf, billing, source)
         draft = replace(source.draft, account_id=account_id, status=OrderStatus.DRAFT)
         created = not link.billing_order_id
         if created:
@@ -74,21 +74,22 @@ def _link_for(source: SalesforceOrder) -> OrderLink:
                              origin=source.origin or OrderLink.Origin.SALESFORCE)
 
 
-def ensure_billing_account(billing, source: SalesforceOrder) -> str:
+def ensure_billing_account(sf, billing, source: SalesforceOrder) -> str:
     """The billing account carrying the Order's Account as CRM id; created when there is none."""
     existing = billing.find_account_by_crm_id(source.account_id)
     if existing:
         return existing.account_id
-    if source.contact is None:
+    contact = source.contact or first_contact(sf, source.account_id)
+    if contact is None:
         raise PermanentError(f"Account {source.account_id} has no Contact with an email to bill.",
                              code="no_billing_contact")
     customer = billing.create_account(
-        Customer(name=source.account_name or source.contact.email, email=source.contact.email, currency="USD",
-                 crm_id=source.account_id, bill_to=source.contact),
+        Customer(name=source.account_name or contact.email, email=contact.email, currency="USD",
+                 crm_id=source.account_id, bill_to=contact),
         idempotency_key=f"sf-account-{source.account_id}")
     AccountLink.objects.update_or_create(
         billing_provider=billing.provider, billing_account_id=customer.account_id,
-        defaults={"salesforce_account_id": source.account_id, "email": source.contact.email,
+        defaults={"salesforce_account_id": source.account_id, "email": contact.email,
                   "matched_by": AccountLink.MatchedBy.CRM_ID})
     return customer.account_id
 

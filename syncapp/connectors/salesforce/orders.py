@@ -4,7 +4,7 @@ Writing (billing → Salesforce) is pure translation: the caller supplies what i
 Salesforce side — the Account, the standard price book and its entries per SKU, the OrderItem of
 each billing line already there, and the Order's current status — and sends the graph with
 `SalesforceConnector.graph`. Reading (Salesforce → billing) is one SOQL query with the items as a
-subquery (plus one for the Contact when the Order names no bill-to contact).
+subquery.
 """
 from __future__ import annotations
 
@@ -129,8 +129,22 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _contact(row: dict | None, address: Address | None = None) -> Contact | None:
+    if not row or not row.get("Email"):
+        return None
+    return Contact(email=row["Email"], first_name=row.get("FirstName") or "", last_name=row.get("LastName") or "",
+                   phone=row.get("Phone") or "", address=address)
+
+
+def first_contact(sf, account_id: str) -> Contact | None:
+    """The Account's oldest Contact with an email, for an Order that names no bill-to contact."""
+    rows = sf.query(soql("SELECT Email, FirstName, LastName, Phone FROM Contact WHERE AccountId = {} "
+                         "AND Email != null ORDER BY CreatedDate LIMIT 1", account_id))
+    return _contact(rows[0] if rows else None)
+
+
 def read_order(sf, order_id: str, custom_fields: dict[str, str] | None = None) -> SalesforceOrder:
-    """Read an Order with its items, Account and bill-to (else the Account's first) Contact.
+    """Read an Order with its items, Account and bill-to Contact (None when it names none).
     `custom_fields` maps billing custom field names to Order fields to read into the draft.
     Raises NotFoundError when there is no such Order."""
     mapped = {b: s for b, s in (custom_fields or {}).items() if _FIELD_NAME.match(s)}
@@ -140,18 +154,11 @@ def read_order(sf, order_id: str, custom_fields: dict[str, str] | None = None) -
     if not rows:
         raise NotFoundError(f"No Salesforce Order {order_id}", code="NOT_FOUND", vendor="salesforce")
     row = rows[0]
-    contact_row = row.get("BillToContact")
-    if not contact_row:
-        contacts = sf.query(soql("SELECT Email, FirstName, LastName, Phone FROM Contact WHERE AccountId = {} "
-                                 "AND Email != null ORDER BY CreatedDate LIMIT 1", row["AccountId"]))
-        contact_row = contacts[0] if contacts else None
     account = row.get("Account") or {}
     address = Address(account.get("BillingStreet") or "", account.get("BillingCity") or "",
                       account.get("BillingState") or "", account.get("BillingPostalCode") or "",
                       account.get("BillingCountry") or "")
-    contact = Contact(email=contact_row["Email"], first_name=contact_row.get("FirstName") or "",
-                      last_name=contact_row.get("LastName") or "", phone=contact_row.get("Phone") or "",
-                      address=address) if contact_row and contact_row.get("Email") else None
+    contact = _contact(row.get("BillToContact"), address)
     items = ((row.get("OrderItems") or {}).get("records")) or []
     lines = []
     for item in items:

@@ -1,0 +1,536 @@
+"""Zuora (Orders API, REST v1) behind `BillingConnector`.
+
+How the hub's records sit in Zuora:
+- a `Customer` is an account: `crmId` holds the Salesforce Account Id, the bill-to contact's
+  `workEmail` is the customer's email; accounts are found through Object Query
+  (`GET /object-query/accounts?filter[]=crmId.EQ:…`, `/object-query/contacts?filter[]=workEmail…`);
+- a `DraftOrder` is an order with one subscription created by one `CreateSubscription` action;
+  each `OrderLine` is one subscribed rate plan (found by SKU in the catalog) with one charge
+  override carrying quantity, list price, discount, billing period and bill cycle day. The line id
+  is the rate plan's `uniqueToken`. The payment term is the subscription's `paymentTerm`
+  (Zuora's Flexible Billing Attributes); custom fields are the order's `customFields`
+  (`Name__c`). `checkoutUrl` comes from the emulator; a real tenant has none (None).
+
+Errors: an answer with `success: false` is a failure whatever its HTTP status. The eight-digit
+codes end in Zuora's documented category, which decides transient vs permanent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.http import (DEFAULT_TIMEOUT, CallRecord, Recorder, Stopwatch, excerpt,
+                                     new_session, transport_error)
+from syncapp.domain.records import (Address, BillingTerms, CatalogItem, Contact, Customer,
+                                    Discount, DraftOrder, OrderLine, OrderStatus)
+from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
+
+VENDOR = "zuora"
+CATALOG_TTL = 300.0  # seconds
+CENT = Decimal("0.01")
+# "Cannot find entity by key": Zuora's answer for an order or account key in the URL that does
+# not exist (resource code 500000 is what Zuora reports for calls without a payload).
+NOT_FOUND_CODES = {50000040}
+UNKNOWN_RATE_PLAN_CODES = {53110040, 53120040}  # unknown product rate plan / charge
+# Categories (last two digits) Zuora's error-handling guide says are worth retrying: locking
+# contention, internal and temporary errors, concurrency limit, external-system errors.
+RETRYABLE_CATEGORIES = {50, 60, 61, 70, 99}
+CATEGORY_CODES = {10: "permission_denied", 11: "auth_failed", 20: "invalid_value",
+                  21: "unknown_field", 22: "missing_field", 23: "missing_parameter",
+                  27: "invalid_parameter", 30: "rule_violation", 40: "reference_not_found",
+                  45: "unsupported_request", 90: "malformed_request"}
+STATUS_FROM_ZUORA = {"Draft": OrderStatus.DRAFT, "Scheduled": OrderStatus.DRAFT,
+                     "Pending": OrderStatus.ACTIVATED, "Executing": OrderStatus.ACTIVATED,
+                     "Completed": OrderStatus.ACTIVATED, "Cancelled": OrderStatus.CANCELED,
+                     "Failed": OrderStatus.CANCELED, "Reverted": OrderStatus.CANCELED}
+STATUS_TO_ZUORA = {OrderStatus.DRAFT: "Draft", OrderStatus.ACTIVATED: "Completed",
+                   OrderStatus.CANCELED: "Cancelled"}
+
+
+@dataclass
+class _Token:
+    value: str
+    refresh_at: float  # time.monotonic() after which a new one is fetched
+
+
+# One token per tenant and client per process: Zuora rate-limits its token endpoint, and services
+# build a connector per job.
+_tokens: dict[tuple[str, str], _Token] = {}
+_tokens_lock = threading.Lock()
+
+
+def clear_token_cache() -> None:
+    with _tokens_lock:
+        _tokens.clear()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sku: str
+    rate_plan_id: str
+    charge_id: str
+    item: CatalogItem
+
+
+class ZuoraConnector(BillingConnector):
+    provider = VENDOR
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *,
+                 recorder: Recorder | None = None, timeout=DEFAULT_TIMEOUT,
+                 session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.client_id, self.client_secret = client_id, client_secret
+        self.recorder = recorder
+        self.timeout = timeout
+        self.session = session or new_session(timeout=timeout)
+        self._plans: dict[str, _Plan] | None = None
+        self._plans_at = 0.0
+
+    @classmethod
+    def from_settings(cls, recorder: Recorder | None = None) -> "ZuoraConnector":
+        if not (settings.ZUORA_BASE_URL and settings.ZUORA_CLIENT_ID
+                and settings.ZUORA_CLIENT_SECRET):
+            raise ImproperlyConfigured("ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET "
+                                       "must be set to use Zuora")
+        return cls(settings.ZUORA_BASE_URL, settings.ZUORA_CLIENT_ID,
+                   settings.ZUORA_CLIENT_SECRET, recorder=recorder)
+
+    # --- catalog ---------------------------------------------------------------------------
+    def catalog(self) -> dict[str, CatalogItem]:
+        return {sku: plan.item for sku, plan in self._catalog_plans().items()}
+
+    def _catalog_plans(self) -> dict[str, _Plan]:
+        if self._plans is None or time.monotonic() - self._plans_at > CATALOG_TTL:
+            plans, url = {}, "/v1/catalog/products"
+            while url:
+                data = self._call("catalog", "GET", url)
+                for product in data.get("products", []):
+                    plans.update(_plans_of(product))
+                url = data.get("nextPage")
+            self._plans, self._plans_at = plans, time.monotonic()
+        return self._plans
+
+    def _plan_for(self, sku: str) -> _Plan:
+        plan = self._catalog_plans().get(sku)
+        if plan is None:
+            raise PermanentError(f"SKU {sku!r} is not sold in Zuora", code="unknown_sku",
+                                 vendor=VENDOR, details={"sku": sku})
+        return plan
+
+    def _sku_of(self, rate_plan_id: str, fallback: str) -> str:
+        for plan in self._catalog_plans().values():
+            if plan.rate_plan_id == rate_plan_id:
+                return plan.sku
+        return fallback
+
+    # --- accounts --------------------------------------------------------------------------
+    def find_account_by_email(self, email: str) -> Customer | None:
+        contacts = self._call("find_account_by_email", "GET", "/object-query/contacts",
+                              params={"filter[]": f"workEmail.EQ:{email.strip()}",
+                                      "pageSize": 99})["data"]
+        if not contacts:
+            return None
+        ids = ",".join(contact["id"] for contact in contacts)
+        return self._first_account("find_account_by_email", f"billToId.IN:[{ids}]")
+
+    def find_account_by_crm_id(self, crm_id: str) -> Customer | None:
+        return self._first_account("find_account_by_crm_id", f"crmId.EQ:{crm_id.strip()}")
+
+    def _first_account(self, operation: str, condition: str) -> Customer | None:
+        rows = self._call(operation, "GET", "/object-query/accounts", params={
+            "filter[]": condition, "sort[]": "createdDate.ASC", "pageSize": 1})["data"]
+        return self.get_account(rows[0]["accountNumber"]) if rows else None
+
+    def get_account(self, account_id: str) -> Customer:
+        return _customer(self._call("get_account", "GET", _path("/v1/accounts/{}", account_id)))
+
+    def create_account(self, customer: Customer, *, idempotency_key: str) -> Customer:
+        data = self._call("create_account", "POST", "/v1/accounts",
+                          json=_account_body(customer, customer.currency),
+                          idempotency_key=idempotency_key)
+        return self.get_account(data["accountNumber"])
+
+    def set_account_crm_id(self, account_id: str, crm_id: str) -> None:
+        self._call("set_account_crm_id", "PUT", _path("/v1/accounts/{}", account_id),
+                   json={"crmId": crm_id})
+
+    # --- orders ----------------------------------------------------------------------------
+    def create_order(self, order: DraftOrder, *, idempotency_key: str) -> DraftOrder:
+        body = self._order_body(order)
+        if order.status == OrderStatus.DRAFT:
+            body["status"] = "Draft"
+        if order.account_id:
+            body["existingAccountNumber"] = order.account_id
+        elif order.customer is not None:
+            body["newAccount"] = _account_body(order.customer, order.currency, order.terms)
+        else:
+            raise PermanentError("An order needs an account_id or a customer",
+                                 code="invalid_order", vendor=VENDOR)
+        data = self._call("create_order", "POST", "/v1/orders", json=body,
+                          idempotency_key=idempotency_key)
+        return self.get_order(data["orderNumber"])
+
+    def get_order(self, order_id: str) -> DraftOrder:
+        order = self._order(order_id)
+        return replace(order, customer=self.get_account(order.account_id))
+
+    def _order(self, order_id: str) -> DraftOrder:
+        data = self._call("get_order", "GET", _path("/v1/orders/{}", order_id))
+        return self._draft_order(data["order"])
+
+    def update_order(self, order: DraftOrder) -> DraftOrder:
+        body = self._order_body(order)
+        if order.account_id:
+            body["existingAccountNumber"] = order.account_id
+        self._change(order.order_id, "update_order", "PUT", "/v1/orders/{}", body)
+        return self.get_order(order.order_id)
+
+    def activate_order(self, order_id: str) -> DraftOrder:
+        self._change(order_id, "activate_order", "PUT", "/v1/orders/{}/activate",
+                     already=OrderStatus.ACTIVATED)
+        return self.get_order(order_id)
+
+    def cancel_order(self, order_id: str) -> DraftOrder:
+        self._change(order_id, "cancel_order", "PUT", "/v1/orders/{}/cancel", {},
+                     already=OrderStatus.CANCELED)
+        return self.get_order(order_id)
+
+    def _change(self, order_id: str, operation: str, method: str, path: str, body=None, *,
+                already: OrderStatus | None = None) -> None:
+        """A change Zuora allows only on drafts. Refused because the order already is where the
+        change leads (`already`): done. Refused because it is no longer a draft:
+        `order_not_draft`."""
+        try:
+            self._call(operation, method, _path(path, order_id), json=body)
+        except PermanentError as err:
+            if err.code != "rule_violation":
+                raise
+            status = self._order(order_id).status
+            if status == already:
+                return
+            if status != OrderStatus.DRAFT:
+                raise PermanentError(f"Order {order_id} is {status}, not a draft",
+                                     code="order_not_draft", vendor=VENDOR, status=err.status,
+                                     details=err.details) from err
+            raise
+
+    def delete_order(self, order_id: str) -> None:
+        try:
+            self._call("delete_order", "DELETE", _path("/v1/orders/{}", order_id))
+        except NotFoundError:
+            pass  # already gone: what the caller wanted
+
+    def list_orders(self, *, status: str | None = None, updated_since: dt.datetime | None = None
+                    ) -> Iterator[DraftOrder]:
+        params = {"pageSize": 40}
+        if status:
+            params["status"] = STATUS_TO_ZUORA.get(OrderStatus(status), status)
+        if updated_since:
+            params.update(dateFilterOption="updatedDate",
+                          startDate=updated_since.astimezone(dt.timezone.utc).date().isoformat())
+        url: str | None = "/v1/orders"
+        while url:
+            data = self._call("list_orders", "GET", url, params=params)
+            params = None  # nextPage carries them
+            for raw in data.get("orders", []):
+                if updated_since is None or _updated(raw) >= updated_since:
+                    yield self._draft_order(raw)
+            url = data.get("nextPage")
+
+    # --- translation -----------------------------------------------------------------------
+    def _order_body(self, order: DraftOrder) -> dict:
+        plans = [self._rate_plan_entry(line, order.terms) for line in order.lines]
+        return {
+            "orderDate": order.order_date.isoformat(),
+            "customFields": dict(order.custom_fields),
+            "subscriptions": [{"orderActions": [{
+                "type": "CreateSubscription",
+                "triggerDates": [{"name": name, "triggerDate": order.order_date.isoformat()}
+                                 for name in ("ContractEffective", "ServiceActivation",
+                                              "CustomerAcceptance")],
+                "createSubscription": {"terms": {"initialTerm": {"termType": "EVERGREEN"}},
+                                       "paymentTerm": order.terms.payment_term,
+                                       "subscribeToRatePlans": plans},
+            }]}],
+        }
+
+    def _rate_plan_entry(self, line: OrderLine, terms: BillingTerms) -> dict:
+        plan = self._plan_for(line.sku)
+        pricing = {"recurringPerUnit": {"listPrice": _number(line.list_price),
+                                        "quantity": _number(line.quantity)}}
+        discount = _discount_body(line)
+        if discount:
+            pricing["discount"] = discount
+        billing = {"billingPeriod": terms.billing_period}
+        if terms.bill_cycle_day:
+            billing.update(billCycleType="SpecificDayofMonth", billCycleDay=terms.bill_cycle_day)
+        entry = {"productRatePlanId": plan.rate_plan_id, "chargeOverrides": [{
+            "productRatePlanChargeId": plan.charge_id, "billing": billing, "pricing": pricing}]}
+        if line.line_id:
+            entry["uniqueToken"] = line.line_id
+        return entry
+
+    def _draft_order(self, raw: dict) -> DraftOrder:
+        lines, terms = [], BillingTerms()
+        for sub in raw.get("subscriptions", []):
+            for action in sub.get("orderActions", []):
+                create = action.get("createSubscription") or {}
+                for entry in create.get("subscribeToRatePlans", []):
+                    line, billing = self._line(entry)
+                    if not lines:
+                        terms = BillingTerms(
+                            billing_period=billing.get("billingPeriod", terms.billing_period),
+                            payment_term=create.get("paymentTerm") or terms.payment_term,
+                            bill_cycle_day=billing.get("billCycleDay"))
+                    lines.append(line)
+        return DraftOrder(
+            currency=raw.get("currency") or "USD",
+            order_date=dt.date.fromisoformat(raw["orderDate"]), lines=tuple(lines),
+            status=STATUS_FROM_ZUORA.get(raw.get("status"), OrderStatus.DRAFT),
+            order_id=raw["orderNumber"], account_id=raw.get("existingAccountNumber"),
+            terms=terms, checkout_url=raw.get("checkoutUrl"),
+            custom_fields=tuple(sorted((str(k), str(v)) for k, v in
+                                       (raw.get("customFields") or {}).items() if v is not None)))
+
+    def _line(self, entry: dict) -> tuple[OrderLine, dict]:
+        charge = (entry.get("chargeOverrides") or [{}])[0]
+        per_unit = (charge.get("pricing") or {}).get("recurringPerUnit") or {}
+        quantity = Decimal(str(per_unit.get("quantity", 1)))
+        sku = self._sku_of(entry.get("productRatePlanId", ""),
+                           entry.get("productRatePlanNumber", ""))
+        plan = self._catalog_plans().get(sku)
+        default_price = plan.item.list_price if plan else 0
+        list_price = Decimal(str(per_unit.get("listPrice", default_price))).quantize(CENT)
+        discount = _discount(charge.get("pricing", {}).get("discount"))
+        line = OrderLine(sku=sku, quantity=quantity, list_price=list_price,
+                         net_price=_net_price(list_price, quantity, discount),
+                         line_id=entry.get("uniqueToken"), discount=discount)
+        return line, charge.get("billing") or {}
+
+    # --- HTTP ------------------------------------------------------------------------------
+    def _call(self, operation: str, method: str, path: str, *, json=None, params=None,
+              idempotency_key: str | None = None) -> dict:
+        """One REST call with the cached token; a 401 refreshes the token and retries once."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        token = self._access_token()
+        headers = {"Accept": "application/json"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        for attempt in (1, 2):
+            headers["Authorization"] = f"Bearer {token}"
+            response, data, error = self._send(operation, method, url, json=json,
+                                               params=params, headers=headers)
+            if response is not None and response.status_code == 401 and attempt == 1:
+                token = self._access_token(rejected=token)
+                continue
+            if error is not None:
+                raise error
+            return data
+        raise AssertionError("unreachable")
+
+    def _send(self, operation: str, method: str, url: str, **kwargs):
+        """Send one request and report it to the recorder: `(response, data, error)`."""
+        record = CallRecord(vendor=VENDOR, operation=operation, method=method, url=url,
+                            request_excerpt=excerpt(kwargs.get("json") or kwargs.get("data")))
+        if "Idempotency-Key" in kwargs.get("headers", {}):
+            record.extra["idempotency_key"] = kwargs["headers"]["Idempotency-Key"]
+        response, data, error = None, {}, None
+        with Stopwatch() as watch:
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.RequestException as err:
+                error = transport_error(VENDOR, err)
+        if response is not None:
+            data = _json(response)
+            error = _error_for(response, data)
+            record.status, record.response_excerpt = response.status_code, excerpt(response.text)
+        record.duration_ms, record.ok = watch.ms, error is None
+        record.error_code = error.code if error else ""
+        if self.recorder is not None:
+            self.recorder(record)
+        return response, data, error
+
+    def _access_token(self, rejected: str | None = None) -> str:
+        """The cached token, or a new one when it is about to expire or was just rejected."""
+        key = (self.base_url, self.client_id)
+        with _tokens_lock:
+            cached = _tokens.get(key)
+            if cached and cached.value != rejected and time.monotonic() < cached.refresh_at:
+                return cached.value
+            form = {"client_id": self.client_id, "client_secret": self.client_secret,
+                    "grant_type": "client_credentials"}
+            response, data, error = self._send("oauth_token", "POST",
+                                               f"{self.base_url}/oauth/token", data=form,
+                                               headers={"Accept": "application/json"})
+            if error is not None:
+                if response is not None and response.status_code in (400, 401, 403):
+                    raise PermanentError("Zuora refused the OAuth client credentials",
+                                         code="auth_failed", vendor=VENDOR,
+                                         status=response.status_code, details=data) from error
+                raise error
+            lifetime = float(data.get("expires_in") or 3600)
+            # Renewed a little before Zuora expires it, so no call leaves with a dying token.
+            _tokens[key] = _Token(data["access_token"],
+                                  time.monotonic() + lifetime - min(60.0, lifetime / 10))
+            return _tokens[key].value
+
+
+# --- Zuora shapes <-> domain records ---------------------------------------------------------
+def _plans_of(product: dict) -> dict[str, _Plan]:
+    """SKU -> plan for a catalog product (the product's `sku`; one rate plan and one charge)."""
+    plans = {}
+    for rate_plan in product.get("productRatePlans", []):
+        charges = rate_plan.get("productRatePlanCharges") or [{}]
+        charge = charges[0]
+        prices = charge.get("pricing") or [{}]
+        sku = product.get("sku") or rate_plan.get("productRatePlanNumber")
+        item = CatalogItem(sku=sku, name=product.get("name", sku),
+                           list_price=Decimal(str(prices[0].get("price", 0))).quantize(CENT),
+                           currency=prices[0].get("currency", "USD"),
+                           billing_period=charge.get("billingPeriod", "Month"))
+        plans[sku] = _Plan(sku, rate_plan["id"], charge.get("id", ""), item)
+    return plans
+
+
+def _contact(raw: dict | None) -> Contact | None:
+    if not raw:
+        return None
+    address = Address(line1=raw.get("address1") or "", city=raw.get("city") or "",
+                      state=raw.get("state") or "", postal_code=raw.get("zipCode") or "",
+                      country=raw.get("country") or "")
+    return Contact(email=raw.get("workEmail") or "", first_name=raw.get("firstName") or "",
+                   last_name=raw.get("lastName") or "", phone=raw.get("workPhone") or "",
+                   address=address if any(vars(address).values()) else None)
+
+
+def _customer(raw: dict) -> Customer:
+    basic, billing = raw["basicInfo"], raw.get("billingAndPayment") or {}
+    bill_to, sold_to = _contact(raw.get("billToContact")), _contact(raw.get("soldToContact"))
+    return Customer(name=basic["name"], email=bill_to.email if bill_to else "",
+                    currency=billing.get("currency") or "USD",
+                    account_id=basic["accountNumber"], crm_id=basic.get("crmId") or None,
+                    bill_to=bill_to, sold_to=sold_to)
+
+
+def _contact_body(contact: Contact, customer: Customer) -> dict:
+    """Zuora requires first and last name; a customer known only by email and company name gets
+    the email's local part and the company name."""
+    address = contact.address or Address()
+    body = {"firstName": contact.first_name or contact.email.split("@")[0] or customer.name,
+            "lastName": contact.last_name or customer.name,
+            "workEmail": contact.email, "workPhone": contact.phone, "address1": address.line1,
+            "city": address.city, "state": address.state, "zipCode": address.postal_code,
+            "country": address.country}
+    return {k: v for k, v in body.items() if v}
+
+
+def _account_body(customer: Customer, currency: str, terms: BillingTerms | None = None) -> dict:
+    bill_to = customer.bill_to or Contact(email=customer.email)
+    body = {"name": customer.name, "currency": currency or customer.currency, "autoPay": False,
+            "billCycleDay": (terms.bill_cycle_day if terms and terms.bill_cycle_day else 0),
+            "billToContact": _contact_body(bill_to, customer)}
+    if customer.sold_to:
+        body["soldToContact"] = _contact_body(customer.sold_to, customer)
+    if customer.crm_id:
+        body["crmId"] = customer.crm_id
+    if terms:
+        body["paymentTerm"] = terms.payment_term
+    return body
+
+
+def _discount_body(line: OrderLine) -> dict | None:
+    """A line's discount as a charge override's `pricing.discount`; a net price below list
+    without an explicit discount becomes an amount off."""
+    if line.discount and line.discount.percent is not None:
+        return {"discountPercentage": _number(line.discount.percent)}
+    if line.discount and line.discount.amount is not None:
+        return {"discountAmount": _number(line.discount.amount)}
+    if line.net_price < line.list_price:
+        return {"discountAmount": _number((line.list_price - line.net_price) * line.quantity)}
+    return None
+
+
+def _discount(raw: dict | None) -> Discount | None:
+    if not raw:
+        return None
+    if raw.get("discountPercentage") is not None:
+        return Discount(percent=Decimal(str(raw["discountPercentage"])))
+    if raw.get("discountAmount") is not None:
+        return Discount(amount=Decimal(str(raw["discountAmount"])))
+    return None
+
+
+def _net_price(list_price: Decimal, quantity: Decimal, discount: Discount | None) -> Decimal:
+    if discount is None:
+        return list_price
+    if discount.percent is not None:
+        net = list_price * (1 - discount.percent / 100)
+    else:
+        net = list_price - (discount.amount or 0) / (quantity or 1)
+    return net.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _path(template: str, key: str) -> str:
+    return template.format(quote(str(key), safe=""))
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _json(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+def _updated(raw: dict) -> dt.datetime:
+    """Zuora's `updatedDate` ("2026-11-22 10:00:00", tenant time; the sandbox's is UTC)."""
+    stamp = dt.datetime.strptime(raw["updatedDate"], "%Y-%m-%d %H:%M:%S")
+    return stamp.replace(tzinfo=dt.timezone.utc)
+
+
+def _error_for(response: requests.Response, data) -> SyncError | None:
+    """Map one answer onto the taxonomy; None when it succeeded."""
+    status = response.status_code
+    body = data if isinstance(data, dict) else {}
+    if body.get("success") is True and status in (200, 201, 409):
+        return None  # 409 + success: a replay of the first answer to this idempotency key
+    if 200 <= status < 300 and body.get("success") is not False:
+        return None
+    reasons = body.get("reasons") or []
+    codes = [int(r["code"]) for r in reasons if str(r.get("code", "")).isdigit()]
+    message = "; ".join(str(r.get("message", "")) for r in reasons) or \
+        body.get("error_description") or f"HTTP {status}"
+    details = {"http_status": status, "reasons": reasons, "process_id": body.get("processId")}
+    common = {"vendor": VENDOR, "status": status, "details": details}
+    if status == 429 or status >= 500:
+        retry_after = response.headers.get("Retry-After")
+        return TransientError(message, code="rate_limited" if status == 429 else "server_error",
+                              retry_after=float(retry_after) if retry_after and
+                              retry_after.isdigit() else None, **common)
+    if status == 401:
+        return TransientError(message, code="unauthorized", **common)
+    if status == 404 or NOT_FOUND_CODES.intersection(codes):
+        return NotFoundError(message, code="not_found", **common)
+    if UNKNOWN_RATE_PLAN_CODES.intersection(codes):
+        return PermanentError(message, code="unknown_sku", **common)
+    if any(code % 100 in RETRYABLE_CATEGORIES for code in codes):
+        return TransientError(message, code="zuora_retryable", **common)
+    if status == 409:
+        return TransientError(message, code="idempotency_in_progress", **common)
+    if status == 422:
+        return PermanentError(message, code="idempotency_conflict", **common)
+    category = codes[0] % 100 if codes else None
+    return PermanentError(message, code=CATEGORY_CODES.get(category, "rejected"), **common)
