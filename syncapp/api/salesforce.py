@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError
+from syncapp.models import SyncAttempt
 from syncapp.services import activation, salesforce_to_billing
 
 
@@ -27,7 +28,7 @@ class SalesforceOrderView(APIView):
 class SyncOrderView(SalesforceOrderView):
     def post(self, request, sf_order_id):
         try:
-            pushed = salesforce_to_billing.push_order(sf_order_id)
+            pushed = salesforce_to_billing.push_order(sf_order_id, recorder=SyncAttempt.recorder())
         except SyncError as err:
             _raise_api_error(err)
         return Response({"billing_order_id": pushed.billing_order_id, "checkout_url": pushed.checkout_url,
@@ -37,7 +38,7 @@ class SyncOrderView(SalesforceOrderView):
 class ActivateOrderView(SalesforceOrderView):
     def post(self, request, sf_order_id):
         try:
-            done = activation.activate_from_salesforce(sf_order_id)
+            done = activation.activate_from_salesforce(sf_order_id, recorder=SyncAttempt.recorder())
         except SyncError as err:
             _raise_api_error(err)
         return Response({"billing": {"order_id": done.billing_order_id, "status": done.billing_status},
