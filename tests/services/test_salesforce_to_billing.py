@@ -11,7 +11,7 @@ from django.utils import timezone
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
-from syncapp.models import Cursor, OrderLink, SyncJob
+from syncapp.models import Cursor, OrderLink, SyncJob, SyncSettings
 from syncapp.services import abandonment, jobs, watch
 from syncapp.services.order_sync import sync_order
 
@@ -191,3 +191,21 @@ def test_an_abandoned_cart_makes_exactly_one_task_for_the_owner(sf, billing, pro
     assert tasks[0]["OwnerId"] == owner
     assert tasks[0]["ActivityDate"] == timezone.localdate().isoformat()
     assert "49.00 USD" in tasks[0]["Subject"] and "Checkout link: http" in tasks[0]["Description"]
+
+
+def test_edits_to_salesforce_drafts_are_pushed_only_when_switched_on(api, sf, billing):
+    watch.watch_salesforce()
+    Cursor.objects.update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
+    order_id = salesforce_draft(sf)
+    billing_id = api(f"{order_id}/sync").json()["billing_order_id"]
+    item = sf.query(soql("SELECT Id FROM OrderItem WHERE OrderId = {} ORDER BY CreatedDate LIMIT 1", order_id))[0]
+    sf.update("OrderItem", item["Id"], {"Quantity": 3, "UnitPrice": 45})
+    assert watch.watch_salesforce()["queued"] == 0  # off by default
+
+    config = SyncSettings.load()
+    config.sync_salesforce_edits = True
+    config.save()
+    Cursor.objects.update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
+    assert watch.watch_salesforce()["queued"] == 1
+    jobs.run(SyncJob.objects.get(kind=SyncJob.Kind.SALESFORCE_TO_BILLING, subject=order_id).pk)
+    assert ("PRO-MONTHLY", Decimal(3)) in [(ln.sku, ln.quantity) for ln in billing.get_order(billing_id).lines]
