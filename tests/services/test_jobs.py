@@ -4,13 +4,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_q.models import OrmQ
+from django_q.brokers import get_broker
 
 from syncapp.exceptions import PermanentError, TransientError
 from syncapp.models import SyncJob, SyncSettings
 from syncapp.services import jobs
 
-pytestmark = pytest.mark.django_db
+# Real commits: with a non-ORM broker (Redis) tasks are pushed after commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 KIND = SyncJob.Kind.BILLING_TO_SALESFORCE
 OUTCOMES = []  # what the test handler does on each call, in order
 
@@ -28,10 +29,11 @@ def scripted_handler(job, recorder):
 def handler(monkeypatch):
     OUTCOMES.clear()
     monkeypatch.setitem(jobs.HANDLERS, KIND, f"{__name__}.scripted_handler")
+    get_broker().purge_queue()
 
 
 def queued_tasks() -> int:
-    return OrmQ.objects.count()
+    return get_broker().queue_size()
 
 
 def test_enqueue_creates_one_job_and_one_task_in_the_same_transaction():
@@ -130,7 +132,7 @@ def test_sweeper_recovers_lost_tasks_and_dead_workers():
     lost = jobs.enqueue(KIND, "zuora", "lost")
     orphan = jobs.enqueue(KIND, "zuora", "orphan")
     jobs.claim(orphan.pk)
-    OrmQ.objects.all().delete()  # the broker lost every task
+    get_broker().purge_queue()  # the broker lost every task
     long_ago = timezone.now() - timedelta(minutes=10)
     SyncJob.objects.filter(pk=lost.pk).update(enqueued_at=long_ago)
     SyncJob.objects.filter(pk=orphan.pk).update(lease_until=long_ago)  # its worker was killed
