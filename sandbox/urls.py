@@ -4,4 +4,6 @@ urlpatterns = [
     path("salesforce/", include("sandbox.salesforce.urls")),
     path("zuora/", include("sandbox.zuora.urls")),
     path("nue/", include("sandbox.nue.urls")),
+    path("webhooks/", include("sandbox.webhooks.urls")),
+    path("store/", include("sandbox.storefront.urls")),
 ]

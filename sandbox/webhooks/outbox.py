@@ -61,12 +61,13 @@ def deliver_due(now: dt.datetime | None = None, *, release: bool = False, limit:
     now = now or timezone.now()
     due = list(Delivery.objects.filter(status=Delivery.PENDING, next_attempt_at__lte=now)
                .order_by("id")[:limit])
+    if switches.release_requested:  # asked for once; consumed by this pass
+        release = True
+        Switches.objects.filter(pk=1).update(release_requested=False)
     if switches.reorder:
-        release = release or switches.release_requested
         if len(due) < max(1, switches.reorder_batch) and not release:
             return 0
         due.reverse()
-        Switches.objects.filter(pk=1, release_requested=True).update(release_requested=False)
     attempted = 0
     for delivery in due:
         if _claim(delivery, now):

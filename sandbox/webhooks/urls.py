@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from sandbox.webhooks import views
+
+urlpatterns = [
+    path("_control", views.control, name="sandbox-webhooks-control"),
+]

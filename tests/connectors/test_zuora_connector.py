@@ -1,0 +1,148 @@
+"""What is particular to `ZuoraConnector`, against the live emulator: the OAuth token cache and
+its renewal, Zuora's HTTP-200 failures and error categories, idempotency keys, and the call log.
+The vendor-neutral contract is in test_billing_conformance.py."""
+import time
+from decimal import Decimal as D
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from syncapp.connectors.billing import billing_connector, zuora
+from syncapp.connectors.billing.zuora import ZuoraConnector
+from syncapp.domain.records import OrderLine
+from syncapp.exceptions import NotFoundError, PermanentError, TransientError
+from tests.connectors.harness import ZuoraHarness
+from tests.connectors.test_billing_conformance import a_customer, a_draft
+
+TOKEN = "POST /oauth/token"
+
+
+@pytest.fixture
+def harness(hub_url):
+    return ZuoraHarness(hub_url)
+
+
+@pytest.fixture
+def records():
+    return []
+
+
+@pytest.fixture
+def connector(harness, records):
+    return ZuoraConnector.from_settings(recorder=records.append)
+
+
+def test_built_from_settings_by_provider_name(hub_url, settings):
+    assert isinstance(billing_connector(provider="zuora"), ZuoraConnector)
+    settings.ZUORA_CLIENT_SECRET = ""
+    with pytest.raises(ImproperlyConfigured):
+        ZuoraConnector.from_settings()
+
+
+def test_token_is_cached_across_calls_and_connectors(connector, harness):
+    connector.catalog()
+    connector.find_account_by_email("ana@acme.io")
+    ZuoraConnector.from_settings().find_account_by_crm_id("001000000000001AAA")
+
+    assert harness.calls(TOKEN) == 1
+
+
+def test_rejected_token_is_renewed_once(connector, harness):
+    connector.catalog()
+    harness.expire_credentials()
+
+    assert connector.find_account_by_crm_id("001000000000001AAA") is None
+    assert harness.calls(TOKEN) == 2
+    assert harness.calls("GET /object-query/accounts") == 2  # the 401, then the retry
+
+
+def test_a_token_about_to_expire_is_renewed_before_use(connector, harness):
+    harness.control(token_lifetime=1)
+    connector.catalog()
+    time.sleep(1.0)
+
+    connector.find_account_by_crm_id("001000000000001AAA")
+    assert harness.calls(TOKEN) == 2
+    assert harness.calls("GET /object-query/accounts") == 1  # no 401 on the way
+
+
+def test_a_token_refused_twice_is_transient(connector, harness):
+    connector.catalog()
+    harness.fail_next("401", "401")
+    with pytest.raises(TransientError) as failed:
+        connector.find_account_by_crm_id("001000000000001AAA")
+    assert failed.value.code == "unauthorized"
+    assert harness.calls(TOKEN) == 2
+
+
+def test_wrong_client_credentials_are_permanent(hub_url):
+    bad = ZuoraConnector(f"{hub_url}/sandbox/zuora", "sandbox", "wrong")
+    with pytest.raises(PermanentError) as refused:
+        bad.catalog()
+    assert refused.value.code == "auth_failed" and refused.value.status == 401
+
+
+def test_http_200_with_success_false_is_a_failure_with_zuoras_reasons(connector, harness):
+    bad_line = OrderLine("PRO-MONTHLY", D(0), D("49.00"), D("49.00"))
+    with pytest.raises(PermanentError) as refused:
+        connector.create_order(a_draft(harness, lines=(bad_line,)), idempotency_key="k-bad")
+
+    assert refused.value.status == 200 and refused.value.code == "invalid_value"
+    assert refused.value.details["reasons"][0]["code"] == 53120020
+    assert refused.value.details["process_id"]
+
+
+def test_unknown_account_key_is_not_found_even_with_http_200(connector, records):
+    with pytest.raises(NotFoundError) as missing:
+        connector.get_account("A09999999")
+    assert missing.value.status == 200 and records[-1].error_code == "not_found"
+
+
+@pytest.mark.parametrize("failure, error, code", [
+    ("500", TransientError, "server_error"),
+    ("503", TransientError, "server_error"),
+    ("429", TransientError, "rate_limited"),
+    ("lock", TransientError, "zuora_retryable"),  # HTTP 200, category 50: locking contention
+])
+def test_error_categories(connector, harness, failure, error, code):
+    connector.catalog()
+    harness.fail_next(failure)
+    with pytest.raises(error) as failed:
+        connector.get_account("A00000001")
+    assert failed.value.code == code
+    if failure == "429":
+        assert failed.value.retry_after == 1.0
+
+
+def test_existing_account_orders_do_not_create_accounts(connector, harness):
+    account = connector.create_account(a_customer(), idempotency_key="k-acc")
+    connector.create_order(a_draft(harness, account_id=account.account_id), idempotency_key="k-o")
+    assert harness.control()["accounts"] == 1
+
+
+def test_creates_send_the_callers_idempotency_key(connector, harness, records):
+    order = a_draft(harness)
+    first = connector.create_order(order, idempotency_key="caller-key-1")
+    again = connector.create_order(order, idempotency_key="caller-key-1")
+
+    posts = [r for r in records if r.method == "POST" and r.operation == "create_order"]
+    assert [r.extra["idempotency_key"] for r in posts] == ["caller-key-1", "caller-key-1"]
+    assert again.order_id == first.order_id and harness.control()["orders"] == 1
+
+
+def test_unknown_sku_is_refused_before_calling_zuora(connector, harness, records):
+    order = a_draft(harness, lines=(OrderLine("GOLD-BARS", D(1), D(1), D(1)),))
+    with pytest.raises(PermanentError) as refused:
+        connector.create_order(order, idempotency_key="k-sku")
+    assert refused.value.code == "unknown_sku"
+    assert not [r for r in records if r.operation == "create_order"]
+
+
+def test_the_access_token_never_reaches_the_call_log(connector, records):
+    connector.find_account_by_email("ana@acme.io")
+    [token] = [t.value for t in zuora._tokens.values()]
+
+    oauth = next(r for r in records if r.operation == "oauth_token")
+    assert '"access_token": "[redacted]"' in oauth.response_excerpt
+    assert '"client_secret": "[redacted]"' in oauth.request_excerpt
+    assert all(token not in r.request_excerpt + r.response_excerpt + r.url for r in records)
