@@ -3,7 +3,8 @@
 POST a JSON object with any of:
 - `fail_next`: failures served to the next API calls, one each, in order — `"500"`, `"503"`,
   `"429"` (with `Retry-After: 1`), any other HTTP status as a string, or `"timeout"` (the answer is
-  held back `timeout_seconds`, then a 504 is sent; a client with a shorter read timeout gives up).
+  held back `timeout_seconds`, then a 504 is sent; a client with a shorter read timeout gives up);
+  `"500 POST orders"` waits for a call to that endpoint (the names in `calls`).
 - `timeout_seconds`: how long a `"timeout"` holds the answer (default 2).
 - `reset`: true wipes every customer, order, idempotency record, counter and the catalog.
 GET answers `{"fail_next": [...], "timeout_seconds": n, "calls": {"POST orders": 2, ...}}`.
@@ -33,13 +34,17 @@ def count_call(name: str) -> None:
         state.save(update_fields=["calls"])
 
 
-def take_failure() -> tuple[str, float] | None:
-    """Pop the next queued failure, if any. Committed at once: a failed request still uses it."""
+def take_failure(call: str) -> tuple[str, float] | None:
+    """Pop the next queued failure, if any. Committed at once: a failed request still uses it. An
+    entry like "500 POST orders" waits for a call to that endpoint; a bare "500" takes any call."""
     with transaction.atomic():
         state = _state()
         if not state.fail_next:
             return None
-        kind = str(state.fail_next.pop(0))
+        kind, _, target = str(state.fail_next[0]).partition(" ")
+        if target and target != call:
+            return None
+        state.fail_next.pop(0)
         state.save(update_fields=["fail_next"])
         return kind, state.timeout_seconds
 

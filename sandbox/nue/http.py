@@ -102,7 +102,7 @@ def api_view(name: str, **handlers):
             return failure(405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported here.")
         if not _authorized(request):
             return failure(401, "UNAUTHORIZED", "Missing or invalid nue-api-key header.")
-        injected = control.take_failure()
+        injected = control.take_failure(f"{request.method} {name}")
         if injected:
             return control.failure_response(*injected, failure)
         try:

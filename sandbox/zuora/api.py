@@ -31,7 +31,7 @@ def endpoint(name: str, **methods):
     @csrf_exempt
     def dispatch(request, **kwargs):
         count_call(f"{request.method} {name}")
-        stall, failure = injected_failure()
+        stall, failure = injected_failure(f"{request.method} {name}")
         if failure is not None:
             return failure
         if not bearer_is_valid(request):
@@ -81,20 +81,24 @@ def count_call(endpoint_name: str) -> None:
             CallCount.objects.filter(endpoint=endpoint_name).update(count=F("count") + 1)
 
 
-def _take_failure() -> tuple[str | None, float]:
-    """Consume the next injected failure, if any (`fail_next` on the control endpoint)."""
+def _take_failure(call: str) -> tuple[str | None, float]:
+    """Consume the next injected failure, if any (`fail_next` on the control endpoint). An entry
+    like "500 POST /v1/orders" waits for a call to that endpoint; a bare "500" takes any call."""
     with transaction.atomic():
         control = Control.load()
         if not control.fail_next:
             return None, 0.0
-        failure, control.fail_next = str(control.fail_next[0]), control.fail_next[1:]
+        fault, _, target = str(control.fail_next[0]).partition(" ")
+        if target and target != call:
+            return None, 0.0
+        failure, control.fail_next = fault, control.fail_next[1:]
         control.save(update_fields=["fail_next"])
         return failure, control.timeout_seconds
 
 
-def injected_failure() -> tuple[float, HttpResponse | None]:
+def injected_failure(call: str) -> tuple[float, HttpResponse | None]:
     """`(seconds to stall the answer, or 0; a response to send instead of doing the work)`."""
-    failure, stall = _take_failure()
+    failure, stall = _take_failure(call)
     if failure is None:
         return 0.0, None
     if failure == "timeout":

@@ -2,7 +2,8 @@
 
 POST JSON, any of: `token_lifetime` (seconds, for tokens issued from now on), `fail_next` (a list
 consumed one per REST call: "500", "503", "429", "401", "lock" — a retryable HTTP 200 failure —
-or "timeout": the call is done but its answer is held back `timeout_seconds`),
+or "timeout": the call is done but its answer is held back `timeout_seconds`; "500 POST /v1/orders"
+waits for a call to that endpoint),
 `timeout_seconds`, `expire_tokens: true` (every issued token stops working), `reset: true`
 (forget the whole tenant). GET shows the switches and how often each endpoint was called.
 """

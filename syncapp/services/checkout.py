@@ -19,7 +19,7 @@ from syncapp import conf
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.matching import match_key
-from syncapp.domain.records import Address, Contact, Customer, DraftOrder, OrderLine, OrderStatus
+from syncapp.domain.records import Address, BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import SyncError
 from syncapp.models import AccountLink, CheckoutSession, SyncAttempt, SyncSettings
 from syncapp.services.accounts import Buyer, resolve
@@ -150,7 +150,10 @@ class _Run:
         if not billing_account["account_id"]:
             customer = Customer(name=self.buyer.account_name, email=self.buyer.email, currency=p["currency"],
                                 crm_id=account["account_id"], bill_to=self.buyer.contact)
-        order = DraftOrder(currency=p["currency"], lines=lines, status=OrderStatus.ACTIVATED,
+        # One billing period per order in the domain model: the catalog's, when the cart agrees on one.
+        periods = {catalog[i["sku"]].billing_period for i in p["items"]}
+        terms = BillingTerms(billing_period=periods.pop() if len(periods) == 1 else BillingTerms.billing_period)
+        order = DraftOrder(currency=p["currency"], lines=lines, status=OrderStatus.ACTIVATED, terms=terms,
                            order_date=dt.date.fromisoformat(p["order_date"]) if p.get("order_date")
                            else timezone.localdate(),
                            account_id=billing_account["account_id"], customer=customer)

@@ -247,3 +247,33 @@ def test_twenty_concurrent_checkouts_for_one_new_domain_make_one_account(post_ch
     assert len({r.json()["salesforce_account_id"] for r in results}) == 1
     assert len(accounts(sf)) == 1
     assert len(sf.query("SELECT Id FROM Contact")) == 20
+
+
+def test_the_order_is_billed_on_the_plans_own_period(post_checkout, billing):
+    result = post_checkout(body(items=[{"sku": "TEAM-ANNUAL", "quantity": 1}])).json()
+    assert billing.get_order(result["billing_order_number"]).terms.billing_period == "Annual"
+
+
+CREATE_ORDER = {"zuora": "POST /v1/orders", "nue": "POST orders"}
+
+
+def test_billing_failure_is_502_and_the_retry_resumes_without_repeating_salesforce(
+        post_checkout, sf, billing, provider, hub_url):
+    key = str(uuid.uuid4())
+    requests.post(f"{hub_url}/sandbox/{provider}/_control", json={"fail_next": [f"503 {CREATE_ORDER[provider]}"]},
+                  timeout=10)
+    failed = post_checkout(body(), key=key)
+    assert failed.status_code == 502
+    assert failed.json()["error"]["details"] == {"retryable": True, "vendor": provider,
+                                                 "vendor_code": failed.json()["error"]["details"]["vendor_code"]}
+    session = CheckoutSession.objects.get(idempotency_key=key)
+    assert session.status == "failed" and "salesforce" in session.steps
+    calls = sf_calls(hub_url)
+
+    retried = post_checkout(body(), key=key)
+    assert retried.status_code == 201
+    assert sf_calls(hub_url) == calls  # the finished Salesforce step is not repeated
+    assert retried.json()["salesforce_account_id"] == session.steps["salesforce"]["account_id"]
+    assert len(accounts(sf)) == 1 and len(sf.query("SELECT Id FROM Contact")) == 1
+    assert billing.get_order(retried.json()["billing_order_number"]).account_id == \
+        retried.json()["billing_account_number"]
