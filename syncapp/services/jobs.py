@@ -24,6 +24,7 @@ from django_q.tasks import async_task
 
 from syncapp.exceptions import SyncError, TransientError
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings
+from syncapp.services import allocation
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,15 @@ BACKOFF_BASE = 5.0
 BACKOFF_CAP = 3600.0
 # The service function that runs each kind of job: fn(job, recorder) -> result (JSON-able).
 HANDLERS = {
-    SyncJob.Kind.BILLING_TO_SALESFORCE: "syncapp.services.order_sync.sync_billing_order",
     SyncJob.Kind.SALESFORCE_TO_BILLING: "syncapp.services.watch.push_job",
     SyncJob.Kind.ACTIVATION: "syncapp.services.watch.activation_job",
     SyncJob.Kind.ABANDONED_CART: "syncapp.services.abandonment.follow_up",
 }
+# Kinds whose handler takes a batch: fn(jobs, recorders by job id) -> {job id: result or exception}.
+BATCH_HANDLERS = {
+    SyncJob.Kind.BILLING_TO_SALESFORCE: "syncapp.services.order_sync.sync_batch",
+}
+MAX_BATCH = 50
 _last_dispatch = 0.0
 
 
@@ -93,30 +98,59 @@ def claim(job_id: int) -> tuple[SyncJob | None, str]:
     return (SyncJob.objects.get(pk=job_id) if claimed else None), token
 
 
+def _claim_backlog(job: SyncJob) -> list[tuple[SyncJob, str]]:
+    """Other due jobs of the same kind, claimed to run together with `job` (a lone job goes alone)."""
+    ids = (SyncJob.objects.filter(kind=job.kind, status=SyncJob.Status.PENDING, next_attempt_at__lte=timezone.now())
+           .exclude(pk=job.pk).order_by("next_attempt_at").values_list("pk", flat=True)[:MAX_BATCH - 1])
+    return [(other, token) for other, token in map(claim, list(ids)) if other is not None]
+
+
 def run(job_id: int) -> str | None:
-    """Run one job if it is due and free; returns its new status (None when not claimed)."""
+    """Run a job if it is due and free — with a backlog of its kind when its handler takes
+    batches; returns the job's new status (None when it was not claimed)."""
+    held_until = allocation.hold(SyncJob.objects.filter(pk=job_id).values_list("kind", flat=True).first())
+    if held_until:
+        SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING).update(next_attempt_at=held_until,
+                                                                                 enqueued_at=None)
+        return None
     job, token = claim(job_id)
     if job is None:
         return None
-    mine = SyncJob.objects.filter(pk=job.pk, leased_by=token)
-    try:
-        result = import_string(HANDLERS[job.kind])(job, SyncAttempt.recorder(job=job))
-    except TransientError as err:
-        status = _after_transient(job, mine, err)
-    except SyncError as err:
-        mine.update(status=SyncJob.Status.FAILED, last_error_code=err.code, last_error=str(err),
-                    lease_until=None, leased_by="", finished_at=timezone.now())
-        status = SyncJob.Status.FAILED
-    except Exception as err:  # a bug: keep the traceback for staff, do not retry blindly
-        log.exception("job %s crashed", job.pk)
-        mine.update(status=SyncJob.Status.FAILED, last_error_code="internal_error",
-                    last_error="".join(traceback.format_exception(err))[-4000:], lease_until=None,
-                    leased_by="", finished_at=timezone.now())
-        status = SyncJob.Status.FAILED
+    claimed = [(job, token)]
+    if job.kind in BATCH_HANDLERS:
+        claimed += _claim_backlog(job)
+        recorders = {j.pk: SyncAttempt.recorder(job=j) for j, _ in claimed}
+        try:
+            outcomes = import_string(BATCH_HANDLERS[job.kind])([j for j, _ in claimed], recorders)
+        except Exception as err:  # the batch as a whole failed: each job gets that failure
+            outcomes = {j.pk: err for j, _ in claimed}
     else:
-        status = _after_success(job, mine, result)
+        try:
+            outcomes = {job.pk: import_string(HANDLERS[job.kind])(job, SyncAttempt.recorder(job=job))}
+        except Exception as err:
+            outcomes = {job.pk: err}
+    statuses = {j.pk: _settle(j, t, outcomes.get(j.pk)) for j, t in claimed}
+    allocation.warn_when_high()
     _dispatch_due_now_and_then()
-    return status
+    return statuses[job.pk]
+
+
+def _settle(job: SyncJob, token: str, outcome) -> str:
+    """Record a job's outcome: a result dict, or the exception it ended with."""
+    mine = SyncJob.objects.filter(pk=job.pk, leased_by=token)
+    if isinstance(outcome, TransientError):
+        return _after_transient(job, mine, outcome)
+    if isinstance(outcome, SyncError):
+        mine.update(status=SyncJob.Status.FAILED, last_error_code=outcome.code, last_error=str(outcome),
+                    lease_until=None, leased_by="", finished_at=timezone.now())
+        return SyncJob.Status.FAILED
+    if isinstance(outcome, BaseException):  # a bug: keep the traceback for staff, do not retry blindly
+        log.error("job %s crashed", job.pk, exc_info=outcome)
+        mine.update(status=SyncJob.Status.FAILED, last_error_code="internal_error",
+                    last_error="".join(traceback.format_exception(outcome))[-4000:], lease_until=None,
+                    leased_by="", finished_at=timezone.now())
+        return SyncJob.Status.FAILED
+    return _after_success(job, mine, outcome)
 
 
 def _after_success(job, mine, result) -> str:
@@ -132,13 +166,20 @@ def _after_success(job, mine, result) -> str:
 
 
 def _after_transient(job, mine, err: TransientError) -> str:
-    limit = SyncSettings.load().max_attempts
     common = dict(last_error_code=err.code, last_error=str(err), lease_until=None, leased_by="")
-    if job.attempts >= limit:
+    attempts, hint = job.attempts, err.retry_after
+    if err.code == "REQUEST_LIMIT_EXCEEDED":
+        # The allocation, not the order, is at fault: pause Salesforce work, retry when the pause
+        # ends, and do not count it towards dead.
+        allocation.limit_exceeded(err.retry_after)
+        attempts, hint = attempts - 1, None
+        common["attempts"] = attempts
+    if attempts >= SyncSettings.load().max_attempts:
         mine.update(status=SyncJob.Status.DEAD, finished_at=timezone.now(), **common)
         return SyncJob.Status.DEAD
-    when = timezone.now() + timedelta(seconds=backoff(job.attempts, err.retry_after))
-    mine.update(status=SyncJob.Status.PENDING, next_attempt_at=when, **common)
+    when = timezone.now() + timedelta(seconds=backoff(max(attempts, 1), hint))
+    paused = allocation.paused_until()
+    mine.update(status=SyncJob.Status.PENDING, next_attempt_at=max(when, paused) if paused else when, **common)
     return SyncJob.Status.PENDING
 
 

@@ -2,18 +2,20 @@
 
 The billing platform's current order is the truth: each run fetches it, skips it when Salesforce
 already shows exactly that (echo suppression), makes sure the customer's Account exists, and
-writes the Order and its items in one composite graph call.
+writes the Order and its items as one composite graph — several orders' graphs in one call when
+a worker finds a backlog.
 """
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.salesforce import SalesforceConnector, graph_error, soql
 from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, written_ids
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.matching import match_key
@@ -25,20 +27,97 @@ from syncapp.services.conflicts import activate_in_salesforce
 from syncapp.services.locks import lease
 
 # Errors that mean the hub's picture of the Salesforce order is stale: reload it and try again.
+MAX_GRAPHS = 75  # Salesforce's limits for one /composite/graph request
+MAX_NODES = 500
 STALE_STATE_CODES = {"INVALID_FIELD_FOR_INSERT_UPDATE", "ENTITY_IS_DELETED", "NOT_FOUND",
                      "FIELD_INTEGRITY_EXCEPTION", "INVALID_CROSS_REFERENCE_KEY"}
 
 
-def sync_billing_order(job, recorder) -> dict:
-    """Job handler for webhook-triggered syncs; honours the switches in SyncSettings."""
+@dataclass
+class Planned:
+    """An order whose Salesforce graph is ready to send."""
+
+    provider: str
+    link: OrderLink
+    order: DraftOrder
+    digest: str
+    account_id: str
+    side: SalesforceSide
+
+
+def sync_enabled() -> bool:
     config = SyncSettings.load()
-    if not (config.sync_draft_orders and config.auto_sync):
-        return {"skipped": "sync turned off in settings"}
-    return sync_order(job.provider, job.subject, recorder=recorder)
+    return config.sync_draft_orders and config.auto_sync
 
 
 def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=None) -> dict:
+    """Sync one billing order to Salesforce now; returns what was done."""
+    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
     billing = billing or billing_connector(recorder=recorder, provider=provider)
+    planned = plan(provider, order_id, sf=sf, billing=billing)
+    return planned if isinstance(planned, dict) else write(sf, planned)
+
+
+def sync_batch(jobs, recorders) -> dict:
+    """Job handler: sync several orders, their graphs packed into as few composite graph calls
+    as Salesforce allows (75 graphs, 500 nodes). Returns job id → result dict or exception."""
+    if not sync_enabled():
+        return {job.pk: {"skipped": "sync turned off in settings"} for job in jobs}
+    sf = SalesforceConnector.from_settings(recorder=recorders[jobs[0].pk])
+    outcomes, planned = {}, {}
+    for job in jobs:
+        try:
+            billing = billing_connector(recorder=recorders[job.pk], provider=job.provider)
+            result = plan(job.provider, job.subject, sf=sf, billing=billing)
+        except Exception as err:  # each job keeps its own failure
+            outcomes[job.pk] = err
+            continue
+        if isinstance(result, dict):
+            outcomes[job.pk] = result
+        else:
+            planned[job.pk] = result
+    for chunk in _chunks(planned.items(), sf):
+        graphs = [graph for _, _, graph in chunk]
+        try:
+            results = sf.graph(graphs, raise_on_failure=False)
+        except Exception as err:  # the call itself failed: every order in it retries
+            outcomes.update({job_id: err for job_id, _, _ in chunk})
+            continue
+        for (job_id, item, _), result in zip(chunk, results):
+            outcomes[job_id] = _settle_graph(sf, item, result)
+    return outcomes
+
+
+def _chunks(items, sf):
+    """(job id, planned, graph) groups within Salesforce's graph limits."""
+    chunk, nodes = [], 0
+    for job_id, item in items:
+        graph = order_graph(f"job{job_id}", item.order, item.side, sf.data_path)
+        size = len(graph["compositeRequest"])
+        if chunk and (len(chunk) == MAX_GRAPHS or nodes + size > MAX_NODES):
+            yield chunk
+            chunk, nodes = [], 0
+        chunk.append((job_id, item, graph))
+        nodes += size
+    if chunk:
+        yield chunk
+
+
+def _settle_graph(sf, item: Planned, result: dict):
+    error = graph_error(result)
+    if error is None:
+        return finish(item, result)
+    if isinstance(error, PermanentError) and error.code in STALE_STATE_CODES:
+        try:
+            return write(sf, item, reload=True)
+        except Exception as err:
+            return err
+    return error
+
+
+def plan(provider: str, order_id: str, *, sf, billing) -> Planned | dict:
+    """Everything before the Salesforce write: the current billing order, echo suppression, the
+    Account and the price book. Returns a result dict when there is nothing to write."""
     link = OrderLink.objects.filter(billing_provider=provider, billing_order_id=order_id).first()
     try:
         order = billing.get_order(order_id)
@@ -55,8 +134,6 @@ def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=
     if link and link.status == order.status == OrderStatus.ACTIVATED:
         _remember(link, order, digest, link.salesforce_order_id, None)
         return {"skipped": "activated on both sides", "salesforce_order_id": link.salesforce_order_id}
-
-    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
     if link and link.origin == OrderLink.Origin.SALESFORCE and order.status == OrderStatus.ACTIVATED:
         # Paid in the billing portal: activation happens in Salesforce, the origin, first.
         activate_in_salesforce(sf, link)
@@ -64,21 +141,27 @@ def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
     account_id = ensure_account(sf, billing, provider, order)
     link = link or OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING)
-    side = _salesforce_side(sf, link, order, account_id)
+    return Planned(provider, link, order, digest, account_id, _salesforce_side(sf, link, order, account_id))
+
+
+def write(sf, item: Planned, reload: bool = False) -> dict:
+    """Send one order's graph; when the hub's picture of Salesforce was stale, reload it and retry."""
+    if reload:
+        item.side = _salesforce_side(sf, item.link, item.order, item.account_id, reload=True)
+    graph = order_graph(f"g{uuid.uuid4().hex[:12]}", item.order, item.side, sf.data_path)
     try:
-        sf_order_id, items = _write(sf, order, side)
+        result = sf.graph([graph])[0]
     except PermanentError as err:
-        if err.code not in STALE_STATE_CODES:
+        if reload or err.code not in STALE_STATE_CODES:
             raise
-        side = _salesforce_side(sf, link, order, account_id, reload=True)
-        sf_order_id, items = _write(sf, order, side)
-    _remember(link, order, digest, sf_order_id, {**side.items, **items})
-    return {"salesforce_order_id": sf_order_id, "lines": len(order.lines), "status": str(order.status)}
+        return write(sf, item, reload=True)
+    return finish(item, result)
 
 
-def _write(sf, order: DraftOrder, side: SalesforceSide) -> tuple[str, dict]:
-    graph = order_graph(f"g{uuid.uuid4().hex[:12]}", order, side, sf.data_path)
-    return written_ids(order, sf.graph([graph])[0])
+def finish(item: Planned, graph_result: dict) -> dict:
+    sf_order_id, items = written_ids(item.order, graph_result)
+    _remember(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items})
+    return {"salesforce_order_id": sf_order_id, "lines": len(item.order.lines), "status": str(item.order.status)}
 
 
 def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str, items: dict | None) -> None:

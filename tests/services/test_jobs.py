@@ -12,7 +12,7 @@ from syncapp.services import jobs
 
 # Real commits: with a non-ORM broker (Redis) tasks are pushed after commit.
 pytestmark = pytest.mark.django_db(transaction=True)
-KIND = SyncJob.Kind.BILLING_TO_SALESFORCE
+KIND = SyncJob.Kind.ACTIVATION
 OUTCOMES = []  # what the test handler does on each call, in order
 
 
@@ -25,10 +25,21 @@ def scripted_handler(job, recorder):
     return outcome
 
 
+BATCHES = []  # the job ids of each batch a batch handler was given
+
+
+def scripted_batch(batch, recorders):
+    BATCHES.append(sorted(job.pk for job in batch))
+    return {job.pk: (TransientError("lock", code="UNABLE_TO_LOCK_ROW") if job.subject == "locked" else {"ok": 1})
+            for job in batch}
+
+
 @pytest.fixture(autouse=True)
 def handler(monkeypatch):
     OUTCOMES.clear()
+    BATCHES.clear()
     monkeypatch.setitem(jobs.HANDLERS, KIND, f"{__name__}.scripted_handler")
+    monkeypatch.setitem(jobs.BATCH_HANDLERS, SyncJob.Kind.BILLING_TO_SALESFORCE, f"{__name__}.scripted_batch")
     get_broker().purge_queue()
 
 
@@ -154,3 +165,49 @@ def test_retry_now_resets_a_dead_job():
     jobs.retry_now(job)
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("pending", 0)
+
+
+def test_a_backlog_runs_as_one_batch_and_each_job_keeps_its_own_outcome():
+    batch_kind = SyncJob.Kind.BILLING_TO_SALESFORCE
+    ids = [jobs.enqueue(batch_kind, "zuora", subject).pk for subject in ("a", "b", "locked", "c")]
+    assert jobs.run(ids[0]) == "succeeded"
+    assert BATCHES == [sorted(ids)]
+    statuses = dict(SyncJob.objects.values_list("subject", "status"))
+    assert statuses == {"a": "succeeded", "b": "succeeded", "locked": "pending", "c": "succeeded"}
+    assert all(jobs.run(i) is None for i in ids)  # their own tasks find nothing left to do
+
+
+def test_a_lone_job_goes_out_at_once_alone():
+    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", "alone")
+    assert jobs.run(job.pk) == "succeeded"
+    assert BATCHES == [[job.pk]]
+
+
+def test_request_limit_exceeded_pauses_salesforce_work_without_counting_towards_dead():
+    from syncapp.services import allocation
+
+    job = jobs.enqueue(KIND, "zuora", "O-1")
+    other = jobs.enqueue(KIND, "zuora", "O-2")
+    OUTCOMES.append(TransientError("limit", code="REQUEST_LIMIT_EXCEEDED", retry_after=3600))
+    assert jobs.run(job.pk) == "pending"
+    job.refresh_from_db()
+    assert job.attempts == 0
+    paused = allocation.paused_until()
+    assert paused is not None and job.next_attempt_at >= paused
+    assert jobs.run(other.pk) is None  # held, not run, while paused
+    other.refresh_from_db()
+    assert (other.status, other.attempts, other.next_attempt_at) == ("pending", 0, paused)
+
+
+def test_non_urgent_work_is_deferred_past_95_percent_of_the_allocation():
+    from syncapp.models import SyncAttempt
+
+    SyncAttempt.objects.create(vendor="salesforce", operation="query", method="GET", url="/", api_used=96,
+                               api_limit=100)
+    cart = jobs.enqueue(SyncJob.Kind.ABANDONED_CART, "zuora", "O-1")
+    assert jobs.run(cart.pk) is None
+    cart.refresh_from_db()
+    assert cart.status == "pending" and cart.next_attempt_at > timezone.now() + timedelta(minutes=10)
+    urgent = jobs.enqueue(KIND, "zuora", "O-2")
+    OUTCOMES.append({"ok": True})
+    assert jobs.run(urgent.pk) == "succeeded"

@@ -13,7 +13,9 @@ from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import PermanentError
 from syncapp.models import LineLink, OrderLink, SyncJob, WebhookEvent
+from syncapp.services import jobs
 from syncapp.services.order_sync import sync_order
+from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -158,3 +160,35 @@ def test_replay_webhooks_queues_the_orders_again(provider):
     assert list(SyncJob.objects.values_list("subject", "status")) == [("O-77", "pending")]
     call_command("replay_webhooks", stdout=out)
     assert SyncJob.objects.count() == 1  # the unverified event is never processed
+
+
+def test_a_backlog_goes_to_salesforce_in_one_graph_call(billing, sf, calls, provider, hub_url):
+    account_id = sf.create("Account", {"Name": "Acme Inc"})
+    warm = order_of(billing, FIVE_LINES, crm_id=account_id)
+    sync_order(provider, warm.order_id)
+    created = [order_of(billing, FIVE_LINES[:2], crm_id=account_id, email=f"u{i}@acme.io") for i in range(6)]
+    ids = {o.order_id for o in created}
+    wait_until(lambda: set(SyncJob.objects.filter(subject__in=ids).values_list("subject", flat=True)) == ids,
+               message="the webhooks to queue every order")
+    calls.reset()
+    first = SyncJob.objects.get(subject=created[0].order_id)
+    assert jobs.run(first.pk) == "succeeded"
+    counts = requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]
+    assert counts["composite/graph"] == 1 and counts["total"] == 1
+    assert set(SyncJob.objects.filter(subject__in=ids).values_list("status", flat=True)) == {"succeeded"}
+    for order in created:
+        link = OrderLink.objects.get(billing_order_id=order.order_id)
+        assert len(items(sf, link.salesforce_order_id)) == 2
+
+
+def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
+    entry = sf.query("SELECT Id FROM PricebookEntry WHERE ProductCode = 'TEAM-ANNUAL'")[0]
+    sf.update("PricebookEntry", entry["Id"], {"IsActive": False})
+    good = order_of(billing, [("PRO-MONTHLY", 1, "49")])
+    bad = order_of(billing, [("TEAM-ANNUAL", 1, "990")], email="bad@acme.io")
+    wait_until(lambda: SyncJob.objects.filter(subject__in=[good.order_id, bad.order_id]).count() == 2,
+               message="both jobs")
+    jobs.run(SyncJob.objects.get(subject=good.order_id).pk)
+    assert SyncJob.objects.get(subject=good.order_id).status == "succeeded"
+    failed = SyncJob.objects.get(subject=bad.order_id)
+    assert (failed.status, failed.last_error_code) == ("failed", "unmapped_sku")
