@@ -17,6 +17,7 @@ class SyncJob(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"  # a permanent error: staff must act
         DEAD = "dead"  # transient errors past the attempt limit
+        RESOLVED = "resolved"  # failed or dead, then closed by staff in the console; a new event runs it again
 
     ACTIVE = (Status.PENDING, Status.RUNNING)
 
@@ -43,7 +44,10 @@ class SyncJob(models.Model):
             # One job per order and kind: a new event refreshes it instead of adding another.
             models.UniqueConstraint(fields=["kind", "provider", "subject"], name="one_job_per_subject"),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [models.Index(fields=["status", "next_attempt_at"]),
+                   # The console's chart and counts read finished jobs by time, from the index alone.
+                   models.Index(fields=["finished_at", "status"], name="syncjob_finished")]
+        permissions = [("retry_syncjob", "Can retry sync jobs"), ("resolve_syncjob", "Can mark sync jobs resolved")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.subject} ({self.status})"

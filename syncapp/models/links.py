@@ -66,6 +66,7 @@ class OrderLink(models.Model):
             models.UniqueConstraint(fields=["salesforce_order_id"], condition=~models.Q(salesforce_order_id=""),
                                     name="unique_salesforce_order"),
         ]
+        permissions = [("delete_on_both_sides", "Can delete orders in billing and Salesforce")]
 
     def __str__(self):
         return f"{self.billing_order_id or '—'} ↔ {self.salesforce_order_id or '—'}"

@@ -30,6 +30,7 @@ class WebhookEvent(models.Model):
             models.UniqueConstraint(fields=["provider", "event_id"], condition=models.Q(verified=True),
                                     name="unique_verified_event"),
         ]
+        permissions = [("replay_webhookevent", "Can replay webhook events")]
 
     def __str__(self):
         return f"{self.provider} {self.event_type or '?'} {self.event_id}"

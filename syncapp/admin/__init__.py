@@ -1,0 +1,18 @@
+"""The ops console: Django's admin, built around failure (STYLE §7).
+
+- `dashboard`: the front page — what is failing now, and syncs per hour for the last week;
+- `jobs`: sync jobs, and failed syncs as their own list, with retry and resolve;
+- `webhooks`: the read-only webhook log, with replay;
+- `mappings`: id and field mappings, checked against Salesforce and audited;
+- `deletion`: "delete on both sides", behind a confirmation page;
+- `settings`: the `SyncSettings` switches; `history`: the audit log; `logs`: outside calls, checkouts;
+- `roles`: the Ops, Support and Viewer groups; `task_queue`: django-q2's pages, permission-checked.
+"""
+from django.contrib import admin
+
+from syncapp.admin import history, jobs, logs, mappings, settings, task_queue, webhooks  # noqa: F401 (registers)
+
+admin.site.site_header = "Order Sync Hub"
+admin.site.site_title = "Order Sync Hub console"
+admin.site.index_title = "Ops console"
+admin.site.index_template = "admin/console/dashboard.html"

@@ -1,0 +1,210 @@
+"""Sync jobs, and failed syncs as their own list: every attempt of a job with its request and
+response excerpts, "retry now" and "mark resolved" from the list and from the job's page.
+
+"Resolved" means staff looked at a failed or dead job and closed it without a retry (the order was
+fixed or deleted by hand, or the failure does not matter): the job gets status `resolved`, leaves
+the failed list and the dashboard, keeps its last error, and runs again if a new event for its
+order arrives. Who resolved it is in the audit log.
+"""
+import json
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from syncapp.admin.base import ReadOnlyAdmin, excerpt, has_perm
+from syncapp.admin.history import history_table
+from syncapp.admin.logs import AttemptInline
+from syncapp.models import AuditEntry, FailedSync, OrderLink, SyncJob
+from syncapp.models.failed_syncs import FAILED_STATUSES
+from syncapp.services import jobs
+
+
+class FailedStatusFilter(admin.SimpleListFilter):
+    title, parameter_name = "status", "status__exact"
+
+    def lookups(self, request, model_admin):
+        return [(SyncJob.Status.FAILED, "failed (a permanent error)"),
+                (SyncJob.Status.DEAD, "dead (gave up after retries)")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class FailedAgeFilter(admin.SimpleListFilter):
+    title, parameter_name = "failed", "age"
+    AGES = {"1h": ("in the last hour", timedelta(hours=1)), "24h": ("in the last 24 hours", timedelta(days=1)),
+            "7d": ("in the last 7 days", timedelta(days=7)), "older": ("more than 7 days ago", timedelta(days=7))}
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in self.AGES.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.AGES:
+            return queryset
+        since = timezone.now() - self.AGES[self.value()][1]
+        return queryset.filter(finished_at__lt=since) if self.value() == "older" else queryset.filter(
+            finished_at__gte=since)
+
+
+@admin.action(description="Retry now", permissions=["retry"])
+def retry_now(modeladmin, request, queryset):
+    queued = 0
+    for job in queryset:
+        if job.status == SyncJob.Status.RUNNING:
+            continue
+        jobs.retry_now(job)
+        AuditEntry.record(request.user, job, AuditEntry.Action.RETRIED, model=SyncJob,
+                          details={"status_before": job.status, "last_error_code": job.last_error_code})
+        queued += 1
+    skipped = len(queryset) - queued
+    modeladmin.message_user(request, f"Queued {queued} job(s) to run again now."
+                            + (f" {skipped} running job(s) left alone." if skipped else ""), messages.SUCCESS)
+
+
+@admin.action(description="Mark resolved", permissions=["resolve"])
+def mark_resolved(modeladmin, request, queryset):
+    resolved = 0
+    for job in queryset.filter(status__in=FAILED_STATUSES):
+        # Conditional: a job that started again meanwhile is not closed under a worker's feet.
+        if SyncJob.objects.filter(pk=job.pk, status__in=FAILED_STATUSES).update(status=SyncJob.Status.RESOLVED):
+            AuditEntry.record(request.user, job, AuditEntry.Action.RESOLVED, model=SyncJob,
+                              details={"status_before": job.status, "last_error_code": job.last_error_code,
+                                       "last_error": job.last_error[:500]})
+            resolved += 1
+    modeladmin.message_user(request, f"Marked {resolved} failed job(s) resolved.", messages.SUCCESS)
+
+
+class JobAdminBase(ReadOnlyAdmin):
+    list_display_links = ("order_id",)
+    list_display = ("order_id", "direction", "provider", "status", "last_error_code", "attempts", "finished_at")
+    list_filter = ("kind", "provider", "status", "last_error_code")
+    search_fields = ("subject", "last_error")
+    search_help_text = "Order id, error text, or a customer email (with @)."
+    actions = [retry_now, mark_resolved]
+    inlines = [AttemptInline]
+    change_form_template = "admin/console/job_change_form.html"
+    fieldsets = [
+        ("Order", {"fields": ("subject", "kind", "provider", "order", "customer_email", "events")}),
+        ("Outcome", {"fields": ("status", "attempts", "last_error_code", "error", "result_json", "staff_actions")}),
+        ("Timing", {"fields": ("created_at", "next_attempt_at", "finished_at", "rerun")}),
+    ]
+    readonly_fields = ("subject", "kind", "provider", "order", "customer_email", "events", "status", "attempts",
+                       "last_error_code", "error", "result_json", "staff_actions", "created_at", "next_attempt_at",
+                       "finished_at", "rerun")
+
+    has_retry_permission = has_perm("retry_syncjob")
+    has_resolve_permission = has_perm("resolve_syncjob")
+
+    def get_search_results(self, request, queryset, search_term):
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if "@" in search_term:
+            orders = OrderLink.objects.filter(account_link__email__icontains=search_term.strip())
+            found |= queryset.filter(Q(subject__in=orders.values("billing_order_id"))
+                                     | Q(subject__in=orders.values("salesforce_order_id")))
+        return found, duplicates
+
+    @admin.display(description="order", ordering="subject")
+    def order_id(self, job):
+        return job.subject
+
+    @admin.display(description="kind", ordering="kind")
+    def direction(self, job):
+        return job.kind.replace("_to_", " → ").replace("_", " ")
+
+    # --- the job's page ----------------------------------------------------------------------
+    def _link(self, job):
+        return OrderLink.objects.filter(Q(billing_provider=job.provider, billing_order_id=job.subject)
+                                        | Q(salesforce_order_id=job.subject)).select_related("account_link").first()
+
+    @admin.display(description="order link")
+    def order(self, job):
+        link = self._link(job)
+        if link is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:syncapp_orderlink_change", args=[link.pk]), link)
+
+    @admin.display(description="customer email")
+    def customer_email(self, job):
+        link = self._link(job)
+        return (link.account_link.email if link and link.account_link else "") or "—"
+
+    @admin.display(description="last error")
+    def error(self, job):
+        return excerpt(job.last_error)
+
+    @admin.display(description="result")
+    def result_json(self, job):
+        return format_html("<pre>{}</pre>", json.dumps(job.result, indent=2)) if job.result else "—"
+
+    @admin.display(description="webhook events")
+    def events(self, job):
+        rows = job.events.order_by("-received_at")[:20]
+        return format_html_join(", ", '<a href="{}">{} {}</a>', (
+            (reverse("admin:syncapp_webhookevent_change", args=[e.pk]), e.event_type, e.event_id) for e in rows)) or "—"
+
+    @admin.display(description="staff actions")
+    def staff_actions(self, job):
+        return history_table(job)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_retry": self.has_retry_permission(request),
+                 "can_resolve": self.has_resolve_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    # --- the buttons on the job's page -------------------------------------------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/retry/", self.admin_site.admin_view(self.retry_view), name="%s_%s_retry" % info),
+            path("<path:object_id>/resolve/", self.admin_site.admin_view(self.resolve_view),
+                 name="%s_%s_resolve" % info),
+        ] + super().get_urls()
+
+    def retry_view(self, request, object_id):
+        return self._button(request, object_id, self.has_retry_permission, retry_now)
+
+    def resolve_view(self, request, object_id):
+        return self._button(request, object_id, self.has_resolve_permission, mark_resolved)
+
+    def _button(self, request, object_id, allowed, action):
+        """Run `action` on one job from its page (POST only), then show the job with its new status."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not allowed(request):
+            raise PermissionDenied
+        job = get_object_or_404(SyncJob, pk=object_id)
+        action(self, request, SyncJob.objects.filter(pk=job.pk))
+        return redirect("admin:syncapp_syncjob_change", job.pk)
+
+
+@admin.register(SyncJob)
+class SyncJobAdmin(JobAdminBase):
+    list_display = (*JobAdminBase.list_display, "next_attempt_at")
+
+
+@admin.register(FailedSync)
+class FailedSyncAdmin(JobAdminBase):
+    """Jobs that need a person: failed (permanent error) or dead (transient errors past the limit)."""
+    list_display = ("order_id", "status", "short_error", "direction", "provider", "attempts", "failed_ago")
+    list_filter = ("kind", "provider", "last_error_code", FailedAgeFilter, FailedStatusFilter)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Failed syncs: jobs that need a person",
+                                                 **(extra_context or {})})
+
+    @admin.display(description="error")
+    def short_error(self, job):
+        text = job.last_error.splitlines()[0] if job.last_error else ""
+        return text[:110] + ("…" if len(text) > 110 else "")
+
+    @admin.display(description="failed", ordering="finished_at")
+    def failed_ago(self, job):
+        return f"{timesince(job.finished_at, depth=1)} ago" if job.finished_at else "—"

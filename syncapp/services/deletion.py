@@ -1,0 +1,216 @@
+"""Delete an order on both sides — billing and Salesforce — when staff ask for it in the console.
+
+Deletion is never synced automatically (ARCHITECTURE "How work flows", step 5). Staff first see a
+`preview` read live from both systems, then `delete_orders` deletes each order:
+
+- the order's system of origin first, then the other side. If the origin refuses, the copy is
+  left alone: deleting only the copy would let the next sync of the original bring it back;
+- something already gone counts as deleted, so running the action again after a partial failure
+  finishes the job;
+- Salesforce refuses to delete an Activated Order; it is set back to Draft first;
+- every run leaves an `AuditEntry` with each side's outcome. The `OrderLink` is removed once both
+  sides are gone; after a partial failure it stays, with the failure in `last_error`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.exceptions import NotFoundError, SyncError
+from syncapp.models import AuditEntry, OrderLink, SyncAttempt
+
+BILLING, SALESFORCE = "billing", "salesforce"
+
+
+@dataclass
+class SidePreview:
+    """What one side holds of an order now, as the confirmation page lists it."""
+    side: str
+    system: str
+    order_id: str
+    status: str = ""
+    number: str = ""
+    lines: int | None = None
+    note: str = ""  # e.g. "already gone", "will be set back to Draft first"
+    error: str = ""  # the side could not be read
+
+
+@dataclass
+class OrderPreview:
+    link: OrderLink
+    billing: SidePreview
+    salesforce: SidePreview
+
+    @property
+    def sides(self) -> tuple[SidePreview, SidePreview]:
+        return self.billing, self.salesforce
+
+
+@dataclass
+class SideOutcome:
+    side: str
+    status: str  # deleted | already_gone | not_linked | failed | not_attempted
+    detail: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("deleted", "already_gone", "not_linked")
+
+
+@dataclass
+class DeletionOutcome:
+    billing_order_id: str
+    salesforce_order_id: str
+    sides: dict[str, SideOutcome] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        done = [s.done for s in self.sides.values()]
+        if all(done):
+            return AuditEntry.Outcome.OK
+        return AuditEntry.Outcome.PARTIAL if any(s.status == "deleted" for s in self.sides.values()) \
+            else AuditEntry.Outcome.FAILED
+
+    @property
+    def failed_sides(self) -> list[SideOutcome]:
+        return [s for s in self.sides.values() if not s.done]
+
+
+# --- preview -----------------------------------------------------------------------------------
+
+def preview(links, *, sf=None, recorder=None) -> list[OrderPreview]:
+    """Each order as both systems hold it now: ids, status, number of lines. Two Salesforce calls
+    for all the orders, one billing call per order."""
+    links = list(links)
+    recorder = recorder or SyncAttempt.recorder()
+    salesforce = _salesforce_previews(links, sf, recorder)
+    return [OrderPreview(link, _billing_preview(link, recorder), salesforce[link.pk]) for link in links]
+
+
+def _billing_preview(link: OrderLink, recorder) -> SidePreview:
+    found = SidePreview(BILLING, link.billing_provider, link.billing_order_id)
+    if not link.billing_order_id:
+        found.note = "not linked: nothing to delete"
+        return found
+    try:
+        order = billing_connector(recorder=recorder, provider=link.billing_provider).get_order(link.billing_order_id)
+    except NotFoundError:
+        found.note = "already gone"
+    except SyncError as err:
+        found.error = str(err)
+    else:
+        found.status, found.lines = str(order.status), len(order.lines)
+    return found
+
+
+def _salesforce_previews(links, sf, recorder) -> dict[int, SidePreview]:
+    found = {link.pk: SidePreview(SALESFORCE, "Salesforce", link.salesforce_order_id) for link in links}
+    ids = sorted({link.salesforce_order_id for link in links if link.salesforce_order_id})
+    for link in links:
+        if not link.salesforce_order_id:
+            found[link.pk].note = "not linked: nothing to delete"
+    if not ids:
+        return found
+    try:
+        sf = sf or SalesforceConnector.from_settings(recorder=recorder)
+        orders = {r["Id"]: r for r in sf.query(soql("SELECT Id, OrderNumber, Status FROM Order WHERE Id IN {}", ids))}
+        items = [r["OrderId"] for r in sf.query(soql("SELECT Id, OrderId FROM OrderItem WHERE OrderId IN {}", ids))]
+    except SyncError as err:
+        for link in links:
+            if link.salesforce_order_id:
+                found[link.pk].error = str(err)
+        return found
+    for link in links:
+        side, order = found[link.pk], orders.get(link.salesforce_order_id)
+        if not link.salesforce_order_id:
+            continue
+        if order is None:
+            side.note = "already gone"
+            continue
+        side.status, side.number, side.lines = order["Status"], order.get("OrderNumber") or "", items.count(order["Id"])
+        if order["Status"] == "Activated":
+            side.note = "Activated: will be set back to Draft first (Salesforce deletes only drafts)"
+    return found
+
+
+# --- deletion ----------------------------------------------------------------------------------
+
+def delete_orders(links, user=None) -> list[DeletionOutcome]:
+    """Delete each order on both sides; see the module docstring for the rules."""
+    recorder = SyncAttempt.recorder()
+    sf = SalesforceConnector.from_settings(recorder=recorder)
+    return [delete_order(link, user, sf=sf, recorder=recorder) for link in links]
+
+
+def delete_order(link: OrderLink, user=None, *, sf=None, recorder=None) -> DeletionOutcome:
+    recorder = recorder or SyncAttempt.recorder()
+    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
+    result = DeletionOutcome(link.billing_order_id, link.salesforce_order_id)
+    steps = {BILLING: lambda: _delete_billing(link, recorder), SALESFORCE: lambda: _delete_salesforce(sf, link)}
+    first, second = (BILLING, SALESFORCE) if link.origin == OrderLink.Origin.BILLING else (SALESFORCE, BILLING)
+    result.sides[first] = steps[first]()
+    if result.sides[first].done:
+        result.sides[second] = steps[second]()
+    else:
+        result.sides[second] = SideOutcome(second, "not_attempted", f"kept until the {first} side (where the order "
+                                                                    "came from) is deleted, so no sync brings it back")
+    _remember(link, result, user)
+    return result
+
+
+def _delete_billing(link: OrderLink, recorder) -> SideOutcome:
+    if not link.billing_order_id:
+        return SideOutcome(BILLING, "not_linked")
+    billing = billing_connector(recorder=recorder, provider=link.billing_provider)
+    try:
+        billing.get_order(link.billing_order_id)
+    except NotFoundError:
+        return SideOutcome(BILLING, "already_gone")
+    try:
+        billing.delete_order(link.billing_order_id)
+    except SyncError as err:
+        return SideOutcome(BILLING, "failed", _why(err))
+    return SideOutcome(BILLING, "deleted", f"{link.billing_provider} order {link.billing_order_id}")
+
+
+def _delete_salesforce(sf: SalesforceConnector, link: OrderLink) -> SideOutcome:
+    order_id = link.salesforce_order_id
+    if not order_id:
+        return SideOutcome(SALESFORCE, "not_linked")
+    try:
+        status = sf.get("Order", order_id, fields=["Id", "Status"])["Status"]
+        if status == "Activated":
+            sf.update("Order", order_id, {"Status": "Draft"})
+        sf.delete("Order", order_id)  # its OrderItems go with it
+    except NotFoundError:
+        return SideOutcome(SALESFORCE, "already_gone")
+    except SyncError as err:
+        return SideOutcome(SALESFORCE, "failed", _why(err))
+    was = " (was Activated; set back to Draft first)" if status == "Activated" else ""
+    return SideOutcome(SALESFORCE, "deleted", f"Order {order_id} and its items{was}")
+
+
+def _why(err: SyncError) -> str:
+    again = "temporary: run the action again" if err.retryable else "fix the cause, then run the action again"
+    return f"{err} ({again})"
+
+
+def _remember(link: OrderLink, result: DeletionOutcome, user) -> None:
+    details = {"billing_provider": link.billing_provider, "billing_order_id": link.billing_order_id,
+               "salesforce_order_id": link.salesforce_order_id, "lines": link.lines.count(),
+               "sides": {name: {"status": s.status, "detail": s.detail} for name, s in result.sides.items()}}
+    with transaction.atomic():
+        AuditEntry.record(user, link, AuditEntry.Action.DELETED_ON_BOTH_SIDES, outcome=result.outcome,
+                          details=details)
+        if result.outcome == AuditEntry.Outcome.OK:
+            link.delete()
+            return
+        if result.sides[BILLING].done and not link.deleted_in_billing_at:
+            link.deleted_in_billing_at = timezone.now()
+        link.last_error = "Delete on both sides: " + "; ".join(
+            f"{s.side} {s.status.replace('_', ' ')}: {s.detail}" for s in result.failed_sides)
+        link.save(update_fields=["deleted_in_billing_at", "last_error", "updated_at"])

@@ -1,0 +1,137 @@
+"""Check the Salesforce side of a mapping before staff save it: an id must name an existing record of
+the right object, and a field name must be a field of the Salesforce Order.
+
+A mapping pointing at the wrong record fails every later sync of that order or product in ways that
+are hard to trace; refusing it at the form is cheap (one call per changed id).
+"""
+from __future__ import annotations
+
+import re
+
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.exceptions import NotFoundError, SyncError, TransientError
+from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncAttempt
+
+# The first three characters of a Salesforce id name its object.
+KEY_PREFIXES = {"Account": "001", "Order": "801", "OrderItem": "802", "Product2": "01t",
+                "Pricebook2": "01s", "PricebookEntry": "01u", "Task": "00T"}
+# Which fields of each mapping hold a Salesforce id, and of which object.
+ID_FIELDS = {
+    AccountLink: {"salesforce_account_id": "Account"},
+    OrderLink: {"salesforce_order_id": "Order", "abandonment_task_id": "Task"},
+    LineLink: {"salesforce_item_id": "OrderItem"},
+    ProductMapping: {"product2_id": "Product2", "pricebook2_id": "Pricebook2",
+                     "pricebook_entry_id": "PricebookEntry"},
+}
+# Which fields hold the API name of a field on a Salesforce object.
+FIELD_NAME_FIELDS = {FieldMapping: {"salesforce_field": "Order"}}
+# Fields checked together with the others: a product mapping's SKU must be its product's code.
+CROSS_CHECKED = {ProductMapping: {"sku", "product2_id", "pricebook2_id", "pricebook_entry_id"}}
+_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
+
+
+def checked_fields(model) -> set[str]:
+    """The fields of `model` that `problems` checks against Salesforce."""
+    return {*ID_FIELDS.get(model, {}), *FIELD_NAME_FIELDS.get(model, {}), *CROSS_CHECKED.get(model, ())}
+
+
+def problems(model, values: dict[str, str], *, current: dict | None = None,
+             sf: SalesforceConnector | None = None) -> dict[str, str]:
+    """For the changed `values` (field → new value) of a `model` mapping: field → what is wrong.
+    `current` holds all the mapping's values after the change, for checks across fields (a
+    product mapping's price book entry must price its product). Empty values are not checked (the
+    model's own validation decides whether they are allowed)."""
+    found, to_ask = {}, []
+    for field, value in values.items():
+        if not value:
+            continue
+        if sobject := ID_FIELDS.get(model, {}).get(field):
+            if msg := _shape_problem(sobject, value):
+                found[field] = msg  # no call needed to see that
+            else:
+                to_ask.append((field, _record_problem, sobject, value))
+        elif sobject := FIELD_NAME_FIELDS.get(model, {}).get(field):
+            to_ask.append((field, _field_problem, sobject, value))
+    cross_check = model in CROSS_CHECKED and current is not None and set(values) & CROSS_CHECKED[model]
+    if to_ask or cross_check:
+        sf = sf or SalesforceConnector.from_settings(recorder=SyncAttempt.recorder())
+    for field, check, sobject, value in to_ask:
+        try:
+            msg = check(sf, sobject, value)
+        except TransientError as err:
+            # Saving an unchecked id is what this check exists to prevent: refuse, and say why.
+            msg = f"Salesforce could not be reached to check this ({err}); try again."
+        if msg:
+            found[field] = msg
+    if cross_check and not found:
+        try:
+            found.update(_entry_problem(sf, current))
+        except TransientError as err:
+            found["pricebook_entry_id"] = f"Salesforce could not be reached to check this ({err}); try again."
+        except SyncError as err:
+            found["pricebook_entry_id"] = f"Salesforce refused to read this PricebookEntry: {err.message}"
+    return found
+
+
+def _shape_problem(sobject: str, value: str) -> str | None:
+    if not _ID.match(value):
+        return f"“{value}” is not a Salesforce id (15 or 18 letters and digits)."
+    prefix = KEY_PREFIXES[sobject]
+    if value[:3] != prefix:
+        return (f"“{value}” is not a {sobject} id: {sobject} ids start with {prefix}"
+                f"{_other_object(value[:3])}.")
+    return None
+
+
+def _other_object(prefix: str) -> str:
+    other = next((name for name, p in KEY_PREFIXES.items() if p == prefix), None)
+    return f" (this one is a {other} id)" if other else ""
+
+
+def _record_problem(sf: SalesforceConnector, sobject: str, value: str) -> str | None:
+    try:
+        sf.get(sobject, value, fields=["Id"])
+    except NotFoundError:
+        return f"Salesforce has no {sobject} with id {value} (never existed, or deleted)."
+    except TransientError:
+        raise
+    except SyncError as err:  # e.g. MALFORMED_ID
+        return f"Salesforce refused {value}: {err.message}"
+    return None
+
+
+def _entry_problem(sf: SalesforceConnector, mapping: dict) -> dict[str, str]:
+    """A product mapping's PricebookEntry must be the active price of its SKU's product in its price
+    book: Salesforce refuses order products priced otherwise."""
+    entry = sf.get("PricebookEntry", mapping["pricebook_entry_id"],
+                   fields=["Product2Id", "Pricebook2Id", "IsActive", "ProductCode"])
+    if not _same_id(entry["Product2Id"], mapping["product2_id"]):
+        return {"pricebook_entry_id": f"This PricebookEntry prices another product ({entry.get('ProductCode')}, "
+                                      f"{entry['Product2Id']}), not {mapping['product2_id']}."}
+    if not _same_id(entry["Pricebook2Id"], mapping["pricebook2_id"]):
+        return {"pricebook_entry_id": f"This PricebookEntry belongs to price book {entry['Pricebook2Id']}, "
+                                      f"not {mapping['pricebook2_id']}."}
+    if entry.get("ProductCode") and entry["ProductCode"] != mapping.get("sku"):
+        return {"sku": f"The product priced by this entry has product code {entry['ProductCode']}, "
+                       f"not {mapping.get('sku')}."}
+    if not entry.get("IsActive"):
+        return {"pricebook_entry_id": "This PricebookEntry is inactive: Salesforce refuses order products "
+                                      "priced by it."}
+    return {}
+
+
+def _same_id(a: str, b: str) -> bool:
+    """Salesforce ids compare on their 15 case-sensitive characters (18 adds a checksum)."""
+    return bool(a) and bool(b) and a[:15] == b[:15]
+
+
+def _field_problem(sf: SalesforceConnector, sobject: str, name: str) -> str | None:
+    try:
+        fields = {f["name"].lower() for f in sf.describe(sobject)["fields"]}
+    except TransientError:
+        raise
+    except SyncError as err:
+        return f"Salesforce refused to describe {sobject}: {err.message}"
+    if name.lower() not in fields:
+        return f"Salesforce's {sobject} has no field {name}."
+    return None
