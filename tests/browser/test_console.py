@@ -1,0 +1,133 @@
+"""What ops staff do in the console, in a real browser: see the dashboard, retry a failed sync and see
+it succeed, get a wrong Salesforce id refused, delete an order on both sides."""
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.exceptions import NotFoundError
+from syncapp.models import AuditEntry, OrderLink, ProductMapping, SyncAttempt, SyncJob, WebhookEvent
+from syncapp.services import jobs
+from tests.admin.scenario import failed_sync, set_entry_active, synced_order
+from tests.browser.conftest import log_in, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def a_week_of_syncs(seed=7):
+    """Finished jobs spread over the last 7 days, a few failing, so the chart shows a working week."""
+    rng, now, rows = random.Random(seed), timezone.now(), []
+    errors = {"failed": [("unmapped_sku", "No active Salesforce product for SKU ADDON-SEATS"),
+                         ("FIELD_INTEGRITY_EXCEPTION", "field integrity exception: PricebookEntryId (pricebook entry "
+                                                       "is in a different pricebook than the one assigned to the Order)")],
+              "dead": [("SERVER_UNAVAILABLE", "Server temporarily unavailable; try again later")]}
+    for n in range(900):
+        status = rng.choices(["succeeded", "failed", "dead"], [0.92, 0.06, 0.02])[0]
+        code, message = rng.choice(errors[status]) if status in errors else ("", "")
+        rows.append(SyncJob(kind="billing_to_salesforce", provider="zuora", subject=f"O-{10000 + n:08d}", status=status,
+                            attempts=8 if status == "dead" else 1, last_error_code=code,
+                            last_error=f"salesforce {code}: {message}" if code else "",
+                            finished_at=now - timedelta(hours=rng.random() * 7 * 24)))
+    SyncJob.objects.bulk_create(rows)
+    WebhookEvent.objects.create(provider="zuora", verified=False, status="rejected", error="bad signature")
+    OrderLink.objects.bulk_create([
+        OrderLink(billing_provider="zuora", billing_order_id=f"O-CART-{n}", origin="billing", status="Draft",
+                  abandonment_task_id=f"00THb00000000{n:02d}AAA") for n in range(3)])
+
+
+def test_log_in_and_see_the_dashboard_chart(page, hub_url, console_user):
+    a_week_of_syncs()
+    synced_order(["PRO-MONTHLY"])  # real Salesforce calls: their usage header feeds the API card
+    log_in(page, hub_url, console_user("Viewer"))
+    assert page.locator("#syncs-chart .bar rect").count() > 100
+    failing = page.locator("#failing-now").inner_text()
+    assert "unmapped_sku" in failing and "SERVER_UNAVAILABLE" in failing
+    used = SyncAttempt.objects.filter(api_limit__isnull=False).latest("created_at")
+    assert f"{used.api_used} of {used.api_limit} calls" in page.locator("#api-usage").inner_text()
+    screenshot(page, "dashboard", docs=True)
+
+
+def test_retry_a_failed_sync_and_see_it_succeed(page, hub_url, console_user):
+    a_week_of_syncs()
+    job = failed_sync(["TEAM-ANNUAL"])
+    log_in(page, hub_url, console_user("Support"))
+    page.goto(f"{hub_url}/admin/syncapp/failedsync/?age=24h")
+    page.click("#toggle-nav-sidebar")  # the list, not the menu
+    page.evaluate("window.scrollTo(0, 0)")
+    assert page.locator("#result_list").get_by_text(job.subject).is_visible()
+    screenshot(page, "failed-syncs", docs=True)
+
+    page.get_by_role("link", name=job.subject).click()
+    attempts = page.locator(".console-attempts").inner_text()
+    assert "unmapped_sku" in page.locator(".field-error").inner_text()
+    assert "PricebookEntry" in attempts and "query" in attempts  # the calls, with their excerpts
+    screenshot(page, "failed-sync-detail", full_page=True)
+
+    set_entry_active("TEAM-ANNUAL", True)  # the fix: the product is sold in Salesforce again
+    page.get_by_role("button", name="Retry now").click()
+    assert "Queued 1 job(s)" in page.locator(".messagelist").inner_text()
+    assert "Pending" in page.locator(".field-status").inner_text()
+
+    assert jobs.run(job.pk) == SyncJob.Status.SUCCEEDED  # what a worker does with the queued job
+    page.reload()
+    assert "Succeeded" in page.locator(".field-status").inner_text()
+    screenshot(page, "retried-sync-succeeded")
+    link = OrderLink.objects.get(billing_order_id=job.subject)
+    assert SalesforceConnector.from_settings().get("Order", link.salesforce_order_id)["Status"] == "Draft"
+
+
+def test_a_wrong_salesforce_id_in_a_mapping_is_refused(page, hub_url, console_user):
+    synced_order(["ADDON-SEATS"])  # caches the product mapping, as syncs do
+    mapping = ProductMapping.objects.get(sku="ADDON-SEATS")
+    right_entry = mapping.pricebook_entry_id
+    wrong_entry = set_entry_active("PRO-MONTHLY", True)  # the mapping points at another product's price
+    ProductMapping.objects.filter(pk=mapping.pk).update(pricebook_entry_id=wrong_entry)
+    log_in(page, hub_url, console_user("Ops"))
+    page.goto(f"{hub_url}/admin/syncapp/productmapping/{mapping.pk}/change/")
+
+    def save_entry(value: str) -> str:
+        page.fill("#id_pricebook_entry_id", value)
+        page.click("input[name=_save]")
+        errors = page.locator(".field-pricebook_entry_id .errorlist")
+        return errors.inner_text() if errors.count() else ""
+
+    assert "is not a PricebookEntry id" in save_entry(mapping.product2_id)  # a Product2 id
+    screenshot(page, "mapping-refused")
+    assert "Salesforce has no PricebookEntry" in save_entry(right_entry[:9] + "zzzzzz")  # no such record
+    mapping.refresh_from_db()
+    assert mapping.pricebook_entry_id == wrong_entry  # nothing saved
+
+    assert save_entry(right_entry) == ""
+    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+    page.goto(f"{hub_url}/admin/syncapp/productmapping/{mapping.pk}/change/")
+    history = page.locator(".console-history").inner_text()
+    assert "ops-user" in history and wrong_entry in history and right_entry in history
+    page.locator(".console-history").scroll_into_view_if_needed()
+    screenshot(page, "mapping-history")
+
+
+def test_delete_an_order_on_both_sides_through_the_confirmation_page(page, hub_url, console_user):
+    link = synced_order(["PRO-MONTHLY", "ADDON-SEATS"], activate=True)
+    log_in(page, hub_url, console_user("Ops"))
+    page.goto(f"{hub_url}/admin/syncapp/orderlink/")
+    page.locator(f"#result_list tr:has-text('{link.billing_order_id}') input.action-select").check()
+    page.select_option("select[name=action]", "delete_on_both_sides")
+    page.click("button[name=index]")
+
+    plan = page.locator("#deletion-plan").inner_text()
+    assert link.billing_order_id in plan and link.salesforce_order_id in plan
+    assert page.locator("#deletion-plan td.lines").all_inner_texts() == ["2", "2"]  # billing, Salesforce
+    assert "will be set back to Draft first" in plan
+    screenshot(page, "delete-on-both-sides-confirmation")
+    page.click("input[type=submit][value='Yes, delete on both sides']")
+
+    assert "deleted on both sides" in page.locator(".messagelist").inner_text()
+    with pytest.raises(NotFoundError):
+        billing_connector(provider="zuora").get_order(link.billing_order_id)
+    with pytest.raises(NotFoundError):
+        SalesforceConnector.from_settings().get("Order", link.salesforce_order_id)
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.DELETED_ON_BOTH_SIDES)
+    assert (entry.username, entry.outcome, entry.details["lines"]) == ("ops-user", "ok", 2)
