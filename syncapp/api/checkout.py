@@ -38,23 +38,36 @@ class CheckoutSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=255, required=False, write_only=True)
 
 
+# The header gets the body field's rules: it is stored in a 255-character column.
+IDEMPOTENCY_KEY = serializers.CharField(max_length=255)
+
+
+def idempotency_key(request, errors: dict) -> str:
+    """The request's key, header first; a problem with it is added to `errors`."""
+    key = request.headers.get("Idempotency-Key") or request.data.get("idempotency_key")
+    try:
+        return IDEMPOTENCY_KEY.run_validation(key if key is not None else "")
+    except serializers.ValidationError as err:
+        errors["idempotency_key"] = (["Send an Idempotency-Key header (or idempotency_key in the body)."]
+                                     if not key or not str(key).strip() else err.detail)
+        return ""
+
+
 class CheckoutView(APIView):
     permission_classes = [scope_required("checkout")]
 
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ApiError("invalid_request", "The body must be a JSON object.")
-        key = request.headers.get("Idempotency-Key") or request.data.get("idempotency_key")
         serializer = CheckoutSerializer(data=request.data)
         valid = serializer.is_valid()
         errors = dict(serializer.errors)
-        if not key or not str(key).strip():
-            errors["idempotency_key"] = ["Send an Idempotency-Key header (or idempotency_key in the body)."]
+        key = idempotency_key(request, errors)
         if not valid or errors:
             raise ApiError("invalid_request", "The request has invalid fields.", details=errors)
         payload = {k: v for k, v in serializer.data.items() if k != "idempotency_key"}
         try:
-            outcome = service.checkout(str(key).strip(), payload)
+            outcome = service.checkout(key, payload)
         except service.IdempotencyConflict:
             raise ApiError("idempotency_conflict", "This Idempotency-Key was used with a different request.",
                            status_code=409) from None
