@@ -24,5 +24,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make bench: run each benchmark in BENCHMARKS (a module under bench/); each prints its table
+BENCHMARKS ?= bench.intake
+bench: $(STAMP)
+	@for benchmark in $(BENCHMARKS); do $(PY) -m $$benchmark || exit 1; done
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

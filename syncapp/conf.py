@@ -15,6 +15,7 @@ class SalesforceConfig:
     consumer_secret: str
     api_version: str
     sandbox: bool
+    read_timeout: float = 30.0
 
 
 def salesforce() -> SalesforceConfig:
@@ -28,7 +29,13 @@ def salesforce() -> SalesforceConfig:
         consumer_secret=settings.SALESFORCE_CONSUMER_SECRET,
         api_version=settings.SALESFORCE_API_VERSION,
         sandbox=settings.HUB_SANDBOX,
+        read_timeout=settings.SALESFORCE_READ_TIMEOUT,
     )
+
+
+def salesforce_pause_seconds() -> float:
+    """How long Salesforce work pauses after REQUEST_LIMIT_EXCEEDED before jobs probe again."""
+    return settings.SALESFORCE_LIMIT_PAUSE_SECONDS
 
 
 def billing_provider() -> str:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from syncapp import conf
 from syncapp.models import Cursor, SyncAttempt, SyncJob
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,6 @@ _last_warning = -3600.0
 WARN_AT = 0.80
 DEFER_AT = 0.95
 DEFER_FOR = timedelta(minutes=15)
-PAUSE_PROBE = timedelta(minutes=5)  # after the limit is hit, one job probes this often
 PAUSED_UNTIL = "salesforce-paused-until"
 NON_URGENT = {SyncJob.Kind.ABANDONED_CART}
 
@@ -65,8 +65,8 @@ def hold(kind: str):
 
 def limit_exceeded(retry_after: float | None) -> None:
     """Salesforce refused a call for the allocation: pause Salesforce work, then probe."""
-    wait = min(timedelta(seconds=retry_after or PAUSE_PROBE.total_seconds()), PAUSE_PROBE)
-    until = timezone.now() + wait
+    pause = conf.salesforce_pause_seconds()
+    until = timezone.now() + timedelta(seconds=min(retry_after or pause, pause))
     Cursor.objects.update_or_create(name=PAUSED_UNTIL, defaults={"value": until.isoformat()})
     log.warning("Salesforce REQUEST_LIMIT_EXCEEDED: pausing Salesforce work until %s", until.isoformat())
 

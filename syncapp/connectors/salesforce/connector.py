@@ -64,7 +64,9 @@ class SalesforceConnector:
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None, **kwargs) -> "SalesforceConnector":
         """The connector for the configured org (`syncapp.conf.salesforce()`)."""
-        return cls(conf.salesforce(), recorder=recorder, **kwargs)
+        config = conf.salesforce()
+        kwargs.setdefault("timeout", (DEFAULT_TIMEOUT[0], config.read_timeout))
+        return cls(config, recorder=recorder, **kwargs)
 
     # --- queries ---------------------------------------------------------------------------
     def query_iter(self, soql: str, *, include_deleted: bool = False,

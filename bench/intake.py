@@ -1,0 +1,190 @@
+"""Benchmark 1 of issue 8: the webhook intake against a bare Django JSON view, on the same server in
+the same run.
+
+For each database the hub runs under gunicorn as `make run` starts it (gthread, 2 workers x 8
+threads, sandbox on; access log off) on a free port with a fresh HUB_DATA_DIR, migrated, with no
+worker cluster (only the web server is measured; the queued jobs wait). Then:
+
+1. closed loop: N keep-alive connections send back to back — `POST /bench/bare` (reads the body,
+   answers 202 JSON, same middleware) and `POST /api/v1/webhooks/zuora` (a valid Standard Webhooks
+   signature, a unique webhook-id and a new order per request: verify, store the event, create the
+   job, queue its task, answer 202). Throughput and p50/p99; the ratio intake/bare.
+2. open loop at a fixed rate (200 requests/s): p50/p99 latency counted from when each request was
+   due.
+
+    python -m bench.intake [--configs sqlite,postgres,postgres+redis] [--duration 10]
+        [--rate 200] [--rate-duration 15] [--connections 16]
+
+PostgreSQL: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/hub_bench; the
+database is dropped and created afresh). Redis: BENCH_REDIS_URL (default redis://127.0.0.1:6379/15).
+A configuration whose service is not reachable is skipped. Targets (issue 8): intake at least 35%
+of the bare view's throughput; p99 under 50 ms at 200 requests/s.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import sys
+from datetime import datetime, timezone
+from urllib.parse import urlsplit, urlunsplit
+
+from standardwebhooks import Webhook
+
+from bench.load import closed_loop, open_loop
+from bench.pipeline import Hub
+
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/hub_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+CONFIGS = ("sqlite", "postgres", "postgres+redis")
+TARGET_RATIO, TARGET_P99_MS = 0.35, 50.0
+
+
+def bare_request(i: int) -> tuple[str, bytes, dict]:
+    body = json.dumps({"type": "order.created", "data": {"order_id": f"BARE-{i}"}}).encode()
+    return "/bench/bare", body, {"Content-Type": "application/json"}
+
+
+def intake_requests(secret: str, run: str):
+    """Signed deliveries, each with its own webhook-id and order (a new job per request)."""
+    webhook = Webhook(secret)
+
+    def make(i: int) -> tuple[str, bytes, dict]:
+        now = datetime.now(timezone.utc)
+        msg_id = f"msg_{run}_{i}"
+        body = json.dumps({"type": "order.created", "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           "data": {"order_id": f"O-{run}-{i}", "account_id": "A-1"}})
+        return "/api/v1/webhooks/zuora", body.encode(), {
+            "Content-Type": "application/json", "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": webhook.sign(msg_id, now, body)}
+
+    return make
+
+
+def fresh_postgres(url: str) -> str:
+    """Drop and create the benchmark's own database; returns its URL."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def start_hub(config: str, secret: str) -> Hub:
+    env = {"HUB_ROOT_URLCONF": "bench.bare", "ZUORA_WEBHOOK_SECRET": secret, "HUB_LOG_LEVEL": "WARNING",
+           "BILLING_PROVIDER": "zuora", "REDIS_URL": REDIS_URL if config == "postgres+redis" else ""}
+    if "HUB_Q_NAME" in os.environ:
+        env["HUB_Q_NAME"] = os.environ["HUB_Q_NAME"]
+    hub = Hub(database_url=fresh_postgres(POSTGRES_URL) if config.startswith("postgres") else None, env=env)
+    if config == "sqlite":
+        hub.env.pop("DATABASE_URL", None)  # the default: HUB_DATA_DIR/hub.sqlite3
+    hub.migrate()
+    hub.start_web()
+    return hub
+
+
+def measure(config: str, args) -> list[dict]:
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    hub = start_hub(config, secret)
+    host, port = "127.0.0.1", hub.port
+    intake = intake_requests(secret, secrets.token_hex(3))
+    rows = []
+    try:
+        for name, make in (("bare view", bare_request), ("webhook intake", intake)):
+            result = closed_loop(host, port, make, connections=args.connections, duration=args.duration)
+            rows.append(row(config, name, f"closed, {args.connections} conns", result))
+        for name, make in (("webhook intake", intake), ("bare view", bare_request)):
+            result = open_loop(host, port, make, rate=args.rate, duration=args.rate_duration)
+            rows.append(row(config, name, f"open, {args.rate:g}/s", result))
+    finally:
+        hub.stop()
+        if config == "postgres+redis":
+            import redis
+
+            redis.Redis.from_url(REDIS_URL).delete(f"django_q:{hub.env['HUB_Q_NAME']}:q")
+    return rows
+
+
+def row(config, endpoint, mode, result) -> dict:
+    refused = sum(n for status, n in result.statuses.items() if not 200 <= status < 300)
+    failed = refused + sum(result.errors.values())
+    return {"config": config, "endpoint": endpoint, "mode": mode, "rps": result.rate,
+            "p50": result.percentile(50), "p99": result.percentile(99), "ok": len(result.latencies),
+            "failed": failed}
+
+
+def print_table(rows: list[dict]) -> None:
+    header = f"{'database':<15} {'endpoint':<15} {'load':<18} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} " \
+             f"{'ok':>7} {'failed':>6}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['config']:<15} {r['endpoint']:<15} {r['mode']:<18} {r['rps']:>8.0f} {r['p50']:>8.1f} "
+              f"{r['p99']:>8.1f} {r['ok']:>7} {r['failed']:>6}")
+
+
+def verdicts(rows: list[dict], rate: float) -> list[str]:
+    lines = []
+    for config in dict.fromkeys(r["config"] for r in rows):
+        mine = {(r["endpoint"], r["mode"].split(",")[0]): r for r in rows if r["config"] == config}
+        ratio = mine["webhook intake", "closed"]["rps"] / mine["bare view", "closed"]["rps"]
+        p99 = mine["webhook intake", "open"]["p99"]
+        lines.append(f"{config}: intake/bare throughput {ratio:.0%} (target >= {TARGET_RATIO:.0%}: "
+                     f"{'met' if ratio >= TARGET_RATIO else 'MISSED'}); intake p99 at {rate:g}/s {p99:.1f} ms "
+                     f"(target < {TARGET_P99_MS:g} ms: {'met' if p99 < TARGET_P99_MS else 'MISSED'})")
+    return lines
+
+
+def available(configs: list[str]) -> list[str]:
+    usable = []
+    for config in configs:
+        try:
+            if config.startswith("postgres"):
+                fresh_postgres(POSTGRES_URL)
+            if config == "postgres+redis" and not redis_reachable(REDIS_URL):
+                raise RuntimeError(f"Redis not reachable at {REDIS_URL}")
+        except Exception as err:  # a missing service skips its configuration, loudly
+            print(f"skipping {config}: {err}", file=sys.stderr)
+            continue
+        usable.append(config)
+    return usable
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per closed-loop run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=200.0, help="requests/s of the open-loop runs")
+    parser.add_argument("--rate-duration", type=float, default=15.0)
+    args = parser.parse_args(argv)
+    rows = []
+    for config in available([c.strip() for c in args.configs.split(",") if c.strip()]):
+        print(f"measuring {config} ...", file=sys.stderr, flush=True)
+        rows += measure(config, args)
+    print(f"\nWebhook intake vs a bare Django view (gunicorn gthread 2x8, {os.cpu_count()} CPUs shared with "
+          "the load generator)\n")
+    print_table(rows)
+    print()
+    for line in verdicts(rows, args.rate):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

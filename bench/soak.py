@@ -1,0 +1,153 @@
+"""Soak under faults: draft orders through the whole pipeline while Salesforce fails 30% of calls
+(503, timeouts, UNABLE_TO_LOCK_ROW, INVALID_SESSION_ID, bursts of REQUEST_LIMIT_EXCEEDED) and the
+billing emulator delivers every webhook twice and out of order — optionally with the worker cluster
+killed (-9) three times and the web server restarted. Then every order must be in Salesforce
+exactly once with the right lines, and no job dead.
+
+    python -m bench.soak --orders 1000 [--crash] [--provider zuora|nue] [--database-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+from bench.pipeline import Hub
+
+FAULTS = {"503": 0.08, "timeout": 0.04, "UNABLE_TO_LOCK_ROW": 0.08, "INVALID_SESSION_ID": 0.06,
+          "REQUEST_LIMIT_EXCEEDED": 0.04}  # 30% of Salesforce calls fail
+SKUS = [("PRO-MONTHLY", "49"), ("TEAM-ANNUAL", "990"), ("ADDON-SEATS", "10")]
+
+
+def make_orders(n: int, seed: int = 7) -> list:
+    from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
+
+    rng = random.Random(seed)
+    orders = []
+    for i in range(n):
+        company = f"company{i % 40}"
+        email = f"buyer{i}@{company}.example"
+        lines = tuple(OrderLine(sku=sku, quantity=Decimal(rng.randint(1, 9)), list_price=Decimal(price),
+                                net_price=Decimal(price)) for sku, price in rng.sample(SKUS, rng.randint(1, 3)))
+        orders.append(DraftOrder(currency="USD", order_date=dt.date(2026, 11, 22), status=OrderStatus.DRAFT,
+                                 lines=lines, terms=BillingTerms("Month", "Net 30", 1),
+                                 customer=Customer(name=company.title(), email=email, currency="USD",
+                                                   bill_to=Contact(email=email, first_name="B", last_name=str(i)))))
+    return orders
+
+
+def create_all(drafts) -> dict:
+    """Create the drafts in billing (4 at a time); returns billing order id → expected lines."""
+    from syncapp.connectors.billing import billing_connector
+
+    def create(draft):
+        order = billing_connector().create_order(draft, idempotency_key=str(uuid.uuid4()))
+        return order.order_id, sorted((ln.sku, int(ln.quantity)) for ln in order.lines)
+
+    with ThreadPoolExecutor(4) as pool:
+        return dict(pool.map(create, drafts))
+
+
+def in_salesforce(sf) -> tuple[Counter, dict]:
+    """How many Orders each billing id has in Salesforce, and each one's lines."""
+    orders = Counter(r["Billing_Order_Id__c"] for r in sf.query_iter(
+        "SELECT Billing_Order_Id__c FROM Order WHERE Billing_Order_Id__c != null"))
+    lines: dict = {}
+    for r in sf.query_iter("SELECT Order.Billing_Order_Id__c, PricebookEntry.ProductCode, Quantity FROM OrderItem"):
+        key = (r.get("Order") or {}).get("Billing_Order_Id__c")
+        lines.setdefault(key, []).append((r["PricebookEntry"]["ProductCode"], int(r["Quantity"])))
+    return orders, {k: sorted(v) for k, v in lines.items()}
+
+
+def bursts(hub: Hub, stop: threading.Event) -> None:
+    """Every 15 s, a second and a half when every call is REQUEST_LIMIT_EXCEEDED."""
+    while not stop.wait(15):
+        hub.control("salesforce", fault_rates={**FAULTS, "REQUEST_LIMIT_EXCEEDED": 1.0})
+        time.sleep(1.5)
+        hub.control("salesforce", fault_rates=FAULTS)
+
+
+def soak(orders: int, *, crash: bool = False, provider: str = "zuora", database_url: str | None = None,
+         timeout: float = 1800, quiet: bool = False) -> dict:
+    say = (lambda *a: None) if quiet else print
+    env = {"BILLING_PROVIDER": provider, "SALESFORCE_READ_TIMEOUT": "2", "SALESFORCE_LIMIT_PAUSE_SECONDS": "3"}
+    with Hub(database_url=database_url, env=env) as hub:
+        hub.configure_django()
+        from syncapp.connectors.salesforce import SalesforceConnector
+        from syncapp.models import SyncJob, WebhookEvent
+
+        hub.control("salesforce", fault_rates=FAULTS, timeout_seconds=3)
+        hub.control("webhooks", duplicate=2, reorder=True, reorder_batch=20)
+        stop = threading.Event()
+        threading.Thread(target=bursts, args=(hub, stop), daemon=True).start()
+        started = time.monotonic()
+        expected = create_all(make_orders(orders))
+        say(f"created {len(expected)} draft orders in {provider} in {time.monotonic() - started:.1f}s")
+
+        sf = SalesforceConnector.from_settings()
+        crashes = [0.25, 0.5, 0.75] if crash else []
+        deadline = time.monotonic() + timeout
+        while True:
+            hub.control("webhooks", action="release")
+            done = SyncJob.objects.filter(status=SyncJob.Status.SUCCEEDED, subject__in=list(expected)).count()
+            if crashes and done >= crashes[0] * len(expected):
+                crashes.pop(0)
+                hub.kill_workers()
+                say(f"kill -9 the worker cluster at {done} orders")
+                if len(crashes) == 1:
+                    hub.restart_web()
+                    say("restarted the web server")
+                hub.start_workers()
+            if done == len(expected) and not SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists():
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        elapsed = time.monotonic() - started
+        stop.set()
+        hub.control("salesforce", fault_rates={})
+        counts, lines = in_salesforce(sf)
+        jobs = Counter(SyncJob.objects.values_list("status", flat=True))
+        faults = hub.state("salesforce")
+        summary = {
+            "orders": len(expected),
+            "in_salesforce_once": sum(1 for oid in expected if counts.get(oid) == 1),
+            "duplicated_in_salesforce": sum(1 for oid in expected if counts.get(oid, 0) > 1),
+            "missing_in_salesforce": sum(1 for oid in expected if not counts.get(oid)),
+            "wrong_lines": sum(1 for oid, want in expected.items() if counts.get(oid) and lines.get(oid) != want),
+            "jobs": dict(jobs),
+            "dead": jobs.get("dead", 0),
+            "webhooks_received": WebhookEvent.objects.count(),
+            "webhooks_duplicate_or_ignored": WebhookEvent.objects.count() - WebhookEvent.objects.filter(
+                status="accepted").count(),
+            "salesforce_calls": faults["counts"]["total"],
+            "crashes": 3 if crash else 0,
+            "seconds": round(elapsed, 1),
+        }
+    summary["ok"] = (summary["in_salesforce_once"] == orders and summary["wrong_lines"] == 0
+                     and summary["dead"] == 0 and not summary["jobs"].get("failed"))
+    return summary
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--crash", action="store_true", help="kill -9 the workers 3 times, restart the web server")
+    parser.add_argument("--provider", default="zuora", choices=["zuora", "nue"])
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    summary = soak(args.orders, crash=args.crash, provider=args.provider, database_url=args.database_url)
+    width = max(map(len, summary))
+    for key, value in summary.items():
+        print(f"{key:<{width}}  {value}")
+    raise SystemExit(0 if summary["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()
