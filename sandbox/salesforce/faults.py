@@ -41,12 +41,13 @@ def spend_allocation(org: Org):
     """Count one API request against the daily allocation, or refuse it once it is spent."""
     today = datetime.now(timezone.utc).date()
     if org.usage_day != today:
-        Org.objects.filter(pk=1).update(api_usage=0, usage_day=today)
-        org.api_usage = 0
-    if org.api_usage >= org.daily_limit:
+        # Conditional too: of two calls starting the day, only the first resets the counter.
+        Org.objects.filter(pk=1).exclude(usage_day=today).update(api_usage=0, usage_day=today)
+    # Check and spend in one conditional UPDATE, so concurrent calls never overshoot the limit.
+    spent = Org.objects.filter(pk=1, api_usage__lt=F("daily_limit")).update(
+        api_usage=F("api_usage") + 1)
+    if not spent:
         raise limit_exceeded()
-    Org.objects.filter(pk=1).update(api_usage=F("api_usage") + 1)
-    org.api_usage += 1
 
 
 def next_fault(org: Org) -> str | None:

@@ -1,5 +1,6 @@
 """The API allocation (`Sforce-Limit-Info`, `/limits`, REQUEST_LIMIT_EXCEEDED) and the `_control`
 endpoint: injected latency and faults, call counts, resets."""
+import threading
 import time
 
 import pytest
@@ -43,6 +44,26 @@ def test_daily_allocation_runs_out(rest, control, sf):
         sf.query("SELECT Id FROM Account")
     control(daily_limit=1000)
     assert rest.get("limits").status_code == 200
+
+
+def test_concurrent_calls_never_overshoot_a_low_allocation(rest, control):
+    limit, callers = 4, 16
+    control(reset_counts=True, daily_limit=limit)
+    start = threading.Barrier(callers)
+    statuses = []
+
+    def call():
+        start.wait()
+        statuses.append(rest.get("limits").status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] * limit + [403] * (callers - limit)
+    assert control()["api_usage"] == limit
 
 
 def test_fail_next_injects_faults_in_order(rest, control):
