@@ -57,6 +57,8 @@ def plan(query: Query, include_deleted=False, sobject=None) -> Plan:
         result.pushdown = _pushdown(sobject, query.where)
     for key in query.order_by:
         path = resolve(sobject, key.path)
+        if path.field.long_text:
+            raise invalid_field(f"field '{path.field.name}' can not be sorted in a query call")
         nulls_last = key.descending if key.nulls_last is None else key.nulls_last
         result.order.append((path, key.descending, nulls_last))
         result.paths.append(path)
@@ -97,6 +99,8 @@ def _compile(sobject: str, node, result: Plan):
 def _compile_comparison(sobject: str, node: Comparison, result: Plan):
     path = resolve(sobject, node.path)
     fld = path.field
+    if fld.long_text:
+        raise invalid_field(f"field '{fld.name}' can not be filtered in a query call")
     result.paths.append(path)
     if node.op == "LIKE":
         if fld.type not in TEXT or node.value.kind != "string":

@@ -9,6 +9,9 @@ from .ids import KEY_PREFIXES
 
 NUMBER_TYPES = {"currency", "double", "percent", "int"}
 TEXT_TYPES = {"string", "textarea", "email", "phone", "url", "picklist", "combobox"}
+# Standard objects' Text Areas hold up to 4,000 characters (Product2.Description) and stay
+# filterable; their Long Text Areas (Description on Account, Contact, Order, Task) hold 32,000.
+LONG_TEXT_FROM = 4000
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,11 @@ class Field:
     @property
     def custom(self) -> bool:
         return self.name.endswith("__c")
+
+    @property
+    def long_text(self) -> bool:
+        """A Long Text Area: Salesforce can neither filter nor sort on it in SOQL."""
+        return self.type == "textarea" and self.length > LONG_TEXT_FROM
 
 
 def text(name, length=255, **kw):
@@ -218,8 +226,9 @@ def describe_field(fld: Field) -> dict:
         "createable": fld.createable, "updateable": fld.updateable, "nillable": fld.nillable,
         "defaultedOnCreate": fld.default is not None or fld.type == "boolean" or not fld.createable,
         "externalId": fld.external_id, "unique": fld.unique, "idLookup": fld.external_id
-        or fld.name == "Id", "custom": fld.custom, "calculated": False, "filterable": True,
-        "sortable": fld.type != "textarea", "referenceTo": list(fld.reference_to),
+        or fld.name == "Id", "custom": fld.custom, "calculated": False,
+        "filterable": not fld.long_text, "sortable": not fld.long_text,
+        "referenceTo": list(fld.reference_to),
         "relationshipName": fld.relationship_name,
         "precision": 18 if fld.type in ("currency", "double", "percent") else 0,
         "scale": 2 if fld.type in ("currency", "double", "percent") else 0,

@@ -206,6 +206,35 @@ def test_queries_it_cannot_answer_are_errors(rest, soql, code):
     assert error_of(response)["errorCode"] == code
 
 
+@pytest.mark.parametrize("sobject", ["Account", "Contact", "Order", "Product2", "Task"])
+def test_fields_described_unfilterable_or_unsortable_are_refused_as_salesforce_does(rest, sobject):
+    fields = rest.get(f"sobjects/{sobject}/describe").json()["fields"]
+    textareas = [f for f in fields if f["type"] == "textarea"]
+    assert textareas
+    for fld in textareas:
+        where = rest.query(f"SELECT Id FROM {sobject} WHERE {fld['name']} = 'x'")
+        order = rest.query(f"SELECT Id FROM {sobject} ORDER BY {fld['name']}")
+        if fld["filterable"]:
+            assert where.status_code == 200, where.text
+        else:
+            assert where.status_code == 400
+            assert error_of(where) == {"errorCode": "INVALID_FIELD", "message": f"field "
+                                       f"'{fld['name']}' can not be filtered in a query call"}
+        if fld["sortable"]:
+            assert order.status_code == 200, order.text
+        else:
+            assert error_of(order)["errorCode"] == "INVALID_FIELD"
+            assert "can not be sorted" in error_of(order)["message"]
+    # Description on these objects is a Long Text Area; a street or Product2's is a Text Area.
+    described = {f["name"]: (f["filterable"], f["sortable"]) for f in textareas}
+    assert described.get("Description") == ((True, True) if sobject == "Product2" else
+                                            (False, False))
+    if sobject == "Account":
+        assert described["BillingStreet"] == (True, True)
+        assert error_of(rest.query("SELECT Id FROM Contact WHERE Account.Description "
+                                   "LIKE '%x%'"))["errorCode"] == "INVALID_FIELD"
+
+
 def test_simple_salesforce_raises_malformed_request(sf):
     with pytest.raises(SalesforceMalformedRequest) as refused:
         sf.query("SELECT FROM Account")
