@@ -69,7 +69,7 @@ def test_a_field_mapping_must_name_a_field_of_the_order(sf):
 
 def test_an_id_that_cannot_be_checked_is_refused(sf, account_id, sandbox):
     sf.get("Account", account_id)  # logged in: the next data call fails
-    salesforce_fail_next(sandbox, "503")
+    salesforce_fail_next(sandbox, *["503"] * 3)  # the connector sends a refused call twice more
     found = mapping_checks.problems(AccountLink, {"salesforce_account_id": account_id}, sf=sf)
     assert "could not be reached" in found["salesforce_account_id"]
 

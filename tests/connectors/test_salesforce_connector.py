@@ -159,18 +159,46 @@ def test_second_invalid_session_is_transient(sf, sf_control):
 def test_read_timeout_is_transient(hub_url, sf_control, sf_records):
     sf = SalesforceConnector.from_settings(recorder=sf_records.append, timeout=(5, 1))
     sf.limits()
-    sf_control(timeout_seconds=2, fail_next=["timeout"])
+    sf_control(timeout_seconds=2, fail_next=["timeout"] * 3)
     with pytest.raises(TransientError) as caught:
         sf.limits()
     assert caught.value.code == "timeout"
     assert sf_records[-1].status is None and sf_records[-1].error_code == "timeout"
+    assert sf.calls == 4  # a read that timed out is sent again, twice at most
+
+
+def test_a_read_that_timed_out_once_is_sent_again(hub_url, sf_control, sf_records):
+    sf = SalesforceConnector.from_settings(recorder=sf_records.append, timeout=(5, 1))
+    sf.limits()
+    sf_control(timeout_seconds=2, fail_next=["timeout"])
+    assert sf.limits()
+    assert [r.error_code for r in sf_records] == ["", "", "timeout", ""]
+
+
+def test_a_create_that_timed_out_is_not_sent_again(hub_url, sf_control):
+    """It may have gone through: sending it again could make a second record."""
+    sf = SalesforceConnector.from_settings(timeout=(5, 1))
+    sf.limits()
+    sf_control(timeout_seconds=2, fail_next=["timeout"])
+    with pytest.raises(TransientError) as caught:
+        sf.create("Account", {"Name": "Slow Co"})
+    assert caught.value.code == "timeout"
     assert sf.calls == 2
+
+
+@pytest.mark.parametrize("fault", ["503", "UNABLE_TO_LOCK_ROW"])
+def test_a_call_refused_unchanged_is_sent_again(sf, sf_control, fault):
+    """A locked row or a busy server clears within a second: the call is sent again at once."""
+    sf.limits()
+    sf_control(fail_next=[fault])
+    assert sf.create("Account", {"Name": "Lock Co"})
+    assert sf.calls == 3
 
 
 @pytest.mark.parametrize("fault", ["503", "UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED"])
 def test_transient_faults(sf, sf_control, fault):
     sf.limits()
-    sf_control(fail_next=[fault])
+    sf_control(fail_next=[fault] * 3)
     with pytest.raises(TransientError) as caught:
         sf.query("SELECT Id FROM Product2")
     error = caught.value
@@ -181,7 +209,11 @@ def test_transient_faults(sf, sf_control, fault):
         assert error.code == fault
     if fault == "REQUEST_LIMIT_EXCEEDED":
         assert error.retry_after and error.retry_after > 0
-    assert product_names(sf)  # the fault is spent; the next call works
+        assert sf.calls == 2  # the allocation is the job engine's to wait for, never resent here
+    else:
+        assert sf.calls == 4
+    sf_control(fail_next=[])
+    assert product_names(sf)  # the faults are gone; the next call works
 
 
 def test_exhausted_daily_allocation_is_transient_with_a_wait(sf, sf_control):

@@ -10,6 +10,7 @@ A connector holds one session and is not thread-safe: use one per job or request
 """
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,9 @@ from .soql import strip_attributes
 
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FAILURES = (SalesforceError, requests.RequestException, ExpatError)
+RESEND_PAUSES = (0.3, 1.0)  # seconds (each jittered down to half) before the 2nd and 3rd try
+REFUSED_UNCHANGED = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+IDEMPOTENT_OPERATIONS = ("query", "get ", "describe ", "limits", "upsert ")
 
 
 class SalesforceConnector:
@@ -205,8 +209,22 @@ class SalesforceConnector:
     # --- sessions and accounting -----------------------------------------------------------
     def _call(self, operation: str, fn: Callable[[Salesforce], object], *,
               record_url: bool = False):
-        """`fn(client)` makes exactly one HTTP request. Log in first if needed, and once more
-        (then retry once) when Salesforce answers INVALID_SESSION_ID."""
+        """`fn(client)` makes one HTTP request; sent again after a short pause (twice at most)
+        when Salesforce surely did nothing with it (`_resendable`). Lock contention and a busy
+        server clear in about a second: a job retried minutes later for that loses its place and
+        its attempts (bench/soak.py), so only longer trouble is left to the job engine."""
+        for pause in (*RESEND_PAUSES, None):
+            try:
+                return self._call_in_session(operation, fn, record_url=record_url)
+            except TransientError as err:
+                if pause is None or not _resendable(operation, err):
+                    raise
+                time.sleep(random.uniform(pause / 2, pause))
+
+    def _call_in_session(self, operation: str, fn: Callable[[Salesforce], object], *,
+                         record_url: bool = False):
+        """Log in first if needed, and once more (then retry once) when Salesforce answers
+        INVALID_SESSION_ID."""
         sf = self._client()
         try:
             return self._exchange(operation, lambda: fn(sf), record_url=record_url)
@@ -314,6 +332,15 @@ class SalesforceConnector:
 
     def _keep_response(self, response: requests.Response, *args, **kwargs) -> None:
         self._response = response  # a requests hook: sees every answer, logins included
+
+
+def _resendable(operation: str, err: TransientError) -> bool:
+    """Whether sending the request again cannot do anything twice: Salesforce refused it before
+    changing anything (a locked row, an unavailable server), or it only reads or upserts by
+    external id (a timeout leaves unknown whether a create went through)."""
+    if err.code in REFUSED_UNCHANGED:
+        return True
+    return err.code in ("timeout", "connection_error") and operation.startswith(IDEMPOTENT_OPERATIONS)
 
 
 def _new_session(config: SalesforceConfig, timeout) -> requests.Session:
