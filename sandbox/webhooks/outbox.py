@@ -33,16 +33,20 @@ RESPONSE_CHARS = 500
 
 
 def emit(provider: str, event_type: str, data: dict) -> None:
-    """Queue a signed delivery of `{"type", "created_at", "data"}` to the hub's
+    """Queue a signed delivery of `{"id", "type", "created_at", "data"}` to the hub's
     `/api/v1/webhooks/{provider}` (at-least-once, retried with backoff until it answers 2xx).
     Call it inside the emulator's request transaction; it is sent after commit."""
     now = timezone.now()
-    body = json.dumps({"type": event_type, "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       "data": data}, separators=(",", ":"))
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    # `id` repeats the webhook-id: a receiver authenticating by HTTP Basic instead of the
+    # signature takes the event id from the body (CONTRACT §2), and both must name one event.
+    body = json.dumps({"id": msg_id, "type": event_type,
+                       "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "data": data},
+                      separators=(",", ":"))
     # The row is written in the caller's transaction (a rolled-back change sends nothing, and a
     # committed one cannot lose its event); the sender is only woken once it is committed.
     Delivery.objects.create(
-        provider=provider, msg_id=f"msg_{uuid.uuid4().hex}", event_type=event_type, payload=body,
+        provider=provider, msg_id=msg_id, event_type=event_type, payload=body,
         target_url=f"{settings.HUB_PUBLIC_URL.rstrip('/')}/api/v1/webhooks/{provider}",
         next_attempt_at=now, created_at=now)
     from sandbox.webhooks import sender  # the thread module imports this one

@@ -1,10 +1,12 @@
 """Outbound webhooks: signed per Standard Webhooks, at-least-once, and the test switches."""
+import base64
 import datetime as dt
 import json
 import threading
 import time
 
 import pytest
+import requests
 from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -12,6 +14,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from sandbox.webhooks.models import Delivery, Switches
 from sandbox.webhooks.outbox import deliver_due, emit, request_release
+from syncapp.models import WebhookEvent
 
 DATA = {"order_id": "O-00000001", "account_id": "A00000001"}
 
@@ -31,6 +34,7 @@ def test_delivery_verifies_with_the_configured_secret(receiver, manual_delivery,
     [request] = receiver.wait_for(1)
     assert request["path"] == "/api/v1/webhooks/zuora"
     payload = Webhook(settings.ZUORA_WEBHOOK_SECRET).verify(request["body"], request["headers"])
+    assert payload["id"] == request["headers"]["webhook-id"]
     assert payload["type"] == "order.created"
     assert payload["data"] == DATA
     assert payload["created_at"].endswith("Z")
@@ -63,6 +67,28 @@ def test_redelivers_on_the_schedule_when_the_receiver_answers_500(receiver, manu
     assert first["body"] == second["body"]
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_basic_auth_callout_and_the_signed_delivery_are_one_event_at_the_hub(
+        hub_url, manual_delivery, settings):
+    """A sender configured with HTTP Basic posts the same body unsigned; the hub takes the event
+    id from its `id`, so the signed delivery of that body is recognised as the same event."""
+    settings.ZUORA_WEBHOOK_BASIC = "hub:s3cret"
+    emit("zuora", "order.created", DATA)
+    delivery = Delivery.objects.get()
+
+    callout = requests.post(f"{hub_url}/api/v1/webhooks/zuora", data=delivery.payload, timeout=10,
+                            headers={"content-type": "application/json", "authorization":
+                                     "Basic " + base64.b64encode(b"hub:s3cret").decode()})
+    assert (callout.status_code, callout.json()) == (202, {"status": "accepted"})
+    assert WebhookEvent.objects.get().event_id == delivery.msg_id
+
+    assert deliver_due() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_status_code) == (Delivery.DELIVERED, 200)
+    assert json.loads(delivery.last_response) == {"status": "duplicate"}
+    assert WebhookEvent.objects.filter(verified=True).count() == 1
 
 
 def test_retries_when_the_receiver_is_unreachable_and_gives_up_after_the_schedule(
