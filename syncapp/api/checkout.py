@@ -71,6 +71,10 @@ class CheckoutView(APIView):
         except service.IdempotencyConflict:
             raise ApiError("idempotency_conflict", "This Idempotency-Key was used with a different request.",
                            status_code=409) from None
+        except service.CheckoutInProgress:
+            raise ApiError("idempotency_in_progress", "A request with this Idempotency-Key is still running; "
+                           "retry shortly to get its result.", status_code=409,
+                           details={"retryable": True}) from None
         except service.CheckoutFailed as failed:
             err = failed.error
             raise ApiError("upstream_unavailable", f"{err.vendor or 'An upstream system'} failed: {err.message}",

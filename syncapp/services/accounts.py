@@ -2,6 +2,8 @@
 
 Used by checkout and by the billing → Salesforce sync for accounts that carry no CRM id yet.
 The caller holds the match-key lease, so two callers never create the same Account twice.
+Two halves, `match_or_create_account` then `ensure_contact` (`resolve` runs both), so checkout
+can record the Account before it creates the Contact and resume between them after a failure.
 """
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from syncapp.domain.records import Address, Contact
 from syncapp.exceptions import PermanentError
 
 # Matching queries read at most 200 rows each: enough for any real tie, bounded for a huge org.
-
 
 
 @dataclass(frozen=True)
@@ -97,21 +98,64 @@ def create_contact(sf, buyer: Buyer, account_id: str) -> tuple[str, bool]:
     c = buyer.contact
     data = {"AccountId": account_id, "FirstName": c.first_name, "LastName": c.last_name or buyer.email.split("@")[0],
             "Email": buyer.email, "Phone": c.phone, **_address_fields("Mailing", c.address)}
-    return _create_resolving_duplicates(sf, "Contact", {k: v for k, v in data.items() if v})
+    contact_id, created = _create_resolving_duplicates(sf, "Contact", {k: v for k, v in data.items() if v})
+    if not created:
+        _adopt_contact(sf, contact_id, account_id)
+    return contact_id, created
+
+
+def _adopt_contact(sf, contact_id: str, account_id: str) -> None:
+    """A duplicate rule named an existing Contact. A private one (no Account, so matching never
+    saw it) joins the buyer's Account, so the order's Account and Contact agree. One in another
+    Account stays there: moving someone else's Contact is for staff to decide."""
+    if not sf.get("Contact", contact_id, fields=["AccountId"]).get("AccountId"):
+        sf.update("Contact", contact_id, {"AccountId": account_id})
+
+
+def find_contact(sf, email: str, account_id: str) -> str | None:
+    """The oldest Contact with this email in the Account, if any."""
+    rows = sf.query(soql("SELECT Id FROM Contact WHERE Email = {} AND AccountId = {} ORDER BY CreatedDate LIMIT 1",
+                         email, account_id))
+    return rows[0]["Id"] if rows else None
+
+
+@dataclass
+class AccountChoice:
+    """The first half of a resolution: the Account matched or created, before its Contact."""
+
+    account_id: str
+    account_match: str  # "contact_email" | "email_domain" | "created"
+    contact_id: str | None = None  # the Contact holding the email, when that is how it matched
+    other_account_ids: list[str] = field(default_factory=list)
+    created_account: bool = False
+
+
+def match_or_create_account(sf, buyer: Buyer, public_domains) -> AccountChoice:
+    """Rule 1: the Account the buyer's email (else company domain) matches, or a new one."""
+    domain = company_domain(buyer.email, public_domains)
+    candidates, contacts = find_candidates(sf, buyer.email, domain)
+    chosen, others = choose(candidates)
+    if chosen is None:
+        account_id, created_account = create_account(sf, buyer, domain)
+        return AccountChoice(account_id, "created", created_account=created_account)
+    return AccountChoice(chosen.account_id, chosen.kind.account_match, contacts.get(chosen.account_id),
+                         [o.account_id for o in others])
+
+
+def ensure_contact(sf, buyer: Buyer, choice: AccountChoice, *, look_first: bool = False) -> tuple[str, bool]:
+    """Rule 2: the Contact with the buyer's email in the chosen Account, created when missing.
+    `look_first` searches the Account before creating: a resumed checkout's earlier Contact
+    create may have succeeded with its answer lost."""
+    if choice.contact_id:
+        return choice.contact_id, False
+    if look_first and (found := find_contact(sf, buyer.email, choice.account_id)):
+        return found, False
+    return create_contact(sf, buyer, choice.account_id)
 
 
 def resolve(sf, buyer: Buyer, public_domains) -> Resolution:
     """Match or create the Account and make sure a Contact with the buyer's email is in it."""
-    email = buyer.email
-    domain = company_domain(email, public_domains)
-    candidates, contacts = find_candidates(sf, email, domain)
-    chosen, others = choose(candidates)
-    if chosen is None:
-        account_id, created_account = create_account(sf, buyer, domain)
-        contact_id, created_contact = create_contact(sf, buyer, account_id)
-        return Resolution(account_id, contact_id, "created", [], created_account, created_contact)
-    contact_id, created_contact = contacts.get(chosen.account_id), False
-    if contact_id is None:
-        contact_id, created_contact = create_contact(sf, buyer, chosen.account_id)
-    return Resolution(chosen.account_id, contact_id, chosen.kind.account_match,
-                      [o.account_id for o in others], False, created_contact)
+    choice = match_or_create_account(sf, buyer, public_domains)
+    contact_id, created_contact = ensure_contact(sf, buyer, choice)
+    return Resolution(choice.account_id, contact_id, choice.account_match, choice.other_account_ids,
+                      choice.created_account, created_contact)

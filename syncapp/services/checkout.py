@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -20,9 +21,9 @@ from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.matching import match_key
 from syncapp.domain.records import Address, BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
-from syncapp.exceptions import SyncError
+from syncapp.exceptions import SyncError, TransientError
 from syncapp.models import AccountLink, CheckoutSession, SyncAttempt, SyncSettings
-from syncapp.services.accounts import Buyer, resolve
+from syncapp.services.accounts import AccountChoice, Buyer, ensure_contact, match_or_create_account
 from syncapp.services.locks import lease
 
 MATCH_LEASE = timedelta(seconds=60)
@@ -30,6 +31,10 @@ MATCH_LEASE = timedelta(seconds=60)
 
 class IdempotencyConflict(Exception):
     """The idempotency key was used before with a different request body."""
+
+
+class CheckoutInProgress(Exception):
+    """Another request with the same idempotency key is running; retry to get its answer."""
 
 
 class CheckoutFailed(Exception):
@@ -66,7 +71,15 @@ def checkout(idempotency_key: str, payload: dict, *, sf=None, billing=None) -> O
         defaults={"request_fingerprint": digest, "request": payload, "email": payload["customer"]["email"]})
     if session.request_fingerprint != digest:
         raise IdempotencyConflict()
-    with lease(f"checkout:{idempotency_key}", ttl=MATCH_LEASE * 2, wait=60):
+    if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
+        return Outcome(session.response_status, session.response)  # a replay needs no lease
+    with ExitStack() as held:
+        # No waiting for a same-key request that is still running: it may take a while (each
+        # outside call has a 30 s read timeout), so the caller is told to retry instead.
+        try:
+            held.enter_context(lease(f"checkout:{idempotency_key}", ttl=MATCH_LEASE * 2, wait=0))
+        except TransientError:
+            raise CheckoutInProgress() from None
         session.refresh_from_db()
         if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
             return Outcome(session.response_status, session.response)
@@ -121,15 +134,25 @@ class _Run:
         })
 
     def _resolve_account(self) -> dict:
+        """Rules 1-2. The Account is a step of its own, saved before the Contact is created, so a
+        retry after a failure in between resumes at the Contact instead of matching again (which
+        would find nothing for a public-domain buyer and create a second Account)."""
         public = SyncSettings.load().public_domains
         with lease(f"match:{match_key(self.buyer.email, public)}", ttl=MATCH_LEASE, wait=60):
-            result = resolve(self.sf, self.buyer, public)
-        self.session.other_matches = result.other_account_ids
-        self.session.save(update_fields=["other_matches", "updated_at"])
+            saved = self.steps.get("salesforce_account")
+            choice = AccountChoice(**saved) if saved else self._choose_account(public)
+            contact_id, created_contact = ensure_contact(self.sf, self.buyer, choice, look_first=bool(saved))
         return self._done("salesforce", {
-            "account_id": result.account_id, "contact_id": result.contact_id,
-            "account_match": result.account_match, "created_account": result.created_account,
-            "created_contact": result.created_contact})
+            "account_id": choice.account_id, "contact_id": contact_id,
+            "account_match": choice.account_match, "created_account": choice.created_account,
+            "created_contact": created_contact})
+
+    def _choose_account(self, public_domains) -> AccountChoice:
+        choice = match_or_create_account(self.sf, self.buyer, public_domains)
+        self.session.other_matches = choice.other_account_ids
+        self.steps["salesforce_account"] = asdict(choice)
+        self.session.save(update_fields=["other_matches", "steps", "updated_at"])
+        return choice
 
     def _returning_account(self, crm_id: str) -> dict:
         existing = self.billing.find_account_by_email(self.buyer.email)

@@ -1,6 +1,7 @@
 """POST /api/v1/checkout through HTTP against the live hub and the sandbox emulators, for both
 billing providers."""
 import threading
+import time
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ import requests
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.records import Customer
-from syncapp.models import CheckoutSession, SyncAttempt
+from syncapp.models import CheckoutSession, Lease, SyncAttempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,8 +57,26 @@ def sf_control(hub_url, **config):
     return requests.post(f"{hub_url}/sandbox/salesforce/_control", json=config, timeout=10).json()
 
 
+def sf_state(hub_url) -> dict:
+    return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()
+
+
 def sf_calls(hub_url) -> int:
-    return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]["total"]
+    return sf_state(hub_url)["counts"]["total"]
+
+
+def sf_fail_after(hub_url, calls: int) -> None:
+    """Let `calls` more Salesforce data calls through, then refuse the rest with
+    REQUEST_LIMIT_EXCEEDED (the daily allocation runs out): `fail_next` always takes the very next
+    call, so this is how a test fails a later one."""
+    sf_control(hub_url, daily_limit=sf_state(hub_url)["api_usage"] + calls)
+
+
+def wait_until(condition, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.02)
 
 
 def accounts(sf):
@@ -81,7 +100,26 @@ def test_new_customer_creates_account_contact_and_billing_order_carrying_the_crm
     assert order.account_id == result["billing_account_number"]
     assert [(line.sku, int(line.quantity)) for line in order.lines] == [("PRO-MONTHLY", 3)]
     assert billing.get_account(result["billing_account_number"]).crm_id == account["Id"]
-    assert SyncAttempt.objects.filter(checkout_id=result["checkout_id"]).count() >= 4
+
+
+def test_every_outside_call_of_a_checkout_is_a_sync_attempt(post_checkout, provider):
+    result = post_checkout(body()).json()
+    attempts = list(SyncAttempt.objects.filter(checkout_id=result["checkout_id"]))
+    operations = {(a.vendor, a.operation) for a in attempts}
+    assert {("salesforce", "query"), ("salesforce", "create Account"), ("salesforce", "create Contact"),
+            (provider, "catalog"), (provider, "create_order")} <= operations
+    for attempt in attempts:
+        assert attempt.method and attempt.url and attempt.duration_ms > 0 and attempt.response_excerpt, attempt
+        if attempt.ok:
+            assert attempt.error_code == "" and 200 <= attempt.status_code < 300, attempt
+        else:  # the only failure: a billing token cached from an earlier test, refused and renewed
+            assert (attempt.vendor, attempt.status_code, attempt.error_code) == (provider, 401, "unauthorized")
+    created = next(a for a in attempts if a.operation == "create Account")
+    assert created.method == "POST" and '"Acme Inc"' in created.request_excerpt
+    assert result["salesforce_account_id"] in created.response_excerpt
+    order = next(a for a in attempts if a.operation == "create_order")
+    assert result["salesforce_account_id"] in order.request_excerpt  # the CRM id on the new billing account
+    assert result["billing_order_number"] in order.response_excerpt
 
 
 def test_without_company_the_account_is_named_after_the_person(post_checkout, sf):
@@ -154,6 +192,25 @@ def test_duplicate_rule_refusal_resolves_to_the_named_record(post_checkout, sf, 
     result = post_checkout(body()).json()
     assert result["account_match"] == "created"
     assert result["salesforce_contact_id"] == private
+    assert sf.get("Contact", private)["AccountId"] == result["salesforce_account_id"]  # no longer private
+    assert len(sf.query("SELECT Id FROM Contact")) == 1
+
+
+def test_duplicate_rule_refusing_the_account_resolves_to_the_named_account(post_checkout, sf, hub_url):
+    # More lookalike Websites (shop.acme.io) than the domain search reads: it never sees the real
+    # acme.io Account, so the hub tries to create one and the Account duplicate rule names it.
+    for start in range(0, 200, 100):
+        sf.collection_create([{"attributes": {"type": "Account"}, "Name": f"Shop {i}",
+                               "Website": "https://shop.acme.io"} for i in range(start, start + 100)])
+    real = sf.create("Account", {"Name": "Acme", "Website": "https://www.acme.io"})
+    sf_control(hub_url, duplicate_rules=True)
+    result = post_checkout(body()).json()
+    assert result["salesforce_account_id"] == real
+    refused = SyncAttempt.objects.get(checkout_id=result["checkout_id"], operation="create Account")
+    assert (refused.ok, refused.error_code) == (False, "DUPLICATES_DETECTED")
+    assert len(accounts(sf)) == 201
+    contact = sf.get("Contact", result["salesforce_contact_id"])
+    assert (contact["AccountId"], contact["Email"]) == (real, "ana@acme.io")
 
 
 def test_same_key_and_body_replays_without_calling_anything(post_checkout, sf, hub_url):
@@ -192,8 +249,21 @@ def test_unknown_sku_is_refused_before_anything_is_created(post_checkout, sf):
     (lambda b: b.update(items=[]), "items"),
     (lambda b: b.update(items=[{"sku": "PRO-MONTHLY", "quantity": 0}]), "items.0.quantity"),
     (lambda b: b.update(items=[{"quantity": 1}]), "items.0.sku"),
+    (lambda b: b.update(items=[{"sku": "PRO-MONTHLY", "quantity": 100_001}]), "items.0.quantity"),
+    (lambda b: b.update(items=[{"sku": "PRO-MONTHLY", "quantity": "three"}]), "items.0.quantity"),
+    (lambda b: b.update(items={"sku": "PRO-MONTHLY", "quantity": 1}), "items"),
     (lambda b: b.update(order_date="22/11/2026"), "order_date"),
     (lambda b: b.pop("customer"), "customer"),
+    (lambda b: b.update(customer="ana@acme.io"), "customer"),
+    # Salesforce's own field lengths: a longer value would fail the Account or Contact save.
+    (lambda b: b["customer"].update(phone="1" * 41), "customer.phone"),
+    (lambda b: b["customer"].update(company="C" * 256), "customer.company"),
+    (lambda b: b["customer"].update(address="1 Main St, Austin"), "customer.address"),
+    (lambda b: b["customer"]["address"].update(line1="x" * 256), "customer.address.line1"),
+    (lambda b: b["customer"]["address"].update(city="x" * 41), "customer.address.city"),
+    (lambda b: b["customer"]["address"].update(state="x" * 81), "customer.address.state"),
+    (lambda b: b["customer"]["address"].update(postal_code="x" * 21), "customer.address.postal_code"),
+    (lambda b: b["customer"]["address"].update(country="x" * 81), "customer.address.country"),
 ])
 def test_each_invalid_field_is_named(post_checkout, change, field, sf):
     bad = body()
@@ -206,6 +276,14 @@ def test_each_invalid_field_is_named(post_checkout, change, field, sf):
     for part in field.split("."):
         node = node[part]
     assert node
+
+
+@pytest.mark.parametrize("payload", [[body()], "checkout", 42, None])
+def test_a_body_that_is_not_an_object_is_refused(post_checkout, payload, sf):
+    response = post_checkout(payload)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert accounts(sf) == []
 
 
 def test_missing_idempotency_key_is_named(post_checkout):
@@ -230,6 +308,67 @@ def test_salesforce_failure_is_502_retryable_and_the_retry_resumes(post_checkout
     retried = post_checkout(body(), key=key)
     assert retried.status_code == 201
     assert len(accounts(sf)) == 1
+
+
+def test_a_request_while_the_same_key_is_still_running_is_a_retryable_409(post_checkout, hub_url):
+    key = str(uuid.uuid4())
+    sf_control(hub_url, latency_ms=300)  # the first request holds the key for several slow calls
+    first = []
+    running = threading.Thread(target=lambda: first.append(post_checkout(body(), key=key)))
+    running.start()
+    wait_until(lambda: Lease.objects.filter(key=f"checkout:{key}").exists())
+    second = post_checkout(body(), key=key)
+    running.join()
+    assert second.status_code == 409, second.text
+    error = second.json()["error"]
+    assert (error["code"], error["details"]) == ("idempotency_in_progress", {"retryable": True})
+    assert first[0].status_code == 201, first[0].text
+    again = post_checkout(body(), key=key)
+    assert (again.status_code, again.json()) == (201, first[0].json())
+
+
+# The Salesforce calls before the Contact create: the email query (for a company domain also the
+# website and contact-domain queries), then the Account create.
+@pytest.mark.parametrize("email, company, calls_before_contact", [
+    ("solo@gmail.com", "", 2), ("ana@newco.dev", "NewCo", 4)])
+def test_a_contact_failure_after_a_new_account_resumes_at_the_contact(
+        post_checkout, sf, hub_url, email, company, calls_before_contact):
+    key = str(uuid.uuid4())
+    daily_limit = sf_state(hub_url)["daily_limit"]
+    sf_fail_after(hub_url, calls_before_contact)
+    failed = post_checkout(body(email=email, company=company), key=key)
+    sf_control(hub_url, daily_limit=daily_limit)
+    assert failed.status_code == 502, failed.text
+    assert failed.json()["error"]["details"]["retryable"] is True
+    refused = CheckoutSession.objects.get(idempotency_key=key).attempts.get(ok=False, vendor="salesforce")
+    assert (refused.vendor, refused.operation, refused.method, refused.status_code, refused.error_code) == \
+        ("salesforce", "create Contact", "POST", 403, "REQUEST_LIMIT_EXCEEDED")
+    [account] = accounts(sf)
+    assert sf.query("SELECT Id FROM Contact") == []
+
+    retried = post_checkout(body(email=email, company=company), key=key)
+    assert retried.status_code == 201, retried.text
+    result = retried.json()
+    assert (result["account_match"], result["salesforce_account_id"]) == ("created", account["Id"])
+    assert len(accounts(sf)) == 1
+    [contact] = sf.query("SELECT Id, AccountId, Email FROM Contact")
+    assert (contact["Id"], contact["AccountId"], contact["Email"]) == \
+        (result["salesforce_contact_id"], account["Id"], email)
+
+
+def test_concurrent_checkouts_of_different_customers_all_complete(post_checkout, billing):
+    # Different match keys run side by side, so the billing emulator numbers accounts and orders
+    # concurrently: on PostgreSQL two "last number + 1" reads would collide.
+    results = []
+    threads = [threading.Thread(target=lambda i=i: results.append(
+        post_checkout(body(email=f"buyer{i}@gmail.com", company="")))) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [201] * 12, [r.text for r in results if r.status_code != 201]
+    assert len({r.json()["billing_account_number"] for r in results}) == 12
+    assert len({r.json()["billing_order_number"] for r in results}) == 12
 
 
 def test_twenty_concurrent_checkouts_for_one_new_domain_make_one_account(post_checkout, sf):
@@ -268,6 +407,9 @@ def test_billing_failure_is_502_and_the_retry_resumes_without_repeating_salesfor
                                                  "vendor_code": failed.json()["error"]["details"]["vendor_code"]}
     session = CheckoutSession.objects.get(idempotency_key=key)
     assert session.status == "failed" and "salesforce" in session.steps
+    refused = session.attempts.get(ok=False, operation="create_order")
+    assert (refused.vendor, refused.operation, refused.status_code) == (provider, "create_order", 503)
+    assert refused.error_code == failed.json()["error"]["details"]["vendor_code"] != ""
     calls = sf_calls(hub_url)
 
     retried = post_checkout(body(), key=key)
