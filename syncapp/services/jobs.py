@@ -22,13 +22,18 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
+from syncapp import metrics
 from syncapp.exceptions import SyncError, TransientError
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings
 from syncapp.services import allocation
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=300)  # longer than Q_CLUSTER timeout: a lease outlives any live task
+# A lease must outlive any live run, or the sweeper hands a running job to a second worker. A run
+# inside a django-q2 task lives at most Q_CLUSTER["timeout"] seconds (then its worker is killed), so
+# the lease is that plus a margin; a batch also stops starting new orders after half of it.
+LEASE_MARGIN = timedelta(seconds=180)
+BATCH_BUDGET_SHARE = 0.5
 REQUEUE_AFTER = timedelta(seconds=120)  # an enqueued job not started by then is enqueued again
 BACKOFF_BASE = 5.0
 BACKOFF_CAP = 3600.0
@@ -38,11 +43,15 @@ HANDLERS = {
     SyncJob.Kind.ACTIVATION: "syncapp.services.watch.activation_job",
     SyncJob.Kind.ABANDONED_CART: "syncapp.services.abandonment.follow_up",
 }
-# Kinds whose handler takes a batch: fn(jobs, recorders by job id) -> {job id: result or exception}.
+# Kinds whose handler takes a batch: fn(jobs, recorders by job id, *, requested, deadline) ->
+# {job id: result or exception}. `requested`: staff asked for this one job (`resync_order`), so the
+# switches that gate automatic work do not apply. `deadline` (time.monotonic()): start no new order
+# after it; the jobs left out of the answer go back to the queue without counting an attempt.
 BATCH_HANDLERS = {
     SyncJob.Kind.BILLING_TO_SALESFORCE: "syncapp.services.order_sync.sync_batch",
 }
 MAX_BATCH = 50
+WORKER_LOST = "worker_lost"
 _last_dispatch = 0.0
 
 
@@ -50,6 +59,10 @@ def backoff(attempt: int, hint: float | None = None) -> float:
     """Seconds before the next try: exponential with full jitter, at least the vendor's hint."""
     delay = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1)))
     return max(delay, hint or 0)
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"]) + LEASE_MARGIN
 
 
 def _broker_is_transactional() -> bool:
@@ -89,12 +102,16 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
     return job
 
 
-def claim(job_id: int) -> tuple[SyncJob | None, str]:
+def claim(job_id: int, *, due_only: bool = True) -> tuple[SyncJob | None, str]:
+    """Take a pending job for this worker (a conditional UPDATE: one winner); `due_only=False`
+    takes it even while it backs off."""
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     now = timezone.now()
-    claimed = SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING, next_attempt_at__lte=now).update(
-        status=SyncJob.Status.RUNNING, lease_until=now + LEASE, leased_by=token, attempts=F("attempts") + 1,
-        enqueued_at=None)
+    pending = SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING)
+    if due_only:
+        pending = pending.filter(next_attempt_at__lte=now)
+    claimed = pending.update(status=SyncJob.Status.RUNNING, lease_until=now + lease_length(), leased_by=token,
+                             attempts=F("attempts") + 1, enqueued_at=None)
     return (SyncJob.objects.get(pk=job_id) if claimed else None), token
 
 
@@ -105,23 +122,28 @@ def _claim_backlog(job: SyncJob) -> list[tuple[SyncJob, str]]:
     return [(other, token) for other, token in map(claim, list(ids)) if other is not None]
 
 
-def run(job_id: int) -> str | None:
+def run(job_id: int, *, requested: bool = False) -> str | None:
     """Run a job if it is due and free — with a backlog of its kind when its handler takes
-    batches; returns the job's new status (None when it was not claimed)."""
+    batches; returns the job's new status (None when it was not claimed). `requested`: staff
+    asked for this job now, so it runs alone, even while backing off."""
+    started = time.monotonic()
     held_until = allocation.hold(SyncJob.objects.filter(pk=job_id).values_list("kind", flat=True).first())
     if held_until:
         SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING).update(next_attempt_at=held_until,
                                                                                  enqueued_at=None)
         return None
-    job, token = claim(job_id)
+    job, token = claim(job_id, due_only=not requested)
     if job is None:
         return None
     claimed = [(job, token)]
     if job.kind in BATCH_HANDLERS:
-        claimed += _claim_backlog(job)
+        if not requested:
+            claimed += _claim_backlog(job)
         recorders = {j.pk: SyncAttempt.recorder(job=j) for j, _ in claimed}
+        deadline = started + settings.Q_CLUSTER["timeout"] * BATCH_BUDGET_SHARE
         try:
-            outcomes = import_string(BATCH_HANDLERS[job.kind])([j for j, _ in claimed], recorders)
+            outcomes = import_string(BATCH_HANDLERS[job.kind])([j for j, _ in claimed], recorders,
+                                                               requested=requested, deadline=deadline)
         except Exception as err:  # the batch as a whole failed: each job gets that failure
             outcomes = {j.pk: err for j, _ in claimed}
     else:
@@ -129,15 +151,25 @@ def run(job_id: int) -> str | None:
             outcomes = {job.pk: import_string(HANDLERS[job.kind])(job, SyncAttempt.recorder(job=job))}
         except Exception as err:
             outcomes = {job.pk: err}
-    statuses = {j.pk: _settle(j, t, outcomes.get(j.pk)) for j, t in claimed}
+    statuses = {j.pk: _settle(j, t, outcomes.get(j.pk, NOT_RUN)) for j, t in claimed}
+    metrics.jobs_settled([j for j, _ in claimed], statuses)
     allocation.warn_when_high()
     _dispatch_due_now_and_then()
     return statuses[job.pk]
 
 
+NOT_RUN = object()  # a batch handler left the job out (out of time): queue it again as it was
+
+
 def _settle(job: SyncJob, token: str, outcome) -> str:
-    """Record a job's outcome: a result dict, or the exception it ended with."""
+    """Record a job's outcome: a result dict, the exception it ended with, or NOT_RUN."""
     mine = SyncJob.objects.filter(pk=job.pk, leased_by=token)
+    if outcome is NOT_RUN:
+        with transaction.atomic():
+            if mine.update(status=SyncJob.Status.PENDING, attempts=F("attempts") - 1, lease_until=None,
+                           leased_by="", next_attempt_at=timezone.now()):
+                push(job.pk)
+        return SyncJob.Status.PENDING
     if isinstance(outcome, TransientError):
         return _after_transient(job, mine, outcome)
     if isinstance(outcome, SyncError):
@@ -194,8 +226,7 @@ def retry_now(job: SyncJob) -> None:
 def sweep(limit: int = 500) -> int:
     """Recover orphaned jobs (their worker died) and queue every due job not queued recently."""
     now = timezone.now()
-    SyncJob.objects.filter(status=SyncJob.Status.RUNNING, lease_until__lt=now).update(
-        status=SyncJob.Status.PENDING, lease_until=None, leased_by="", next_attempt_at=now)
+    _recover_orphans(now)
     due = list(SyncJob.objects.filter(status=SyncJob.Status.PENDING, next_attempt_at__lte=now)
                .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
@@ -203,6 +234,20 @@ def sweep(limit: int = 500) -> int:
         with transaction.atomic():
             push(job_id)
     return len(due)
+
+
+def _recover_orphans(now) -> None:
+    """A run whose lease ran out was killed (django-q2's timeout) or its worker crashed. That run
+    counts as an attempt, so an order that kills every run it gets ends dead, not recovered forever."""
+    orphans = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, lease_until__lt=now)
+    lost = dict(last_error_code=WORKER_LOST, lease_until=None, leased_by="")
+    orphans.filter(attempts__gte=SyncSettings.load().max_attempts).update(
+        status=SyncJob.Status.DEAD, finished_at=now, **lost,
+        last_error="Its worker stopped before it finished (killed at the task timeout, or crashed), "
+                   "on every attempt.")
+    orphans.update(status=SyncJob.Status.PENDING, next_attempt_at=now, **lost,
+                   last_error="Its worker stopped before it finished (killed at the task timeout, or crashed); "
+                              "queued again.")
 
 
 def _dispatch_due_now_and_then(every: float = 2.0) -> None:

@@ -7,6 +7,8 @@ a worker finds a backlog.
 """
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,9 +28,10 @@ from syncapp.services.accounts import Buyer, resolve
 from syncapp.services.conflicts import activate_in_salesforce
 from syncapp.services.locks import lease
 
-# Errors that mean the hub's picture of the Salesforce order is stale: reload it and try again.
+TURNED_OFF = "turned_off"  # result key: the setting that stopped a run (replay_webhooks --skipped)
 MAX_GRAPHS = 75  # Salesforce's limits for one /composite/graph request
 MAX_NODES = 500
+# Errors that mean the hub's picture of the Salesforce order is stale: reload it and try again.
 STALE_STATE_CODES = {"INVALID_FIELD_FOR_INSERT_UPDATE", "ENTITY_IS_DELETED", "NOT_FOUND",
                      "FIELD_INTEGRITY_EXCEPTION", "INVALID_CROSS_REFERENCE_KEY"}
 
@@ -45,9 +48,16 @@ class Planned:
     side: SalesforceSide
 
 
-def sync_enabled() -> bool:
+def turned_off(requested: bool = False) -> dict | None:
+    """The result of a run that settings stop, or None to go ahead. "Auto-sync" gates only the
+    syncs webhooks start: a `resync_order` (requested) runs anyway. Such a run finishes with this
+    result and is not caught up when sync is turned back on; `replay_webhooks --skipped` does."""
     config = SyncSettings.load()
-    return config.sync_draft_orders and config.auto_sync
+    if not config.sync_draft_orders:
+        return {"skipped": "sync draft orders is turned off in settings", TURNED_OFF: "sync_draft_orders"}
+    if not config.auto_sync and not requested:
+        return {"skipped": "auto-sync is turned off in settings", TURNED_OFF: "auto_sync"}
+    return None
 
 
 def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=None) -> dict:
@@ -58,14 +68,18 @@ def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=
     return planned if isinstance(planned, dict) else write(sf, planned)
 
 
-def sync_batch(jobs, recorders) -> dict:
+def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = math.inf) -> dict:
     """Job handler: sync several orders, their graphs packed into as few composite graph calls
-    as Salesforce allows (75 graphs, 500 nodes). Returns job id → result dict or exception."""
-    if not sync_enabled():
-        return {job.pk: {"skipped": "sync turned off in settings"} for job in jobs}
+    as Salesforce allows (75 graphs, 500 nodes). Returns job id → result dict or exception; the
+    jobs it had no time for (past `deadline`) are left out, and the job engine queues them again."""
+    off = turned_off(requested)
+    if off:
+        return {job.pk: off for job in jobs}
     sf = SalesforceConnector.from_settings(recorder=recorders[jobs[0].pk])
     outcomes, planned = {}, {}
     for job in jobs:
+        if (outcomes or planned) and time.monotonic() > deadline:
+            break  # the first order always goes; the others while time is left
         try:
             billing = billing_connector(recorder=recorders[job.pk], provider=job.provider)
             result = plan(job.provider, job.subject, sf=sf, billing=billing)
@@ -76,7 +90,9 @@ def sync_batch(jobs, recorders) -> dict:
             outcomes[job.pk] = result
         else:
             planned[job.pk] = result
-    for chunk in _chunks(planned.items(), sf):
+    for n, chunk in enumerate(_chunks(planned.items(), sf)):
+        if n and time.monotonic() > deadline:
+            break
         graphs = [graph for _, _, graph in chunk]
         try:
             results = sf.graph(graphs, raise_on_failure=False)
@@ -84,7 +100,9 @@ def sync_batch(jobs, recorders) -> dict:
             outcomes.update({job_id: err for job_id, _, _ in chunk})
             continue
         for (job_id, item, _), result in zip(chunk, results):
-            outcomes[job_id] = _settle_graph(sf, item, result)
+            outcome = _settle_graph(sf, item, result, deadline)
+            if outcome is not None:
+                outcomes[job_id] = outcome
     return outcomes
 
 
@@ -103,11 +121,14 @@ def _chunks(items, sf):
         yield chunk
 
 
-def _settle_graph(sf, item: Planned, result: dict):
+def _settle_graph(sf, item: Planned, result: dict, deadline: float = math.inf):
+    """The job's outcome from its graph's result; None when it must wait for another run."""
     error = graph_error(result)
     if error is None:
         return finish(item, result)
     if isinstance(error, PermanentError) and error.code in STALE_STATE_CODES:
+        if time.monotonic() > deadline:
+            return None  # no time left to reload and write it again: the job engine queues it again
         try:
             return write(sf, item, reload=True)
         except Exception as err:

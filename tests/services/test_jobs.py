@@ -26,18 +26,21 @@ def scripted_handler(job, recorder):
 
 
 BATCHES = []  # the job ids of each batch a batch handler was given
+REQUESTED = []  # and whether staff asked for it
 
 
-def scripted_batch(batch, recorders):
+def scripted_batch(batch, recorders, *, requested, deadline):
     BATCHES.append(sorted(job.pk for job in batch))
+    REQUESTED.append(requested)
     return {job.pk: (TransientError("lock", code="UNABLE_TO_LOCK_ROW") if job.subject == "locked" else {"ok": 1})
-            for job in batch}
+            for job in batch if job.subject != "no time left"}
 
 
 @pytest.fixture(autouse=True)
 def handler(monkeypatch):
     OUTCOMES.clear()
     BATCHES.clear()
+    REQUESTED.clear()
     monkeypatch.setitem(jobs.HANDLERS, KIND, f"{__name__}.scripted_handler")
     monkeypatch.setitem(jobs.BATCH_HANDLERS, SyncJob.Kind.BILLING_TO_SALESFORCE, f"{__name__}.scripted_batch")
     get_broker().purge_queue()
@@ -152,6 +155,56 @@ def test_sweeper_recovers_lost_tasks_and_dead_workers():
     assert queued_tasks() == 2
     OUTCOMES.extend([{"ok": 1}, {"ok": 2}])
     assert jobs.run(lost.pk) == jobs.run(orphan.pk) == "succeeded"
+
+
+def test_a_job_whose_runs_keep_being_killed_ends_dead_as_worker_lost():
+    config = SyncSettings.load()
+    config.max_attempts = 3
+    config.save()
+    job = jobs.enqueue(KIND, "zuora", "kills-its-worker")
+    for attempt in range(1, 4):
+        assert jobs.claim(job.pk)[0] is not None  # a worker takes it, then is killed mid-run
+        SyncJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+        jobs.sweep()
+        job.refresh_from_db()
+        assert (job.attempts, job.last_error_code) == (attempt, "worker_lost")
+        assert job.status == ("dead" if attempt == 3 else "pending")
+    assert job.leased_by == "" and job.finished_at is not None
+    get_broker().purge_queue()
+    assert jobs.sweep() == 0  # dead stays dead
+
+
+def test_the_lease_outlives_a_task_at_the_django_q2_timeout(settings):
+    for timeout in (120, 900):
+        settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": timeout}
+        job = jobs.enqueue(KIND, "zuora", f"lease-{timeout}")
+        before = timezone.now()
+        claimed, _ = jobs.claim(job.pk)
+        assert claimed.lease_until > before + timedelta(seconds=timeout)
+
+
+def test_jobs_a_batch_had_no_time_for_go_back_to_the_queue_without_an_attempt():
+    batch_kind = SyncJob.Kind.BILLING_TO_SALESFORCE
+    first = jobs.enqueue(batch_kind, "zuora", "a")
+    late = jobs.enqueue(batch_kind, "zuora", "no time left")
+    get_broker().purge_queue()
+    assert jobs.run(first.pk) == "succeeded"
+    assert BATCHES == [sorted([first.pk, late.pk])]
+    late.refresh_from_db()
+    assert (late.status, late.attempts, late.leased_by) == ("pending", 0, "")
+    assert queued_tasks() == 1  # queued again at once
+
+
+def test_a_requested_run_goes_alone_and_now_even_while_backing_off():
+    batch_kind = SyncJob.Kind.BILLING_TO_SALESFORCE
+    asked = jobs.enqueue(batch_kind, "zuora", "asked")
+    other = jobs.enqueue(batch_kind, "zuora", "other")
+    SyncJob.objects.filter(pk=asked.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+    assert jobs.run(asked.pk) is None  # a worker's task waits for the backoff
+    assert jobs.run(asked.pk, requested=True) == "succeeded"
+    assert (BATCHES, REQUESTED) == ([[asked.pk]], [True])
+    other.refresh_from_db()
+    assert (other.status, other.attempts) == ("pending", 0)
 
 
 def test_sweeper_does_not_requeue_what_was_just_queued():

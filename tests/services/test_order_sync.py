@@ -6,15 +6,16 @@ from io import StringIO
 
 import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import PermanentError
-from syncapp.models import LineLink, OrderLink, SyncJob, WebhookEvent
+from syncapp.models import LineLink, OrderLink, SyncJob, SyncSettings, WebhookEvent
 from syncapp.services import jobs
-from syncapp.services.order_sync import sync_order
+from syncapp.services.order_sync import TURNED_OFF, sync_order
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,6 +83,15 @@ def test_a_five_line_order_of_a_known_account_takes_one_salesforce_call(billing,
     result = sync_order(provider, created.order_id)
     assert calls.total == 1
     assert len(items(sf, result["salesforce_order_id"])) == 5
+
+
+def test_the_first_sync_ever_also_reads_the_price_book_once(billing, sf, calls, provider):
+    account_id = sf.create("Account", {"Name": "Acme Inc"})
+    created = order_of(billing, FIVE_LINES, crm_id=account_id)
+    calls.reset()
+    sync_order(provider, created.order_id)
+    counts = requests.get(calls.url, timeout=10).json()["counts"]
+    assert (counts["query"], counts["composite/graph"], counts["total"]) == (2, 1, 3)
 
 
 def test_an_unchanged_order_is_an_echo_and_costs_no_call(billing, calls, provider):
@@ -192,3 +202,122 @@ def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
     assert SyncJob.objects.get(subject=good.order_id).status == "succeeded"
     failed = SyncJob.objects.get(subject=bad.order_id)
     assert (failed.status, failed.last_error_code) == ("failed", "unmapped_sku")
+
+
+def turn(**switches):
+    config = SyncSettings.load()
+    for name, on in switches.items():
+        setattr(config, name, on)
+    config.save()
+
+
+def queued(order_id) -> SyncJob:
+    """The job the emulator's webhook for `order_id` queued through the hub's intake."""
+    event = wait_until(lambda: WebhookEvent.objects.filter(order_id=order_id, job__isnull=False).first(),
+                       message=f"the webhook of {order_id}")
+    return event.job
+
+
+def settled_webhooks(hub_url):
+    """Wait until the billing emulator has delivered every webhook it queued."""
+    wait_until(lambda: requests.get(f"{hub_url}/sandbox/webhooks/_control", timeout=10).json()
+               ["counts"]["pending"] == 0, message="every webhook delivered")
+
+
+def run_queued():
+    """Do what the workers do with every job that is due."""
+    for job_id in SyncJob.objects.filter(status="pending").values_list("pk", flat=True):
+        jobs.run(job_id)
+
+
+def synced_lines(sf, order_id) -> int | None:
+    link = OrderLink.objects.filter(billing_order_id=order_id).exclude(salesforce_order_id="").first()
+    return len(items(sf, link.salesforce_order_id)) if link else None
+
+
+def test_resync_order_syncs_with_auto_sync_off(billing, sf, provider):
+    turn(auto_sync=False)
+    created = order_of(billing, FIVE_LINES[:2])
+    job = queued(created.order_id)
+    run_queued()
+    job.refresh_from_db()
+    assert job.result[TURNED_OFF] == "auto_sync" and synced_lines(sf, created.order_id) is None
+    out = StringIO()
+    call_command("resync_order", created.order_id, stdout=out)  # an explicit request
+    assert '"status": "succeeded"' in out.getvalue() and "skipped" not in out.getvalue()
+    assert synced_lines(sf, created.order_id) == 2
+
+
+def test_resync_order_refuses_with_sync_draft_orders_off(billing, sf, calls, provider):
+    turn(sync_draft_orders=False)
+    created = order_of(billing, FIVE_LINES[:2])
+    calls.reset()
+    with pytest.raises(CommandError, match="sync draft orders is turned off"):  # exit status 1
+        call_command("resync_order", created.order_id, stdout=StringIO())
+    assert calls.total == 0 and synced_lines(sf, created.order_id) is None
+
+
+def test_a_batch_starts_no_new_order_past_its_time_budget(billing, sf, settings, provider):
+    created = [order_of(billing, FIVE_LINES[:1], email=f"t{i}@acme.io") for i in range(3)]
+    first, *rest = [queued(order.order_id) for order in created]
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 0}  # every order but the first is past it
+    assert jobs.run(first.pk) == "succeeded"
+    assert synced_lines(sf, created[0].order_id) == 1
+    assert set(SyncJob.objects.filter(pk__in=[j.pk for j in rest]).values_list("status", "attempts")) == \
+        {("pending", 0)}
+    assert [synced_lines(sf, order.order_id) for order in created[1:]] == [None, None]
+
+
+def test_replay_webhooks_failed_reruns_only_the_failed_syncs(billing, sf, provider):
+    entry = sf.query("SELECT Id FROM PricebookEntry WHERE ProductCode = 'TEAM-ANNUAL'")[0]
+    sf.update("PricebookEntry", entry["Id"], {"IsActive": False})
+    good = order_of(billing, [("PRO-MONTHLY", 1, "49")])
+    bad = order_of(billing, [("TEAM-ANNUAL", 1, "990")], email="bad@acme.io")
+    good_job, bad_job = queued(good.order_id), queued(bad.order_id)
+    run_queued()
+    bad_job.refresh_from_db()
+    assert (bad_job.status, bad_job.last_error_code) == ("failed", "unmapped_sku")
+    sf.update("PricebookEntry", entry["Id"], {"IsActive": True})  # staff fixed the product
+    out = StringIO()
+    call_command("replay_webhooks", "--failed", stdout=out)
+    assert "Queued 1 order sync" in out.getvalue()
+    good_job.refresh_from_db()
+    assert good_job.status == "succeeded"  # not queued again
+    assert jobs.run(bad_job.pk) == "succeeded"
+    assert synced_lines(sf, bad.order_id) == 1
+
+
+def test_replay_webhooks_since_reruns_the_orders_of_later_events(billing, sf, provider, hub_url):
+    turn(auto_sync=False)
+    earlier = order_of(billing, FIVE_LINES[:1])
+    later = order_of(billing, FIVE_LINES[:2], email="bo@acme.io")
+    queued(earlier.order_id), queued(later.order_id)
+    settled_webhooks(hub_url)
+    run_queued()
+    now = timezone.now()
+    WebhookEvent.objects.filter(order_id=earlier.order_id).update(received_at=now - dt.timedelta(hours=2))
+    turn(auto_sync=True)
+    out = StringIO()
+    call_command("replay_webhooks", "--since", (now - dt.timedelta(hours=1)).isoformat(), stdout=out)
+    assert "Queued 1 order sync" in out.getvalue()
+    run_queued()
+    assert (synced_lines(sf, earlier.order_id), synced_lines(sf, later.order_id)) == (None, 2)
+
+
+def test_syncs_skipped_while_sync_was_off_are_caught_up_by_replay_webhooks_skipped(billing, sf, provider):
+    turn(sync_draft_orders=False)
+    missed = order_of(billing, FIVE_LINES[:2])
+    job = queued(missed.order_id)
+    run_queued()
+    job.refresh_from_db()
+    assert (job.status, job.result[TURNED_OFF]) == ("succeeded", "sync_draft_orders")
+    turn(sync_draft_orders=True)
+    seen = order_of(billing, FIVE_LINES[:1], email="bo@acme.io")
+    queued(seen.order_id)
+    run_queued()
+    assert (synced_lines(sf, missed.order_id), synced_lines(sf, seen.order_id)) == (None, 1)
+    out = StringIO()
+    call_command("replay_webhooks", "--skipped", stdout=out)
+    assert "Queued 1 order sync" in out.getvalue()
+    run_queued()
+    assert synced_lines(sf, missed.order_id) == 2
