@@ -489,10 +489,13 @@ def _number(value: Decimal) -> int | float:
 
 
 def _json(response: requests.Response):
+    """The decoded body: {} when there is none, None when it is not JSON."""
+    if not response.content:
+        return {}
     try:
         return response.json()
     except ValueError:
-        return {}
+        return None
 
 
 def _updated(raw: dict) -> dt.datetime:
@@ -504,6 +507,12 @@ def _updated(raw: dict) -> dt.datetime:
 def _error_for(response: requests.Response, data) -> SyncError | None:
     """Map one answer onto the taxonomy; None when it succeeded."""
     status = response.status_code
+    if data is None and 200 <= status < 300:
+        # Zuora answers JSON, even its errors; a page in its place is someone else's (a portal,
+        # a proxy) and says nothing about whether Zuora did the work.
+        return TransientError("Zuora answered with a body that is not JSON",
+                              code="invalid_response", vendor=VENDOR, status=status,
+                              details={"http_status": status})
     body = data if isinstance(data, dict) else {}
     if body.get("success") is True and status in (200, 201, 409):
         return None  # 409 + success: a replay of the first answer to this idempotency key

@@ -105,6 +105,13 @@ def login_error(exc: SalesforceAuthenticationFailed,
     """A refused or failed login. simple-salesforce gives the vendor's code when the body had one
     (`INVALID_LOGIN`, `invalid_grant`, …) and the bare HTTP status when it did not."""
     status = response.status_code if response is not None else None
+    if status == 200 or exc.code == 200:
+        # Salesforce refuses a login with 400 (OAuth) or 500 (a SOAP fault); a 200 that holds no
+        # session is not Salesforce's answer at all (a captive portal's or a proxy's page).
+        text = str(exc.auth_message or exc)[:200]
+        return TransientError(f"unreadable login response: {text}",
+                              code="invalid_response", vendor=VENDOR, status=200,
+                              details={"login": True})
     if isinstance(exc.code, int):
         status = exc.code
         code = f"http_{exc.code}"
