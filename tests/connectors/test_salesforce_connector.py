@@ -354,6 +354,20 @@ def test_upsert_creates_then_updates(sf):
     assert sf.get("Order", order_id, ["Description"])["Description"] == "second"
 
 
+def test_upsert_matching_several_records_is_multiple_choices(sf):
+    """Product2.ExternalId is an external id but not unique: Salesforce answers 300."""
+    matches = [sf.create("Product2", {"Name": name, "ExternalId": ext})
+               for name, ext in (("One", "EXT-9"), ("Two", "ext-9"))]
+    with pytest.raises(PermanentError) as caught:
+        sf.upsert("Product2", "ExternalId", "EXT-9", {"Name": "Three"})
+    error = caught.value
+    assert type(error) is PermanentError and not error.retryable
+    assert (error.code, error.status) == ("MULTIPLE_CHOICES", 300)
+    assert sorted(error.details["matches"]) == sorted(sf.record_path("Product2", record_id)
+                                                      for record_id in matches)
+    assert [sf.get("Product2", i, ["Name"])["Name"] for i in matches] == ["One", "Two"]
+
+
 def order_graph(sf, graph_id, billing_id, account_name):
     return {"graphId": graph_id, "compositeRequest": [
         {"method": "POST", "url": sf.record_path("Account"), "referenceId": "account",

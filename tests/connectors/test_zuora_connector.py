@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from sandbox.zuora.models import IdempotencyRecord, RatePlan
 from syncapp.connectors.billing import billing_connector, zuora
 from syncapp.connectors.billing.zuora import ZuoraConnector
 from syncapp.domain.records import OrderLine
@@ -128,6 +129,38 @@ def test_creates_send_the_callers_idempotency_key(connector, harness, records):
     posts = [r for r in records if r.method == "POST" and r.operation == "create_order"]
     assert [r.extra["idempotency_key"] for r in posts] == ["caller-key-1", "caller-key-1"]
     assert again.order_id == first.order_id and harness.control()["orders"] == 1
+
+
+def test_a_key_reused_for_a_different_order_is_an_idempotency_conflict(connector, harness):
+    connector.create_order(a_draft(harness), idempotency_key="k-reused")
+    other = a_draft(harness, lines=(OrderLine("TEAM-ANNUAL", D(1), D("990.00"), D("990.00")),))
+    with pytest.raises(PermanentError) as refused:
+        connector.create_order(other, idempotency_key="k-reused")
+    assert (refused.value.code, refused.value.status) == ("idempotency_conflict", 422)
+    assert harness.control()["orders"] == 1
+
+
+def test_a_key_still_in_progress_is_transient(connector, harness, transactional_db):
+    order = a_draft(harness)
+    connector.create_order(order, idempotency_key="k-busy")
+    # As if Zuora were still working on the first request when its retry arrives.
+    IdempotencyRecord.objects.filter(key="k-busy").update(done=False)
+    with pytest.raises(TransientError) as busy:
+        connector.create_order(order, idempotency_key="k-busy")
+    assert (busy.value.code, busy.value.status) == ("idempotency_in_progress", 409)
+    assert harness.control()["orders"] == 1
+
+
+def test_a_rate_plan_gone_from_zuora_since_the_catalog_was_read_is_unknown_sku(
+        connector, harness, records, transactional_db):
+    connector.catalog()  # cached: the connector checks SKUs against it before calling Zuora
+    RatePlan.objects.filter(sku="ADDON-SEATS").update(rate_plan_id="8a8aa0f1retiredplan")
+    with pytest.raises(PermanentError) as refused:
+        connector.create_order(a_draft(harness), idempotency_key="k-stale")
+    assert refused.value.code == "unknown_sku"
+    assert refused.value.details["reasons"][0]["code"] == 53110040
+    assert [r.error_code for r in records if r.operation == "create_order"] == ["unknown_sku"]
+    assert harness.control()["orders"] == 0
 
 
 def test_unknown_sku_is_refused_before_calling_zuora(connector, harness, records):
