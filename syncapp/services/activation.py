@@ -42,7 +42,7 @@ def activate_from_salesforce(sf_order_id: str, *, recorder=None, sf=None, billin
             link.save(update_fields=["status", "updated_at"])
         order_sync.sync_order(link.billing_provider, link.billing_order_id, sf=sf, billing=billing)
     else:
-        activate_in_salesforce(sf, link)
+        activate_in_salesforce(sf, link, billing)
         billing.activate_order(link.billing_order_id)
         order_sync.sync_order(link.billing_provider, link.billing_order_id, sf=sf, billing=billing)
     link.refresh_from_db()

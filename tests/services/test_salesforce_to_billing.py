@@ -64,6 +64,16 @@ def salesforce_draft(sf, lines=(("PRO-MONTHLY", 2, 45.0), ("ADDON-SEATS", 10, 9.
     return order
 
 
+def account_owner(sf, sf_order_id) -> str:
+    """Hand the Order's Account to a sales rep of its own — a User other than the org's default
+    owner, which every record gets — and return the rep's User Id."""
+    rep = sf.create("User", {"Username": f"rep-{uuid.uuid4().hex[:8]}@sandbox.example", "Email": "rep@initech.com",
+                             "FirstName": "Bill", "LastName": "Lumbergh", "Alias": "blumb"})
+    account = sf.get("Order", sf_order_id, fields=["AccountId"])["AccountId"]
+    sf.update("Account", account, {"OwnerId": rep})
+    return rep
+
+
 def billing_calls(hub_url, provider) -> int:
     state = requests.get(f"{hub_url}/sandbox/{provider}/_control", timeout=10).json()
     return sum((state.get("call_counts") or state.get("calls") or {}).values())
@@ -178,6 +188,7 @@ def test_the_watcher_sees_an_activation_done_in_salesforce(sf, billing, provider
 
 def test_an_abandoned_cart_makes_exactly_one_task_for_the_owner(sf, billing, provider):
     billing_id, sf_id = billing_origin_order(billing, provider)
+    owner = account_owner(sf, sf_id)
     assert abandonment.find_abandoned_carts() == 0  # too young
     OrderLink.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
     for _ in range(3):  # the schedule fires again and again
@@ -187,7 +198,6 @@ def test_an_abandoned_cart_makes_exactly_one_task_for_the_owner(sf, billing, pro
     tasks = sf.query(soql("SELECT Id, OwnerId, Subject, ActivityDate, Description FROM Task WHERE WhatId = {}",
                           sf_id))
     assert len(tasks) == 1
-    owner = sf.query(soql("SELECT Account.OwnerId FROM Order WHERE Id = {}", sf_id))[0]["Account"]["OwnerId"]
     assert tasks[0]["OwnerId"] == owner
     assert tasks[0]["ActivityDate"] == timezone.localdate().isoformat()
     assert "49.00 USD" in tasks[0]["Subject"] and "Checkout link: http" in tasks[0]["Description"]
