@@ -171,6 +171,18 @@ def test_same_idempotency_key_creates_once(billing, billing_harness):
     assert len(list(billing.list_orders())) == 1
 
 
+def test_a_key_reused_for_a_different_order_is_refused_and_creates_nothing(billing,
+                                                                          billing_harness):
+    first = billing.create_order(a_draft(billing_harness), idempotency_key="k-reused")
+    other = a_draft(billing_harness, lines=(OrderLine("TEAM-ANNUAL", D(1), D("990.00"),
+                                                      D("990.00")),))
+    with pytest.raises(PermanentError) as refused:
+        billing.create_order(other, idempotency_key="k-reused")
+    assert not isinstance(refused.value, NotFoundError)
+    assert refused.value.vendor == billing_harness.provider and not refused.value.retryable
+    assert [o.order_id for o in billing.list_orders()] == [first.order_id]
+
+
 def test_unknown_sku_is_permanent(billing, billing_harness):
     order = a_draft(billing_harness, lines=(OrderLine("GOLD-BARS", D(1), D(1), D(1)),))
     with pytest.raises(PermanentError) as refused:
