@@ -4,6 +4,8 @@
 import json
 import re
 
+from django.db import IntegrityError, transaction
+
 from sandbox.nue import events
 from sandbox.nue.http import NueError, idempotent, page_params, paged, success
 from sandbox.nue.models import Contact, Customer
@@ -23,10 +25,30 @@ CONTACT_FIELDS = {"id", "firstName", "lastName", "name", "email", "phone", "role
 FILTERS = {"email", "externalId", "name", "customerIds", "page", "limit"}
 
 
+# "Largest + 1" is read without a lock, so on PostgreSQL two concurrent requests can pick the same
+# number; the unique index refuses the later insert, which reads again. Each round one contender
+# wins, so this bounds how many requests may number the same model at once.
+NUMBERING_ATTEMPTS = 100
+
+
 def next_number(model, field: str, prefix: str, width: int) -> str:
     last = model.objects.filter(**{f"{field}__startswith": prefix}).order_by(f"-{field}").first()
     number = int(getattr(last, field)[len(prefix):]) + 1 if last else 1
     return f"{prefix}{number:0{width}d}"
+
+
+def with_next_number(model, field: str, prefix: str, width: int, create):
+    """`create(number)` with the next free number, inside a savepoint so that a number taken
+    meanwhile undoes only this try, which then reads again."""
+    for attempt in range(NUMBERING_ATTEMPTS):
+        number = next_number(model, field, prefix, width)
+        try:
+            with transaction.atomic():
+                return create(number)
+        except IntegrityError:
+            if attempt == NUMBERING_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _address(check: Checker, data: dict, prefix: str) -> dict:
@@ -119,8 +141,8 @@ def save_contacts(customer: Customer, contacts: list[dict], *, replace: bool) ->
 
 
 def create_customer(fields: dict, contacts: list[dict]) -> Customer:
-    customer = Customer.objects.create(
-        account_number=next_number(Customer, "account_number", "ACC-", 6), **fields)
+    customer = with_next_number(Customer, "account_number", "ACC-", 6,
+                                lambda number: Customer.objects.create(account_number=number, **fields))
     save_contacts(customer, contacts, replace=False)
     events.customer_event("customer.created", customer)
     return customer

@@ -8,7 +8,7 @@ import json
 from django.utils import timezone
 
 from sandbox.nue import events
-from sandbox.nue.customers import create_customer, next_number, parse_contacts, parse_customer
+from sandbox.nue.customers import create_customer, parse_contacts, parse_customer, with_next_number
 from sandbox.nue.http import NueError, idempotent, page_params, paged, success
 from sandbox.nue.models import Customer, Order, OrderProduct
 from sandbox.nue.order_input import ORDER_FIELDS, order_lines, order_terms
@@ -122,10 +122,9 @@ def create_order(request, body):
     terms.setdefault("payment_term", customer.payment_term or "Due Upon Receipt")
     terms.setdefault("bill_cycle_day", customer.bill_cycle_day)
     terms["currency"] = currency
-    order = Order.objects.create(order_number=next_number(Order, "order_number", "O-", 8),
-                                 customer=customer, bill_to_contact=bill_to,
-                                 custom_fields={k: v for k, v in custom.items() if v is not None},
-                                 **terms)
+    order = with_next_number(Order, "order_number", "O-", 8, lambda number: Order.objects.create(
+        order_number=number, customer=customer, bill_to_contact=bill_to,
+        custom_fields={k: v for k, v in custom.items() if v is not None}, **terms))
     _save_lines(order, lines, replace=False)
     events.order_event("order.created", order)
     return success({"order": order_json(order, request), "invoices": []}, status=201,

@@ -2,6 +2,7 @@
 account endpoints, and rendered in the shapes `GET /v1/accounts/{key}` returns."""
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -22,6 +23,26 @@ IGNORED_ACCOUNT_FIELDS = {
     "hpmCreditCardPaymentMethodId", "invoiceDeliveryPrefsEmail", "invoiceDeliveryPrefsPrint",
     "salesRep", "purchaseOrderNumber",
 }
+
+
+# "Largest + 1" is read without a lock, so on PostgreSQL two concurrent requests can pick the same
+# number; the unique index refuses the later insert, which reads again. Each round one contender
+# wins, so this bounds how many requests may number the same model at once.
+NUMBERING_ATTEMPTS = 100
+
+
+def with_next_seq(model, create):
+    """`create(seq)` with the next free `seq` of `model`, inside a savepoint so that a number taken
+    meanwhile undoes only this try (and the rows and events it wrote), which then reads again."""
+    for attempt in range(NUMBERING_ATTEMPTS):
+        seq = (model.objects.aggregate(m=Max("seq"))["m"] or 0) + 1
+        try:
+            with transaction.atomic():
+                return create(seq)
+        except IntegrityError:
+            if attempt == NUMBERING_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def find_account(key: str) -> Account | None:
@@ -99,13 +120,12 @@ def create_account(data: dict, *, order_number: str | None = None,
     term = check_payment_term(data.get("paymentTerm")) or "Due Upon Receipt"
     custom = check_custom_fields(data.get("customFields") or {}, errors.ACCOUNT)
 
-    seq = (Account.objects.aggregate(m=Max("seq"))["m"] or 0) + 1
-    account = Account.objects.create(
+    account = with_next_seq(Account, lambda seq: Account.objects.create(
         seq=seq, account_number=str(data.get("accountNumber") or f"A{seq:08d}"),
         name=str(data["name"]).strip(), currency=currency, payment_term=term,
         bill_cycle_day=day or default_day or timezone.localdate().day,  # 0 = auto-set
         crm_id=str(data.get("crmId") or ""), notes=str(data.get("notes") or ""),
-        custom_fields=custom)
+        custom_fields=custom))
     account.bill_to = Contact.objects.create(account=account, **bill_to)
     account.sold_to = Contact.objects.create(account=account, **sold_to) if sold_to else \
         account.bill_to

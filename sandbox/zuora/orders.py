@@ -2,7 +2,6 @@
 emitted as a webhook — and the order shapes the Orders API returns."""
 from __future__ import annotations
 
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,20 +36,24 @@ def create_order(body: dict) -> Order:
                          "Either existingAccountNumber or newAccount is required")
     status = order_input.order_status(body.get("status"))
     custom = accounts.check_custom_fields(body.get("customFields") or {})
-    seq = (Order.objects.aggregate(m=Max("seq"))["m"] or 0) + 1
-    number = f"O-{seq:08d}"
+    account = None
     if existing:
         account = accounts.find_account(str(existing))
         if account is None:
             raise errors.not_found(str(existing), resource=errors.ACCOUNT)
-    else:
-        account = accounts.create_account(new_account, order_number=number,
-                                          default_day=order_date.day)
-    subs = order_input.subscriptions(body.get("subscriptions"), account.currency, order_date)
-    order = Order.objects.create(
-        seq=seq, order_number=number, account=account, status=status, order_date=order_date,
-        description=str(body.get("description") or ""), custom_fields=custom,
-        subscriptions=_numbered(subs, seq, account.account_number))
+
+    def create(seq: int) -> Order:
+        # The new account is created in the same try: its customer.created event names the order.
+        number = f"O-{seq:08d}"
+        owner = account or accounts.create_account(
+            new_account, order_number=number, default_day=order_date.day)
+        subs = order_input.subscriptions(body.get("subscriptions"), owner.currency, order_date)
+        return Order.objects.create(
+            seq=seq, order_number=number, account=owner, status=status, order_date=order_date,
+            description=str(body.get("description") or ""), custom_fields=custom,
+            subscriptions=_numbered(subs, seq, owner.account_number))
+
+    order = accounts.with_next_seq(Order, create)
     _emit("order.created", order)
     return order
 
