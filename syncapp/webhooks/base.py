@@ -75,10 +75,7 @@ class WebhookView(View):
         """Authenticate the delivery and return its event id; raise `Rejected(401, …)` otherwise.
         Standard Webhooks signatures with the provider's secret; HTTP Basic where configured."""
         if request.headers.get("webhook-signature"):
-            try:
-                Webhook(conf.webhook_secret(self.provider)).verify(raw, dict(request.headers), json_parse=False)
-            except Exception as err:  # the library raises several types for forged or odd input
-                raise Rejected(401, "invalid_signature", f"Signature verification failed: {err}") from None
+            _verify_signature(self.provider, raw, dict(request.headers))
             return request.headers["webhook-id"]
         basic = conf.webhook_basic(self.provider)
         if basic and _basic_matches(request.headers.get("Authorization", ""), basic):
@@ -125,6 +122,27 @@ class WebhookView(View):
         except IntegrityError:
             return JsonResponse({"status": "duplicate"}, status=200)
         return JsonResponse({"status": "accepted"}, status=202)
+
+
+def webhook_secrets(provider: str) -> list[str]:
+    """The provider's signing secrets. While a secret is rotated the setting holds the new and the
+    old one, space-separated, so deliveries signed with either are accepted (docs/deploy.md)."""
+    return conf.webhook_secret(provider).split()
+
+
+def _verify_signature(provider: str, raw: bytes, headers: dict) -> None:
+    """Pass when the delivery is signed with one of the provider's secrets; raise Rejected otherwise."""
+    secrets = webhook_secrets(provider)
+    if not secrets:
+        raise Rejected(401, "invalid_signature", f"No {provider} webhook secret is configured.")
+    for secret in secrets:
+        try:
+            Webhook(secret).verify(raw, headers, json_parse=False)
+        except Exception as err:  # the library raises several types for forged or odd input
+            failure = err
+            continue
+        return
+    raise Rejected(401, "invalid_signature", f"Signature verification failed: {failure}")
 
 
 def _one_writer():
