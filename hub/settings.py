@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
+from hub.logs import configure as configure_logging
 from hub.secrets import data_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,12 +86,15 @@ INSTALLED_APPS = [
     "axes",
     "rest_framework",
     "django_q",
+    "django_prometheus",
     "syncapp",
 ]
 if HUB_SANDBOX:
     INSTALLED_APPS += ["sandbox.salesforce", "sandbox.zuora", "sandbox.nue", "sandbox.webhooks"]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole stack
+    "syncapp.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # sees the view's outcome
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -198,11 +203,19 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("HUB_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
-}
+# --- Logs, health and metrics ------------------------------------------------------------------
+# JSON lines on stderr (HUB_LOG_FORMAT=console for structlog's plain format) and in HUB_LOG_FILE
+# (HUB_LOG_FILE= turns the file off); secrets redacted, request and job ids bound (hub/logs.py).
+LOGGING = configure_logging(env("HUB_LOG_LEVEL", "INFO"), env("HUB_LOG_FORMAT", "json"),
+                            env("HUB_LOG_FILE", str(HUB_DATA_DIR / "hub.log")))
+# Health (syncapp/api/health.py): the queue is down when no worker has run the every-minute sweeper
+# for this long, except in a web process's first HUB_QUEUE_GRACE_SECONDS.
+HUB_QUEUE_STALE_SECONDS = float(env("HUB_QUEUE_STALE_SECONDS", "180"))
+HUB_QUEUE_GRACE_SECONDS = float(env("HUB_QUEUE_GRACE_SECONDS", "120"))
+# /metrics (syncapp/metrics.py): every web and worker process of this machine writes its samples
+# here (prometheus_client's multiprocess mode, which reads the variable when first imported: after
+# the settings). Set from HUB_DATA_DIR every time, so a child hub with its own data dir never
+# inherits its parent's.
+HUB_METRICS_DIR = Path(env("HUB_METRICS_DIR", str(HUB_DATA_DIR / "metrics")))
+HUB_METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(HUB_METRICS_DIR)

@@ -2,9 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from syncapp.api import metrics
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("syncapp.api.urls")),
+    path("metrics", metrics.export, name="metrics"),
 ]
 
 if settings.HUB_SANDBOX:

@@ -1,5 +1,6 @@
 """The one place the hub reads its settings — when used, never at import time (STYLE §5)."""
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 
@@ -48,3 +49,13 @@ def webhook_secret(provider: str) -> str:
 
 def webhook_basic(provider: str) -> str:
     return getattr(settings, f"{provider.upper()}_WEBHOOK_BASIC", "")
+
+
+def queue_stale_after() -> timedelta:
+    """Health: how long without a worker running the sweeper before the queue counts as down."""
+    return timedelta(seconds=settings.HUB_QUEUE_STALE_SECONDS)
+
+
+def queue_startup_grace() -> timedelta:
+    """Health: how long after a web process starts a missing heartbeat means "starting", not down."""
+    return timedelta(seconds=settings.HUB_QUEUE_GRACE_SECONDS)

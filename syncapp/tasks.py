@@ -1,13 +1,24 @@
 """django-q2 entry points. Tasks take ids, load fresh state, call one service, and are safe to run
 twice (STYLE §6)."""
-from syncapp.services import abandonment, jobs, watch
+import logging
+
+import structlog
+
+from syncapp.services import abandonment, heartbeat, jobs, watch
+
+log = logging.getLogger(__name__)
 
 
 def run_job(job_id: int):
-    return jobs.run(job_id)
+    # Every line logged while the job runs (connectors, libraries) carries its id.
+    with structlog.contextvars.bound_contextvars(job_id=job_id):
+        status = jobs.run(job_id)
+        log.info("job run", extra={"status": status or "not claimed"})
+        return status
 
 
 def sweep():
+    heartbeat.beat()  # the queue's proof of life for health (services/heartbeat.py)
     return jobs.sweep()
 
 

@@ -20,7 +20,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from standardwebhooks import Webhook
 
-from syncapp import conf
+from syncapp import conf, metrics
 from syncapp.api.errors import json_error
 from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
 from syncapp.models import SyncJob, WebhookEvent
@@ -48,6 +48,7 @@ class WebhookView(View):
     event_types: dict[str, str] = {t: t for t in ORDER_EVENTS | CUSTOMER_EVENTS}
     http_method_names = ["post"]
 
+    @metrics.counts_webhook_deliveries
     def post(self, request):
         event = WebhookEvent(provider=self.provider, remote_addr=request.META.get("REMOTE_ADDR") or None,
                              headers=_redacted(request.headers), status=WebhookEvent.Status.REJECTED)

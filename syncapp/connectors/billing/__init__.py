@@ -10,11 +10,12 @@ CONNECTORS = {
 }
 
 
-def billing_connector(recorder=None, provider: str | None = None):
-    """The configured vendor's connector (`BILLING_PROVIDER`), built from settings."""
+def billing_connector(recorder=None, provider: str | None = None, **options):
+    """The configured vendor's connector (`BILLING_PROVIDER`), built from settings; `options`
+    go to its `from_settings` (e.g. `timeout`)."""
     provider = provider or conf.billing_provider()
     try:
         path = CONNECTORS[provider]
     except KeyError:
         raise ImproperlyConfigured(f"Unknown BILLING_PROVIDER {provider!r}") from None
-    return import_string(path).from_settings(recorder=recorder)
+    return import_string(path).from_settings(recorder=recorder, **options)

@@ -11,7 +11,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
-from syncapp.connectors.http import Recorder
+from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder
 from syncapp.domain.records import CatalogItem, Customer, DraftOrder
 
 
@@ -20,8 +20,10 @@ class BillingConnector(ABC):
 
     @classmethod
     @abstractmethod
-    def from_settings(cls, recorder: Recorder | None = None) -> "BillingConnector":
-        """Build the connector from Django settings (base URL, credentials)."""
+    def from_settings(cls, recorder: Recorder | None = None,
+                      timeout=DEFAULT_TIMEOUT) -> "BillingConnector":
+        """Build the connector from Django settings (base URL, credentials); `timeout` is
+        (connect, read) seconds for each call."""
 
     # --- catalog ---------------------------------------------------------------------------
     @abstractmethod

@@ -56,12 +56,13 @@ class NueConnector(BillingConnector):
         self._catalog: tuple[float, dict[str, CatalogItem]] | None = None
 
     @classmethod
-    def from_settings(cls, recorder: Recorder | None = None) -> "NueConnector":
+    def from_settings(cls, recorder: Recorder | None = None,
+                      timeout=DEFAULT_TIMEOUT) -> "NueConnector":
         base_url, api_key = settings.NUE_BASE_URL, settings.NUE_API_KEY
         if not base_url or not api_key:
             raise ImproperlyConfigured(
                 "NUE_BASE_URL and NUE_API_KEY must be set for BILLING_PROVIDER=nue")
-        return cls(base_url, api_key, recorder=recorder)
+        return cls(base_url, api_key, recorder=recorder, timeout=timeout)
 
     # --- catalog ---------------------------------------------------------------------------
     def catalog(self) -> dict[str, CatalogItem]:

@@ -97,13 +97,14 @@ class ZuoraConnector(BillingConnector):
         self._plans_at = 0.0
 
     @classmethod
-    def from_settings(cls, recorder: Recorder | None = None) -> "ZuoraConnector":
+    def from_settings(cls, recorder: Recorder | None = None,
+                      timeout=DEFAULT_TIMEOUT) -> "ZuoraConnector":
         if not (settings.ZUORA_BASE_URL and settings.ZUORA_CLIENT_ID
                 and settings.ZUORA_CLIENT_SECRET):
             raise ImproperlyConfigured("ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET "
                                        "must be set to use Zuora")
         return cls(settings.ZUORA_BASE_URL, settings.ZUORA_CLIENT_ID,
-                   settings.ZUORA_CLIENT_SECRET, recorder=recorder)
+                   settings.ZUORA_CLIENT_SECRET, recorder=recorder, timeout=timeout)
 
     # --- catalog ---------------------------------------------------------------------------
     def catalog(self) -> dict[str, CatalogItem]:

@@ -34,6 +34,13 @@ def ensure_admin(data_dir) -> tuple[str, str | None]:
     return ADMIN_USERNAME, password
 
 
+def clear_metrics(directory) -> None:
+    """prometheus_client's multiprocess mode wants an empty directory when the processes start:
+    files of an earlier run's processes would otherwise pile up, one set per process, forever."""
+    for path in directory.glob("*.db"):
+        path.unlink(missing_ok=True)
+
+
 class Command(BaseCommand):
     help = "Run the whole hub in the foreground: web server, worker cluster and scheduler."
 
@@ -48,13 +55,15 @@ class Command(BaseCommand):
         if settings.HUB_SANDBOX:
             ApiClient.register("sandbox storefront", settings.SANDBOX_STOREFRONT_TOKEN, ["checkout"])
         self._banner(username, new_password)
+        clear_metrics(settings.HUB_METRICS_DIR)
 
         bind = f"{settings.HUB_BIND}:{settings.HUB_PORT}"
         children = [
             subprocess.Popen([sys.executable, "-m", "gunicorn", "hub.wsgi:application", "--bind", bind,
                               "--worker-class", "gthread", "--workers", str(web_workers),
                               "--threads", str(threads), "--timeout", "60",
-                              "--graceful-timeout", "15", "--access-logfile", "-", "--no-control-socket"]),
+                              # No access log: RequestIdMiddleware logs each request, with its id.
+                              "--graceful-timeout", "15", "--no-control-socket"]),
             subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR),
         ]
         stopping = False
