@@ -92,3 +92,20 @@ def test_stronger_match_beats_older_account_and_oldest_wins_ties():
     older = Candidate("001C", MatchKind.WEBSITE_DOMAIN, "2019-01-01")
     assert choose([old_domain, older])[0] == older
     assert MatchKind.WEBSITE_DOMAIN.account_match == "email_domain"
+
+
+def test_ties_go_to_the_smallest_id_and_undated_accounts_rank_last():
+    dated = Candidate("001Z", MatchKind.CONTACT_DOMAIN, "2024-01-01T00:00:00.000+0000")
+    same_day = Candidate("001Y", MatchKind.CONTACT_DOMAIN, "2024-01-01T00:00:00.000+0000")
+    undated = Candidate("001A", MatchKind.CONTACT_DOMAIN, "")
+    chosen, others = choose([undated, dated, same_day])
+    assert chosen == same_day
+    assert others == [dated, undated]  # the others in the same order, for staff to review
+
+
+def test_an_account_matched_several_ways_counts_once_at_its_strongest():
+    by_domain = Candidate("001A", MatchKind.CONTACT_DOMAIN, "2020-01-01")
+    by_website = Candidate("001A", MatchKind.WEBSITE_DOMAIN, "2020-01-01")
+    other = Candidate("001B", MatchKind.CONTACT_DOMAIN, "2019-01-01")
+    chosen, others = choose([by_domain, other, by_website])
+    assert (chosen, others) == (by_website, [other])
