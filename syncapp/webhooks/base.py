@@ -78,8 +78,9 @@ class WebhookView(View):
         if request.headers.get("webhook-signature"):
             _verify_signature(self.provider, raw, dict(request.headers))
             return request.headers["webhook-id"]
-        basic = conf.webhook_basic(self.provider)
-        if basic and _basic_matches(request.headers.get("Authorization", ""), basic):
+        # Several `user:password` pairs, space-separated, while Basic credentials are rotated.
+        given = request.headers.get("Authorization", "")
+        if any(_basic_matches(given, expected) for expected in conf.webhook_basic(self.provider).split()):
             event_id = _json_field(raw, "id")
             if not event_id:
                 raise Rejected(400, "malformed_body", "Basic-authenticated events need an 'id' field.")

@@ -55,3 +55,21 @@ def test_no_secret_configured_refuses_every_signed_delivery(client, settings, pr
     assert response.status_code == 401
     assert json.loads(response.content)["error"]["message"] == f"No {provider} webhook secret is configured."
     assert WebhookEvent.objects.get().verified is False
+
+
+def test_basic_credentials_rotate_the_same_way(client, settings, provider):
+    """Senders that cannot sign (a Zuora callout with Basic auth) rotate their password alike."""
+    setting = f"{provider.upper()}_WEBHOOK_BASIC"
+
+    def deliver_basic(credentials: str, event_id: str):
+        body = json.dumps({"id": event_id, "type": "order.updated", "data": {"order_id": "O-9"}})
+        auth = "Basic " + base64.b64encode(credentials.encode()).decode()
+        return client.post(f"/api/v1/webhooks/{provider}", data=body, content_type="application/json",
+                           HTTP_AUTHORIZATION=auth)
+
+    setattr(settings, setting, "hub:new-password hub:old-password")
+    assert deliver_basic("hub:old-password", "evt-1").status_code == 202
+    assert deliver_basic("hub:new-password", "evt-2").status_code == 202
+    assert deliver_basic("hub:other", "evt-3").status_code == 401
+    setattr(settings, setting, "hub:new-password")
+    assert deliver_basic("hub:old-password", "evt-4").status_code == 401
