@@ -6,13 +6,15 @@ from decimal import Decimal
 
 import pytest
 import requests
+from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import (
     BillingTerms, Contact, Customer, Discount, DraftOrder, OrderLine, OrderStatus,
 )
-from syncapp.models import FieldMapping, OrderLink, SyncJob, SyncSettings
+from syncapp.models import FieldMapping, OrderLink, SyncAttempt, SyncJob, SyncSettings, WebhookEvent
+from syncapp.services.order_sync import TURNED_OFF
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,8 +36,23 @@ def sf(hub_url):
     return SalesforceConnector.from_settings()
 
 
-def sf_calls(hub_url) -> int:
-    return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]["total"]
+def sf_counts(hub_url, reset=False) -> dict:
+    """Salesforce API calls per resource (and `total`) as the emulator counts them."""
+    if reset:
+        requests.post(f"{hub_url}/sandbox/salesforce/_control", json={"reset_counts": True}, timeout=10)
+    return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]
+
+
+def calls_by_sync_jobs(since) -> list[str]:
+    """The Salesforce API calls the hub's jobs recorded since `since` (logins are not API calls;
+    the scheduled Salesforce watcher, whose polls the emulator counts too, runs outside jobs)."""
+    return list(SyncAttempt.objects.filter(vendor="salesforce", job__isnull=False, created_at__gte=since)
+                .exclude(operation="login").exclude(operation__icontains="token").values_list("operation", flat=True))
+
+
+def not_queries(counts: dict) -> dict:
+    """Counts but the SOQL queries (the watcher polls with those, on its own schedule)."""
+    return {name: n for name, n in counts.items() if name not in ("query", "total")}
 
 
 def webhooks(hub_url, **switches):
@@ -85,6 +102,25 @@ def idle(provider, order_id):
                       .exclude(status__in=SyncJob.ACTIVE).first(), message="the sync job to finish")
 
 
+def all_idle():
+    wait_until(lambda: not SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists(), message="every job to finish")
+
+
+# What differs between two Salesforce records of the same content: ids, numbers, audit stamps, and
+# the billing ids (the checkout URL names the billing order).
+PER_RECORD = {"Id", "OrderNumber", "OrderItemNumber", "OrderId", "Billing_Order_Id__c", "Billing_Line_Id__c",
+              "Billing_Checkout_URL__c", "CreatedDate", "LastModifiedDate", "SystemModstamp"}
+
+
+def every_field(sf, order_id) -> dict:
+    """The Salesforce Order and its items, every field but PER_RECORD, items by quantity."""
+    found = salesforce_order(sf, order_id)
+    keep = lambda record: {k: v for k, v in record.items() if k not in PER_RECORD}  # noqa: E731
+    items = sorted((sf.get("OrderItem", item["Id"]) for item in found["items"]),
+                   key=lambda item: (item["Quantity"], item["PricebookEntryId"]))
+    return {**keep(sf.get("Order", found["Id"])), "items": [keep(item) for item in items]}
+
+
 def test_draft_order_appears_in_salesforce_with_every_field_and_line(worker_cluster, billing, sf, provider):
     FieldMapping.objects.create(billing_field="Campaign__c", salesforce_field="Description")
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
@@ -109,52 +145,107 @@ def test_draft_order_appears_in_salesforce_with_every_field_and_line(worker_clus
     account = sf.get("Account", order["AccountId"])
     assert account["Name"] == "Acme Inc" and account["Website"] == "acme.io"
     assert billing.get_account(created.account_id).crm_id == account["Id"]
+    contacts = sf.query(soql("SELECT FirstName, LastName, Email FROM Contact WHERE AccountId = {}", account["Id"]))
+    assert contacts == [{"FirstName": "Ana", "LastName": "Diaz", "Email": "ana@acme.io"}]
     assert OrderLink.objects.get(billing_order_id=created.order_id).salesforce_order_id == order["Id"]
 
 
-def test_duplicated_and_reordered_deliveries_converge(worker_cluster, billing, sf, provider, hub_url):
-    webhooks(hub_url, duplicate=3, reorder=True, reorder_batch=4)
+def create_and_edit(billing):
+    """A draft, then an edit that drops its last line: the events order.created, order.updated."""
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
-    changed = billing.update_order(DraftOrder(**{**created.__dict__, "lines": created.lines[:2]}))
-    webhooks(hub_url, reorder=False, action="release")
+    return created, billing.update_order(DraftOrder(**{**created.__dict__, "lines": created.lines[:2]}))
+
+
+def test_duplicated_and_reordered_deliveries_converge(worker_cluster, billing, sf, provider, hub_url):
+    # Only this test's requests send, so every batch goes out in one known order.
+    webhooks(hub_url, auto_deliver=False, duplicate=3, reorder=True, reorder_batch=100)
+    created, changed = create_and_edit(billing)
+    held = [d["id"] for d in reversed(webhooks(hub_url)["deliveries"])]  # oldest first
+    assert len(held) >= 2
+    webhooks(hub_url, action="release")  # newest first, each sent three times
+    webhooks(hub_url, reorder=False, duplicate=1)
+    sent = {d["id"]: d for d in webhooks(hub_url)["deliveries"] if d["id"] in held}
+    # The first copy was accepted (202); the third got "200 duplicate".
+    assert {(d["status"], d["attempts"], d["last_status_code"]) for d in sent.values()} == {("delivered", 1, 200)}
+    arrived = list(WebhookEvent.objects.filter(provider=provider, event_id__in=held).order_by("id")
+                   .values_list("event_id", flat=True))
+    assert arrived == held[::-1]  # one row per event, in reverse order
+
     order = synced(sf, created.order_id, lambda o: len(o["items"]) == 2)
     idle(provider, created.order_id)
     assert {i["Billing_Line_Id__c"] for i in order["items"]} == {ln.line_id for ln in changed.lines}
     assert len(sf.query(soql("SELECT Id FROM Order WHERE Billing_Order_Id__c = {}", created.order_id))) == 1
+    assert order["Billing_Checkout_URL__c"] == created.checkout_url
+
+    # The same story delivered once, in order, ends in the same Salesforce state.
+    webhooks(hub_url, action="reset")
+    once, _ = create_and_edit(billing)
+    synced(sf, once.order_id, lambda o: len(o["items"]) == 2)
+    all_idle()
+    compared = every_field(sf, created.order_id)
+    assert {"AccountId", "Status", "EffectiveDate", "Pricebook2Id", "TotalAmount", "Payment_Term__c"} <= \
+        compared.keys()
+    assert {"PricebookEntryId", "Quantity", "UnitPrice", "Discount_Percent__c"} <= compared["items"][1].keys()
+    assert compared == every_field(sf, once.order_id)
 
 
-def test_edits_update_salesforce_and_remove_deleted_lines(worker_cluster, billing, sf, provider):
+def test_edits_update_salesforce_and_remove_deleted_lines(worker_cluster, billing, sf, provider, hub_url):
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
-    synced(sf, created.order_id, lambda o: len(o["items"]) == 3)
+    before = synced(sf, created.order_id, lambda o: len(o["items"]) == 3)
+    all_idle()
+    item_ids = {i["Billing_Line_Id__c"]: i["Id"] for i in before["items"]}
     first, second, _ = created.lines
     edited = DraftOrder(**{**created.__dict__, "lines": (
         OrderLine(**{**first.__dict__, "quantity": Decimal(7)}), second)})
+    sf_counts(hub_url, reset=True)
+    since = timezone.now()
     billing.update_order(edited)
-    order = synced(sf, created.order_id, lambda o: len(o["items"]) == 2 and
-                   any(Decimal(str(i["Quantity"])) == 7 for i in o["items"]))
-    assert {i["Billing_Line_Id__c"] for i in order["items"]} == {first.line_id, second.line_id}
+    # Wait on the hub's own state, so the test's reads of Salesforce are not counted.
+    wait_until(lambda: WebhookEvent.objects.filter(order_id=created.order_id, event_type="order.updated").exists(),
+               message="the edit's webhook")
+    all_idle()
+    assert sf_counts(hub_url)["composite/graph"] == 1
+    assert calls_by_sync_jobs(since) == ["graph"]  # and nothing else: no re-read after a refusal
+    order = salesforce_order(sf, created.order_id)
+    assert any(Decimal(str(i["Quantity"])) == 7 for i in order["items"])
+    # Updated in place: the Order and the kept items keep their Ids; the dropped line is gone.
+    assert order["Id"] == before["Id"]
+    assert {i["Billing_Line_Id__c"]: i["Id"] for i in order["items"]} == {
+        line_id: item_ids[line_id] for line_id in (first.line_id, second.line_id)}
 
 
 def test_the_hubs_own_write_back_costs_no_salesforce_call(worker_cluster, billing, sf, provider, hub_url):
+    webhooks(hub_url, auto_deliver=False)  # the test hands each webhook over, to count what it causes
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
+    webhooks(hub_url, action="deliver")
     synced(sf, created.order_id, lambda o: len(o["items"]) == 3)
+    all_idle()
+    # Writing the CRM id back made the billing emulator queue a webhook of its own.
+    write_back = [d for d in webhooks(hub_url)["deliveries"] if d["status"] == "pending"]
+    assert [d["type"] for d in write_back] == ["customer.updated"]
+    # So does a save in billing that changes nothing.
+    billing.update_order(billing.get_order(created.order_id))
+    echoes = [d["id"] for d in webhooks(hub_url)["deliveries"] if d["status"] == "pending"]
+    assert len(echoes) == 2
+
+    before, since = sf_counts(hub_url), timezone.now()
+    sent = webhooks(hub_url, action="deliver")["deliveries"]
+    assert {d["last_status_code"] for d in sent if d["id"] in echoes} == {202}
+    assert WebhookEvent.objects.filter(event_id__in=echoes, verified=True).count() == 2
     job = idle(provider, created.order_id)
-    assert job.status == "succeeded"
-    calls = sf_calls(hub_url)
-    # Deliver the order's events again, as the CRM-id write-back and any redelivery would.
-    from syncapp.services import jobs
-    jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, created.order_id)
-    job = wait_until(lambda: SyncJob.objects.filter(pk=job.pk, status="succeeded", result__has_key="skipped").first(),
-                     message="the echo to be skipped")
-    assert sf_calls(hub_url) == calls
+    all_idle()
+    assert not_queries(sf_counts(hub_url)) == not_queries(before)
+    assert calls_by_sync_jobs(since) == []
+    assert job.status == "succeeded" and "skipped" in job.result  # the order.updated ran, and was an echo
 
 
-def test_turning_the_settings_off_stops_the_sync(worker_cluster, billing, sf, provider):
+@pytest.mark.parametrize("switch", ["auto_sync", "sync_draft_orders"])
+def test_turning_the_settings_off_stops_the_sync(worker_cluster, billing, sf, provider, switch):
     config = SyncSettings.load()
-    config.auto_sync = False
+    setattr(config, switch, False)
     config.save()
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
     job = wait_until(lambda: SyncJob.objects.filter(subject=created.order_id, status="succeeded").first(),
                      message="the job to run")
-    assert job.result == {"skipped": "sync turned off in settings"}
+    assert job.result[TURNED_OFF] == switch  # marked, for replay_webhooks --skipped
     assert salesforce_order(sf, created.order_id) is None
