@@ -212,10 +212,48 @@ def test_edits_to_salesforce_drafts_are_pushed_only_when_switched_on(api, sf, bi
     sf.update("OrderItem", item["Id"], {"Quantity": 3, "UnitPrice": 45})
     assert watch.watch_salesforce()["queued"] == 0  # off by default
 
+    switch_on_salesforce_edits()
+    sf.update("OrderItem", item["Id"], {"Quantity": 4, "UnitPrice": 45})  # the rep edits again
+    assert watch.watch_salesforce()["queued"] == 1
+    jobs.run(SyncJob.objects.get(kind=SyncJob.Kind.SALESFORCE_TO_BILLING, subject=order_id).pk)
+    assert ("PRO-MONTHLY", Decimal(4)) in [(ln.sku, ln.quantity) for ln in billing.get_order(billing_id).lines]
+
+
+def switch_on_salesforce_edits():
     config = SyncSettings.load()
     config.sync_salesforce_edits = True
     config.save()
+
+
+def stamp_in_one_second(ids):
+    """What a Bulk API load does: give all these Orders one SystemModstamp (set in the emulator's
+    store, as no API call can choose a stamp)."""
+    from sandbox.salesforce.models import Record
+
+    stamp = timezone.now().replace(microsecond=500000)
+    text = stamp.strftime("%Y-%m-%dT%H:%M:%S.500+0000")
+    for record in Record.objects.filter(sf_id__in=ids):
+        record.data.update(SystemModstamp=text, LastModifiedDate=text)
+        record.system_modstamp = stamp
+        record.save(update_fields=["data", "system_modstamp"])
+
+
+def test_the_watcher_pages_through_a_second_shared_by_more_orders_than_a_batch(sf, provider):
+    watch.watch_salesforce()
     Cursor.objects.update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
-    assert watch.watch_salesforce()["queued"] == 1
-    jobs.run(SyncJob.objects.get(kind=SyncJob.Kind.SALESFORCE_TO_BILLING, subject=order_id).pk)
-    assert ("PRO-MONTHLY", Decimal(3)) in [(ln.sku, ln.quantity) for ln in billing.get_order(billing_id).lines]
+    switch_on_salesforce_edits()
+    account = sf.create("Account", {"Name": "Bulk Co"})
+    ids = []
+    for _ in range(3):
+        ids += [r["id"] for r in sf.collection_create([
+            {"attributes": {"type": "Order"}, "AccountId": account, "EffectiveDate": "2026-11-22", "Status": "Draft"}
+            for _ in range(150)])]
+    stamp_in_one_second(ids)
+    OrderLink.objects.bulk_create(OrderLink(billing_provider=provider, billing_order_id=f"BULK-{i}",
+                                            salesforce_order_id=sf_id, origin="salesforce", status="Draft")
+                                  for i, sf_id in enumerate(ids))
+
+    assert watch.watch_salesforce()["queued"] >= len(ids)
+    queued = set(SyncJob.objects.filter(kind=SyncJob.Kind.SALESFORCE_TO_BILLING).values_list("subject", flat=True))
+    assert queued == set(ids)
+    assert watch.watch_salesforce()["seen"] == 0  # past that second, not stuck in it
