@@ -11,7 +11,7 @@ from django.utils import timezone
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
-from syncapp.models import Cursor, OrderLink, SyncJob, SyncSettings
+from syncapp.models import Cursor, FieldMapping, OrderLink, SyncJob, SyncSettings
 from syncapp.services import abandonment, jobs, watch
 from syncapp.services.order_sync import sync_order
 
@@ -103,6 +103,19 @@ def test_sync_order_creates_the_billing_draft_and_links_back(api, sf, billing):
         (body["billing_order_id"], body["checkout_url"], "Salesforce")
     items = sf.query(soql("SELECT Billing_Line_Id__c FROM OrderItem WHERE OrderId = {}", order_id))
     assert {i["Billing_Line_Id__c"] for i in items} == {ln.line_id for ln in draft.lines}
+
+
+def test_discounts_and_mapped_fields_reach_billing(api, sf, billing):
+    FieldMapping.objects.create(billing_field="Sales_Notes__c", salesforce_field="Description")
+    order_id = salesforce_draft(sf, lines=(("PRO-MONTHLY", 2, 44.1),))
+    sf.update("Order", order_id, {"Description": "Annual review in May"})
+    item = sf.query(soql("SELECT Id FROM OrderItem WHERE OrderId = {}", order_id))[0]
+    sf.update("OrderItem", item["Id"], {"Discount_Percent__c": 10})
+
+    draft = billing.get_order(api(f"{order_id}/sync").json()["billing_order_id"])
+    [line] = draft.lines
+    assert (line.list_price, line.net_price, line.discount.percent) == (Decimal(49), Decimal("44.1"), Decimal(10))
+    assert draft.custom_field_map["Sales_Notes__c"] == "Annual review in May"
 
 
 def test_pressing_twice_changes_nothing_the_second_time(api, sf, hub_url, provider):
