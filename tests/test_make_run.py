@@ -1,20 +1,27 @@
-"""`make run` end to end: the hub starts, serves health and a sandbox org that the real
-simple-salesforce client can use, and stops cleanly on Ctrl-C."""
+"""`make run` end to end, once per billing provider: the hub starts, serves health, a sandbox org
+that the real simple-salesforce client can use and the provider's emulator that the real billing
+connector can use, takes a checkout through to that provider, and stops cleanly on Ctrl-C."""
+import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 from simple_salesforce import Salesforce
 
+from syncapp.connectors.billing import billing_connector, zuora
 from syncapp.connectors.sandbox_transport import sandbox_session
 
 ROOT = Path(__file__).resolve().parent.parent
+# The test never installs: the venv running it is the one `make run` would use, and a pip run
+# in the middle of a test (another engineer just touched pyproject.toml) would be no test of it.
+INSTALL_STAMP = ".venv/.installed-dev"
+SKUS = {"PRO-MONTHLY", "TEAM-ANNUAL", "ADDON-SEATS"}
 
 
 def free_port() -> int:
@@ -37,15 +44,47 @@ def wait_for_health(url: str, proc, seconds: float = 60):
     raise AssertionError(f"{url} never answered 200")
 
 
+def point_billing_at(settings, base: str) -> None:
+    settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
+    settings.ZUORA_CLIENT_ID = settings.ZUORA_CLIENT_SECRET = "sandbox"
+    settings.NUE_BASE_URL = f"{base}/sandbox/nue"
+    settings.NUE_API_KEY = "sandbox"
+    zuora.clear_token_cache()
+
+
+def checkout(base: str, data_dir: Path) -> requests.Response:
+    """A storefront checkout through the started hub, with the token it registered at start."""
+    token = json.loads((data_dir / "secrets.json").read_text())["SANDBOX_STOREFRONT_TOKEN"]
+    return requests.post(f"{base}/api/v1/checkout", timeout=60, json={
+        "customer": {"email": "ana@makerun.example", "first_name": "Ana", "last_name": "Diaz",
+                     "company": "Make Run Inc"},
+        "currency": "USD", "items": [{"sku": "PRO-MONTHLY", "quantity": 2}]},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+
+
+def stop_with_ctrl_c(proc, seconds: float = 60) -> str:
+    """SIGINT to the whole group, as Ctrl-C at a terminal; the output once everything is gone.
+    A hub that does not stop in time fails the test, and nothing of it is left running."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        return proc.communicate(timeout=seconds)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output = proc.communicate()[0]
+        pytest.fail(f"the hub was still running {seconds} s after Ctrl-C:\n{output}")
+
+
 @pytest.mark.parametrize("provider", ["zuora", "nue"])
-def test_runhub_serves_health_and_sandbox_then_stops_on_ctrl_c(tmp_path, provider):
+def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_path, settings,
+                                                                         provider):
     port = free_port()
-    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path), "HUB_PORT": str(port),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}", "BILLING_PROVIDER": provider,
-           "HUB_WEB_WORKERS": "1"}
-    proc = subprocess.Popen([sys.executable, "manage.py", "runhub"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SANDBOX_STOREFRONT_TOKEN")}
+    env.update(HUB_DATA_DIR=str(tmp_path), HUB_PORT=str(port), BILLING_PROVIDER=provider,
+               DATABASE_URL=f"sqlite:///{tmp_path / 'hub.sqlite3'}", HUB_WEB_WORKERS="1")
+    proc = subprocess.Popen(["make", "--no-print-directory", f"--old-file={INSTALL_STAMP}", "run"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         health = wait_for_health(f"{base}/api/v1/health", proc)
@@ -54,11 +93,23 @@ def test_runhub_serves_health_and_sandbox_then_stops_on_ctrl_c(tmp_path, provide
         sf = Salesforce(username="hub@sandbox.example", password="sandbox", security_token="",
                         session=sandbox_session(f"{base}/sandbox/salesforce"))
         codes = {r["ProductCode"] for r in sf.query("SELECT ProductCode FROM Product2")["records"]}
-        assert {"PRO-MONTHLY", "TEAM-ANNUAL", "ADDON-SEATS"} <= codes
+        assert SKUS <= codes
         assert (tmp_path / "admin-password.txt").exists()
+
+        point_billing_at(settings, base)
+        billing = billing_connector(provider=provider)
+        assert SKUS <= set(billing.catalog())
+        assert billing.find_account_by_email("ana@makerun.example") is None
+
+        placed = checkout(base, tmp_path)
+        assert placed.status_code == 201, placed.text
+        order = billing.get_order(placed.json()["billing_order_number"])
+        assert [(line.sku, line.quantity) for line in order.lines] == [("PRO-MONTHLY", 2)]
+        assert order.customer.crm_id == placed.json()["salesforce_account_id"]
     finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the foreground group
-        output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, output
+        output = stop_with_ctrl_c(proc)
+    # make itself dies of the SIGINT, as it does at a terminal; the hub under it stops cleanly.
+    assert proc.returncode in (0, -signal.SIGINT, 2), output
     assert "Admin console" in output and f"Billing         {provider}" in output
     assert "Order Sync Hub stopped." in output
+    assert "Traceback" not in output, output
