@@ -39,6 +39,11 @@ def salesforce_pause_seconds() -> float:
     return settings.SALESFORCE_LIMIT_PAUSE_SECONDS
 
 
+def salesforce_currency() -> str:
+    """The org's currency for Orders that carry none (an org without multi-currency)."""
+    return settings.SALESFORCE_CURRENCY
+
+
 def billing_provider() -> str:
     return settings.BILLING_PROVIDER
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from syncapp import conf
 from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.connectors.salesforce.orders import SalesforceOrder, first_contact, read_order
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Customer, DraftOrder, OrderStatus
@@ -36,6 +36,24 @@ class Pushed:
     created: bool
 
 
+# Whether an org's Orders carry CurrencyIsoCode (multi-currency is on), asked once per process
+# with a describe: an org cannot switch multi-currency off again.
+_MULTI_CURRENCY: dict[tuple[str, str], bool] = {}
+
+
+def order_currency(sf, sf_order_id: str) -> str:
+    """The Order's currency: its CurrencyIsoCode in a multi-currency org (the field exists only
+    there), else the org's one currency (`SALESFORCE_CURRENCY`)."""
+    org = (sf.config.instance_url or "", sf.config.username or "")
+    if org not in _MULTI_CURRENCY:
+        _MULTI_CURRENCY[org] = any(f["name"] == "CurrencyIsoCode" for f in sf.describe("Order")["fields"])
+    if _MULTI_CURRENCY[org]:
+        rows = sf.query(soql("SELECT CurrencyIsoCode FROM Order WHERE Id = {}", sf_order_id))
+        if rows and rows[0].get("CurrencyIsoCode"):
+            return rows[0]["CurrencyIsoCode"]
+    return conf.salesforce_currency()
+
+
 def field_map() -> dict[str, str]:
     return dict(FieldMapping.objects.filter(active=True).values_list("billing_field", "salesforce_field"))
 
@@ -47,6 +65,7 @@ def push_order(sf_order_id: str, *, recorder=None, sf=None, billing=None) -> Pus
         source = read_order(sf, sf_order_id, field_map())
         if source.status != OrderStatus.DRAFT:
             raise OrderNotDraft(f"Order {sf_order_id} is {source.status}; only drafts are synced to billing.")
+        source = replace(source, draft=replace(source.draft, currency=order_currency(sf, source.id)))
         link = _link_for(source)
         digest = fingerprint(source.draft)
         if link.pk and link.salesforce_fingerprint == digest and link.billing_order_id:
@@ -84,7 +103,7 @@ def ensure_billing_account(sf, billing, source: SalesforceOrder) -> str:
         raise PermanentError(f"Account {source.account_id} has no Contact with an email to bill.",
                              code="no_billing_contact")
     customer = billing.create_account(
-        Customer(name=source.account_name or contact.email, email=contact.email, currency="USD",
+        Customer(name=source.account_name or contact.email, email=contact.email, currency=source.draft.currency,
                  crm_id=source.account_id, bill_to=contact),
         idempotency_key=f"sf-account-{source.account_id}")
     AccountLink.objects.update_or_create(

@@ -118,6 +118,17 @@ def test_discounts_and_mapped_fields_reach_billing(api, sf, billing):
     assert draft.custom_field_map["Sales_Notes__c"] == "Annual review in May"
 
 
+def test_an_org_without_multi_currency_bills_in_its_configured_currency(api, sf, billing, settings):
+    settings.SALESFORCE_CURRENCY = "EUR"  # the emulated org has no CurrencyIsoCode on Order
+    order_id = salesforce_draft(sf)
+    response = api(f"{order_id}/sync")
+    # The customer is billed in EUR; the emulators' catalogs price only USD, so billing refuses
+    # the order itself, naming the currency it was asked for.
+    account = billing.find_account_by_crm_id(sf.get("Order", order_id)["AccountId"])
+    assert billing.get_account(account.account_id).currency == "EUR"
+    assert response.status_code == 422 and "EUR" in response.json()["error"]["message"]
+
+
 def test_pressing_twice_changes_nothing_the_second_time(api, sf, hub_url, provider):
     order_id = salesforce_draft(sf)
     first = api(f"{order_id}/sync").json()
