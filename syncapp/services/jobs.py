@@ -239,7 +239,8 @@ def sweep(limit: int = 500) -> int:
 def _recover_orphans(now) -> None:
     """A run whose lease ran out was killed (django-q2's timeout) or its worker crashed. That run
     counts as an attempt, so an order that kills every run it gets ends dead, not recovered forever."""
-    orphans = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, lease_until__lt=now)
+    orphans = SyncJob.objects.filter(Q(lease_until__lt=now) | Q(leased_by__in=_dead_local_holders()),
+                                     status=SyncJob.Status.RUNNING)
     lost = dict(last_error_code=WORKER_LOST, lease_until=None, leased_by="")
     orphans.filter(attempts__gte=SyncSettings.load().max_attempts).update(
         status=SyncJob.Status.DEAD, finished_at=now, **lost,
@@ -248,6 +249,26 @@ def _recover_orphans(now) -> None:
     orphans.update(status=SyncJob.Status.PENDING, next_attempt_at=now, **lost,
                    last_error="Its worker stopped before it finished (killed at the task timeout, or crashed); "
                               "queued again.")
+
+
+def _dead_local_holders() -> list[str]:
+    """Leases held by processes of this machine that are gone: a crashed cluster's jobs are
+    recovered by the next sweep, not after their lease (minutes) runs out. Another machine's
+    leases are left to expire (their processes cannot be seen from here)."""
+    host = f"{socket.gethostname()}:"
+    holders = (SyncJob.objects.filter(status=SyncJob.Status.RUNNING, leased_by__startswith=host)
+               .values_list("leased_by", flat=True).distinct())
+    return [token for token in holders if not _process_alive(token.split(":")[-2])]
+
+
+def _process_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError):  # unreadable token, or alive under another user
+        return True
+    return True
 
 
 def _dispatch_due_now_and_then(every: float = 2.0) -> None:

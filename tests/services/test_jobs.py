@@ -1,5 +1,6 @@
 """The job engine's promises: one active job per order, a lease per run, retries with backoff,
 dead after the limit, and a sweeper that recovers what a broker or a worker lost."""
+import os
 from datetime import timedelta
 
 import pytest
@@ -155,6 +156,27 @@ def test_sweeper_recovers_lost_tasks_and_dead_workers():
     assert queued_tasks() == 2
     OUTCOMES.extend([{"ok": 1}, {"ok": 2}])
     assert jobs.run(lost.pk) == jobs.run(orphan.pk) == "succeeded"
+
+
+def test_a_crashed_local_worker_s_jobs_are_recovered_before_their_lease_runs_out():
+    import socket
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process of this machine that no longer exists, as after kill -9
+    crashed = jobs.enqueue(KIND, "zuora", "crashed")
+    alive = jobs.enqueue(KIND, "zuora", "alive")
+    remote = jobs.enqueue(KIND, "zuora", "remote")
+    for job, holder in ((crashed, f"{socket.gethostname()}:{gone.pid}:x"),
+                        (alive, f"{socket.gethostname()}:{os.getpid()}:x"), (remote, f"elsewhere:{gone.pid}:x")):
+        jobs.claim(job.pk)
+        SyncJob.objects.filter(pk=job.pk).update(leased_by=holder)  # leases still minutes long
+    get_broker().purge_queue()
+
+    assert jobs.sweep() == 1
+    statuses = dict(SyncJob.objects.values_list("subject", "status"))
+    assert statuses == {"crashed": "pending", "alive": "running", "remote": "running"}
+    assert SyncJob.objects.get(pk=crashed.pk).last_error_code == "worker_lost"
 
 
 def test_a_job_whose_runs_keep_being_killed_ends_dead_as_worker_lost():
