@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: run each benchmark in BENCHMARKS (a module under bench/); each prints its table
-BENCHMARKS ?= bench.intake
+BENCHMARKS ?= bench.intake bench.e2e bench.calls bench.memory
 bench: $(STAMP)
 	@for benchmark in $(BENCHMARKS); do $(PY) -m $$benchmark || exit 1; done
 

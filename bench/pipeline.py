@@ -96,6 +96,8 @@ class Hub:
         self.logs.close()
 
     def __enter__(self):
+        # A benchmark stopped by SIGTERM (a timeout, Ctrl-C from a supervisor) still stops its hub.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self.migrate()
         self.start_web()
         self.start_workers()
