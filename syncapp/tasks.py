@@ -4,7 +4,7 @@ import logging
 
 import structlog
 
-from syncapp.services import abandonment, heartbeat, jobs, watch
+from syncapp.services import abandonment, heartbeat, jobs, reconcile, watch
 
 log = logging.getLogger(__name__)
 
@@ -28,3 +28,7 @@ def watch_salesforce():
 
 def find_abandoned_carts():
     return abandonment.find_abandoned_carts()
+
+
+def nightly_reconcile():
+    return reconcile.nightly()

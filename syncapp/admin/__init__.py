@@ -6,11 +6,13 @@
 - `mappings`: id and field mappings, checked against Salesforce and audited;
 - `deletion`: "delete on both sides", behind a confirmation page;
 - `settings`: the `SyncSettings` switches; `history`: the audit log; `logs`: outside calls, checkouts;
+- `reconcile`: the reports of reconcile runs, linked from the dashboard;
 - `roles`: the Ops, Support and Viewer groups; `task_queue`: django-q2's pages, permission-checked.
 """
 from django.contrib import admin
 
-from syncapp.admin import history, jobs, logs, mappings, settings, task_queue, webhooks  # noqa: F401 (registers)
+from syncapp.admin import (  # noqa: F401 (registers)
+    history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks)
 
 admin.site.site_header = "Order Sync Hub"
 admin.site.site_title = "Order Sync Hub console"

@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from syncapp.models import OrderLink, SyncAttempt, SyncJob, WebhookEvent
+from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob, WebhookEvent
 from syncapp.models.failed_syncs import FAILED_STATUSES
 
 Status = SyncJob.Status
@@ -46,6 +46,7 @@ class Dashboard:
     abandoned_carts: dict
     api_usage: dict | None
     chart: Chart
+    last_reconcile: ReconcileReport | None = None
 
     @property
     def dead(self) -> int:
@@ -70,6 +71,7 @@ def build(now: datetime | None = None) -> Dashboard:
             total=Count("id"), still_draft=Count("id", filter=Q(status="Draft"))),
         api_usage=_api_usage(),
         chart=chart,
+        last_reconcile=ReconcileReport.objects.exclude(outcome=ReconcileReport.Outcome.RUNNING).defer("findings").first(),
     )
 
 

@@ -12,7 +12,7 @@ from django_q.tasks import async_task
 
 from syncapp.admin.roles import ensure_roles
 from syncapp.models import (AccountLink, AuditEntry, CheckoutSession, FieldMapping, LineLink, OrderLink,
-                            ProductMapping, SyncAttempt, SyncJob, SyncSettings, WebhookEvent)
+                            ProductMapping, ReconcileReport, SyncAttempt, SyncJob, SyncSettings, WebhookEvent)
 from tests.admin.scenario import sandbox  # noqa: F401 (a fixture for the tests here)
 
 ROLES = ("Ops", "Support", "Viewer")
@@ -80,6 +80,8 @@ def world(roles):
                                 status="rejected", error="bad signature")
     CheckoutSession.objects.create(idempotency_key="k-1", request_fingerprint="f", request={}, email="ana@acme.io")
     AuditEntry.record(None, order, AuditEntry.Action.CHANGED, changes={"status": ["", "Draft"]})
+    ReconcileReport.objects.create(outcome="complete", checked=3, orphans=1, findings=[
+        {"kind": "orphan", "billing_order_id": "O-GONE", "salesforce_order_id": "801Hb0000000002AAA", "detail": "x"}])
     _task_queue_rows()
     User.objects.create(username="someone-else")
     Group.objects.get_or_create(name="Extra")

@@ -143,17 +143,31 @@ def first_contact(sf, account_id: str) -> Contact | None:
     return _contact(rows[0] if rows else None)
 
 
+def _mapped(custom_fields: dict[str, str] | None) -> dict[str, str]:
+    return {b: s for b, s in (custom_fields or {}).items() if _FIELD_NAME.match(s)}
+
+
+def orders_soql(where: str, custom_fields: dict[str, str] | None = None) -> str:
+    """The query reading Orders with their items, Account and bill-to Contact; `where` is a SOQL
+    condition built with `soql()`. Its rows go through `order_from_row`."""
+    extra = "".join(f", {name}" for name in sorted(set(_mapped(custom_fields).values())))
+    return (f"SELECT {_ORDER_FIELDS}{extra}, (SELECT {_ITEM_FIELDS} FROM OrderItems "
+            f"ORDER BY CreatedDate, Id) FROM Order WHERE {where}")
+
+
 def read_order(sf, order_id: str, custom_fields: dict[str, str] | None = None) -> SalesforceOrder:
     """Read an Order with its items, Account and bill-to Contact (None when it names none).
     `custom_fields` maps billing custom field names to Order fields to read into the draft.
     Raises NotFoundError when there is no such Order."""
-    mapped = {b: s for b, s in (custom_fields or {}).items() if _FIELD_NAME.match(s)}
-    extra = "".join(f", {name}" for name in sorted(set(mapped.values())))
-    rows = sf.query(soql(f"SELECT {_ORDER_FIELDS}{extra}, (SELECT {_ITEM_FIELDS} FROM OrderItems "
-                         "ORDER BY CreatedDate, Id) FROM Order WHERE Id = {}", order_id))
+    rows = sf.query(orders_soql(soql("Id = {}", order_id), custom_fields))
     if not rows:
         raise NotFoundError(f"No Salesforce Order {order_id}", code="NOT_FOUND", vendor="salesforce")
-    row = rows[0]
+    return order_from_row(rows[0], custom_fields)
+
+
+def order_from_row(row: dict, custom_fields: dict[str, str] | None = None) -> SalesforceOrder:
+    """One row of `orders_soql` as a `SalesforceOrder`."""
+    mapped = _mapped(custom_fields)
     account = row.get("Account") or {}
     address = Address(account.get("BillingStreet") or "", account.get("BillingCity") or "",
                       account.get("BillingState") or "", account.get("BillingPostalCode") or "",
