@@ -1,0 +1,30 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from syncapp.management.progress import progress_bar, since_option
+from syncapp.services import backfill, jobs
+
+
+class Command(BaseCommand):
+    help = ("Bring existing billing drafts into Salesforce the first time, through the job engine. Resumable: "
+            "an interrupted run continues where it stopped, and a repeated run syncs nothing twice.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--since", help="only drafts changed at or after this ISO 8601 date/time")
+        parser.add_argument("--batch", type=int, default=jobs.MAX_BATCH,
+                            help=f"drafts per batch (one composite graph call each; default {jobs.MAX_BATCH})")
+
+    def handle(self, since, batch, **options):
+        if not 1 <= batch <= jobs.MAX_BATCH:
+            raise CommandError(f"--batch must be between 1 and {jobs.MAX_BATCH}")
+        try:
+            with progress_bar(self.stderr._out) as advance:
+                done = backfill.backfill(since=since_option(since), batch=batch,
+                                         progress=lambda n: advance("billing drafts", n))
+        except backfill.SyncTurnedOff as err:
+            raise CommandError(str(err)) from None
+        self.stdout.write(json.dumps(done.as_dict(), indent=2))
+        if done.not_synced:
+            raise CommandError(f"{done.not_synced} draft(s) not synced yet: see failed syncs in the console "
+                               "(retrying ones run again on their own).")
