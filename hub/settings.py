@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "django_prometheus",
     "syncapp",
@@ -180,7 +182,27 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["syncapp.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "syncapp.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+# The OpenAPI schema (/api/v1/schema/, /api/v1/docs/): syncapp/api/schema.py adds what views cannot say.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Order Sync Hub API",
+    "DESCRIPTION": "Keeps a billing platform (Zuora or Nue) and Salesforce in step (CONTRACT §2).",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",  # 3.1: a bearer-token requirement may name the scopes it needs
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's JS and CSS come from the hub's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No call out to swagger.io's online validator either.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "PREPROCESSING_HOOKS": ["syncapp.api.schema.add_webhook_views"],
+    # Enums stay inline (no enum components): each error response lists its own codes.
+    "POSTPROCESSING_HOOKS": ["syncapp.api.schema.drop_enum_ids"],
 }
 
 # --- django-q2 ---------------------------------------------------------------------------------

@@ -12,3 +12,7 @@ urlpatterns = [
 
 if settings.HUB_SANDBOX:
     urlpatterns += [path("sandbox/", include("sandbox.urls"))]
+
+# Under /api/, a path no endpoint matches and an unexpected crash still answer JSON (CONTRACT §2).
+handler404 = "syncapp.api.errors.not_found"
+handler500 = "syncapp.api.errors.server_error"

@@ -34,4 +34,5 @@ def scope_required(scope: str):
             return isinstance(client, ApiClient) and client.has_scope(scope)
 
     HasScope.__name__ = f"HasScope_{scope}"
+    HasScope.scope = scope  # read by the OpenAPI schema (syncapp/api/schema.py)
     return HasScope

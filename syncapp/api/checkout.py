@@ -1,9 +1,11 @@
 """`POST /api/v1/checkout` — thin: validate, call the checkout service, shape the answer."""
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from syncapp.api.auth import scope_required
+from syncapp.api import schema
 from syncapp.api.errors import ApiError
 from syncapp.services import checkout as service
 
@@ -38,6 +40,29 @@ class CheckoutSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=255, required=False, write_only=True)
 
 
+class CheckoutResultSerializer(serializers.Serializer):
+    """The 201 body (documentation: the service shapes it)."""
+    checkout_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["completed"])
+    salesforce_account_id = serializers.CharField()
+    salesforce_contact_id = serializers.CharField()
+    account_match = serializers.ChoiceField(choices=["contact_email", "email_domain", "created"])
+    billing_account_number = serializers.CharField()
+    billing_order_number = serializers.CharField()
+
+
+INVALID_CHECKOUT = schema.error(
+    "InvalidCheckout", "`invalid_request`: `details` maps each bad field to its messages (nested for "
+    "`customer` and `items`); `malformed_body`: not JSON; `unknown_sku`: `details.skus` lists them.",
+    ["invalid_request", "malformed_body", "unknown_sku"],
+    serializers.DictField(help_text="Field name → messages; for `unknown_sku`, `skus`."))
+CHECKOUT_EXAMPLE = {
+    "customer": {"email": "ana@acme.io", "first_name": "Ana", "last_name": "Diaz", "company": "Acme Inc",
+                 "phone": "+1 555 0100", "address": {"line1": "1 Main St", "city": "Austin", "state": "TX",
+                                                     "postal_code": "78701", "country": "US"}},
+    "currency": "USD", "items": [{"sku": "PRO-MONTHLY", "quantity": 3}], "order_date": "2026-11-22"}
+
+
 # The header gets the body field's rules: it is stored in a 255-character column.
 IDEMPOTENCY_KEY = serializers.CharField(max_length=255)
 
@@ -56,6 +81,19 @@ def idempotency_key(request, errors: dict) -> str:
 class CheckoutView(APIView):
     permission_classes = [scope_required("checkout")]
 
+    @extend_schema(
+        operation_id="checkout", summary="Resolve the Salesforce account and create the billing order",
+        description="Called by the self-service site when the customer confirms checkout. The customer is "
+                    "matched to a Salesforce Contact by email, else an Account by email domain, else a new "
+                    "Account and Contact are created; the billing order is then created under a billing "
+                    "account whose CRM id is that Account. Idempotent by key: a retry after a 502 resumes.",
+        parameters=[schema.IDEMPOTENCY_KEY], request=CheckoutSerializer,
+        responses={201: CheckoutResultSerializer, 400: INVALID_CHECKOUT, **schema.AUTH_ERRORS,
+                   409: schema.error("IdempotencyConflict", "This Idempotency-Key was used with another body.",
+                                     ["idempotency_conflict"]),
+                   415: schema.UNSUPPORTED_MEDIA_TYPE, 502: schema.UPSTREAM_UNAVAILABLE},
+        examples=[OpenApiExample("New customer", value=CHECKOUT_EXAMPLE, request_only=True)],
+    )
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ApiError("invalid_request", "The body must be a JSON object.")

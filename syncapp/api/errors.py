@@ -1,5 +1,6 @@
 """Every API error has the contract's shape: {"error": {"code", "message", "details"}}."""
 from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,6 +28,22 @@ def error_response(code: str, message: str, status_code: int, details: dict | No
 def json_error(code: str, message: str, status_code: int, details: dict | None = None) -> JsonResponse:
     """The same shape for plain Django views (webhooks)."""
     return JsonResponse(error_body(code, message, details), status=status_code)
+
+
+# CONTRACT §2: all responses are JSON, also where no view of ours answers (hub/urls.py handlers).
+def not_found(request, exception=None):
+    """The hub's handler404: under /api/ the contract's JSON error (an unknown webhook provider, a path
+    no endpoint matches), elsewhere Django's own page."""
+    if request.path.startswith("/api/"):
+        return json_error("not_found", "No API endpoint at this path.", 404, {"path": request.path})
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """The hub's handler500: under /api/ the contract's JSON error, elsewhere Django's own page."""
+    if request.path.startswith("/api/"):
+        return json_error("server_error", "The hub failed unexpectedly; the error is logged.", 500)
+    return defaults.server_error(request)
 
 
 _DRF_CODES = {

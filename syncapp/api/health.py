@@ -20,10 +20,12 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.response import Response
 
 from syncapp import conf
+from syncapp.api.schema import HEALTH
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.exceptions import SyncError
@@ -90,6 +92,7 @@ def _vendor(target: str, probe) -> str:
     return state
 
 
+@extend_schema(**HEALTH)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([])

@@ -1,16 +1,35 @@
 """`GET /api/v1/orders/{billing_order_id}`: the link and sync state of one order."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from syncapp import conf
+from syncapp.api import schema
 from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError
 from syncapp.models import OrderLink, SyncJob
 
 
+class OrderStateSerializer(serializers.Serializer):
+    """The 200 body (documentation). Fields are null while the order is known only by its job."""
+    billing_order_id = serializers.CharField()
+    salesforce_order_id = serializers.CharField(allow_null=True)
+    origin = serializers.ChoiceField(choices=OrderLink.Origin.choices, allow_null=True)
+    status = serializers.CharField(allow_null=True, help_text="The order status as last synced.")
+    sync_status = serializers.ChoiceField(choices=SyncJob.Status.choices, allow_null=True,
+                                          help_text="The order's latest sync job.")
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    conflict = serializers.DictField(allow_null=True, help_text="Both sides' states when the origin refused "
+                                                                 "a change.")
+
+
 class OrderStateView(APIView):
     permission_classes = [scope_required("read")]
 
+    @extend_schema(operation_id="order_state", summary="The link and sync state of one billing order",
+                   responses={200: OrderStateSerializer, **schema.AUTH_ERRORS, 404: schema.NOT_FOUND})
     def get(self, request, billing_order_id):
         link = OrderLink.objects.filter(billing_provider=conf.billing_provider(),
                                         billing_order_id=billing_order_id).first()

@@ -1,4 +1,5 @@
 from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from syncapp.api import health
 from syncapp.api.checkout import CheckoutView
@@ -13,4 +14,6 @@ urlpatterns = [
          name="salesforce-order-activate"),
     path("orders/<str:billing_order_id>", OrderStateView.as_view(), name="order-state"),
     path("webhooks/", include("syncapp.webhooks.urls")),
+    path("schema/", SpectacularJSONAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -46,7 +46,7 @@ def problems(model, values: dict[str, str], *, current: dict | None = None,
         if not value:
             continue
         if sobject := ID_FIELDS.get(model, {}).get(field):
-            if msg := _shape_problem(sobject, value):
+            if msg := id_shape_problem(sobject, value):
                 found[field] = msg  # no call needed to see that
             else:
                 to_ask.append((field, _record_problem, sobject, value))
@@ -73,7 +73,8 @@ def problems(model, values: dict[str, str], *, current: dict | None = None,
     return found
 
 
-def _shape_problem(sobject: str, value: str) -> str | None:
+def id_shape_problem(sobject: str, value: str) -> str | None:
+    """Why `value` cannot be the id of a `sobject` record, seen without asking Salesforce; None if it can."""
     if not _ID.match(value):
         return f"“{value}” is not a Salesforce id (15 or 18 letters and digits)."
     prefix = KEY_PREFIXES[sobject]
