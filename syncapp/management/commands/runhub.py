@@ -41,6 +41,13 @@ def clear_metrics(directory) -> None:
         path.unlink(missing_ok=True)
 
 
+def _signal_group(child: subprocess.Popen, signum) -> None:
+    try:
+        os.killpg(child.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 class Command(BaseCommand):
     help = "Run the whole hub in the foreground: web server, worker cluster and scheduler."
 
@@ -63,8 +70,10 @@ class Command(BaseCommand):
                               "--worker-class", "gthread", "--workers", str(web_workers),
                               "--threads", str(threads), "--timeout", "60",
                               # No access log: RequestIdMiddleware logs each request, with its id.
-                              "--graceful-timeout", "15", "--no-control-socket"]),
-            subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR),
+                              "--graceful-timeout", "15", "--no-control-socket"], start_new_session=True),
+            # Each in a process group of its own, so a stop reaches the cluster's worker processes too.
+            subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR,
+                             start_new_session=True),
         ]
         stopping = False
 
@@ -85,7 +94,7 @@ class Command(BaseCommand):
     def _stop(self, children) -> int:
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+                _signal_group(child, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for child in children:
             try:
@@ -93,6 +102,7 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+            _signal_group(child, signal.SIGKILL)  # whatever it left behind in its group
         return max((child.returncode or 0) for child in children)
 
     def _banner(self, username, new_password):
