@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.salesforce import soql
 from syncapp.models import Cursor, SyncJob, SyncSettings
 from syncapp.services import backfill
 from syncapp.services.order_sync import sync_order
@@ -24,11 +24,6 @@ def provider(request, settings, hub_url):
     # The drafts predate the hub: no webhook ever told it about them.
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False}, timeout=10).raise_for_status()
     return request.param
-
-
-@pytest.fixture
-def sf():
-    return SalesforceConnector.from_settings()
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import requests
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.salesforce import soql
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import PermanentError
 from syncapp.models import LineLink, OrderLink, SyncJob, SyncSettings, WebhookEvent
@@ -25,16 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def provider(request, settings, hub_url):
     settings.BILLING_PROVIDER = request.param
     return request.param
-
-
-@pytest.fixture
-def billing():
-    return billing_connector()
-
-
-@pytest.fixture
-def sf():
-    return SalesforceConnector.from_settings()
 
 
 class Calls:

@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_q.models import Schedule
 
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.salesforce import soql
 from syncapp.domain.records import Discount
 from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob
 from syncapp.schedules import ensure_schedules
@@ -30,16 +29,6 @@ def provider(request, settings, hub_url):
     # Webhooks dropped: what the tests do in billing stays behind the hub's back.
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False}, timeout=10).raise_for_status()
     return request.param
-
-
-@pytest.fixture
-def billing():
-    return billing_connector()
-
-
-@pytest.fixture
-def sf():
-    return SalesforceConnector.from_settings()
 
 
 def run_reconcile(*args) -> tuple[dict, int]:

@@ -8,8 +8,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.salesforce import soql
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.models import Cursor, FieldMapping, OrderLink, SyncJob, SyncSettings
 from syncapp.services import abandonment, jobs, watch
@@ -22,16 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def provider(request, settings, hub_url):
     settings.BILLING_PROVIDER = request.param
     return request.param
-
-
-@pytest.fixture
-def billing():
-    return billing_connector()
-
-
-@pytest.fixture
-def sf():
-    return SalesforceConnector.from_settings()
 
 
 @pytest.fixture
