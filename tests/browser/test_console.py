@@ -90,7 +90,8 @@ def test_a_wrong_salesforce_id_in_a_mapping_is_refused(page, hub_url, console_us
 
     def save_entry(value: str) -> str:
         page.fill("#id_pricebook_entry_id", value)
-        page.click("input[name=_save]")
+        with page.expect_navigation():  # the answer page, before looking for its errors
+            page.click("input[name=_save]")
         errors = page.locator(".field-pricebook_entry_id .errorlist")
         return errors.inner_text() if errors.count() else ""
 

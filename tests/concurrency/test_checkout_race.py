@@ -2,6 +2,7 @@
 create exactly one Salesforce Account — 50 at once, over HTTP, on whichever database the suite
 runs on (SQLite by default, PostgreSQL with DATABASE_URL)."""
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,6 +15,7 @@ from syncapp.models import AccountLink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BUYERS = 50
+SHOP_ATTEMPTS = 3
 
 
 def checkout_body(i: int) -> dict:
@@ -27,10 +29,19 @@ def test_fifty_concurrent_checkouts_for_one_new_domain_make_one_account(hub_url,
     start = threading.Barrier(BUYERS, timeout=30)
 
     def buy(i):
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
         with requests.Session() as session:
             start.wait()  # every buyer presses "pay" at the same moment
-            return session.post(f"{hub_url}/api/v1/checkout", json=checkout_body(i), timeout=120,
-                                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+            for _ in range(SHOP_ATTEMPTS):
+                response = session.post(f"{hub_url}/api/v1/checkout", json=checkout_body(i),
+                                        timeout=120, headers=headers)
+                if not (response.status_code >= 500 and response.json()["error"]["details"]["retryable"]):
+                    return response
+                # CONTRACT §2 checkout rule 6: a vendor that failed under this load (the emulators
+                # share the suite's database, whose connections 50 buyers can exhaust) is
+                # retried by the shop with the same key, which resumes the checkout.
+                time.sleep(1)
+            return response
 
     with ThreadPoolExecutor(BUYERS) as pool:
         responses = list(pool.map(buy, range(BUYERS)))
