@@ -70,13 +70,18 @@ def _broker_is_transactional() -> bool:
 
 
 def push(job_id: int) -> None:
-    """Hand the job to django-q2. With the ORM broker the task row commits with the caller's
-    transaction; with any other broker it is pushed after commit (the sweeper covers a crash)."""
+    """Hand the job to django-q2 (again), stamped as queued now."""
+    SyncJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
+    _hand_over(job_id)
+
+
+def _hand_over(job_id: int) -> None:
+    """With the ORM broker the task row commits with the caller's transaction; with any other
+    broker it is pushed after commit (the sweeper covers a crash)."""
 
     def send():
         async_task("syncapp.tasks.run_job", job_id, task_name=f"job-{job_id}-{uuid.uuid4().hex[:8]}")
 
-    SyncJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
     if _broker_is_transactional():
         send()
     else:
@@ -87,17 +92,21 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
     """Make sure the job for `subject` will run (again) with the current state; returns it.
 
     A job already pending stays as it is (its backoff is kept); a running one is marked to run
-    again when it finishes; a finished one is reset and queued."""
-    with transaction.atomic():
-        job, created = SyncJob.objects.get_or_create(kind=kind, provider=provider, subject=subject)
-        if not created:
-            if SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(rerun=True):
-                return job
-            SyncJob.objects.filter(pk=job.pk).exclude(status__in=SyncJob.ACTIVE).update(
-                status=SyncJob.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), rerun=False)
-            job.refresh_from_db()
-            if job.next_attempt_at > timezone.now():
-                return job  # backing off: the sweeper will queue it when due
+    again when it finishes; a finished one is reset and queued. Inside the caller's transaction
+    no savepoint of its own: each statement on the webhook intake's path is a round trip."""
+    with transaction.atomic(savepoint=False):
+        job, created = SyncJob.objects.get_or_create(kind=kind, provider=provider, subject=subject,
+                                                     defaults={"enqueued_at": timezone.now()})
+        if created:
+            _hand_over(job.pk)
+            return job
+        if SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(rerun=True):
+            return job
+        SyncJob.objects.filter(pk=job.pk).exclude(status__in=SyncJob.ACTIVE).update(
+            status=SyncJob.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), rerun=False)
+        job.refresh_from_db()
+        if job.next_attempt_at > timezone.now():
+            return job  # backing off: the sweeper will queue it when due
         push(job.pk)
     return job
 
