@@ -76,12 +76,16 @@ def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = ma
     if off:
         return {job.pk: off for job in jobs}
     sf = SalesforceConnector.from_settings(recorder=recorders[jobs[0].pk])
-    outcomes, planned = {}, {}
+    outcomes, planned, billing_by_provider = {}, {}, {}
     for job in jobs:
         if (outcomes or planned) and time.monotonic() > deadline:
             break  # the first order always goes; the others while time is left
         try:
-            billing = billing_connector(recorder=recorders[job.pk], provider=job.provider)
+            # One connector per provider for the whole batch (its token and catalog read once),
+            # each call recorded against the job it was made for.
+            billing = billing_by_provider.get(job.provider) or billing_by_provider.setdefault(
+                job.provider, billing_connector(provider=job.provider))
+            sf.recorder = billing.recorder = recorders[job.pk]
             result = plan(job.provider, job.subject, sf=sf, billing=billing)
         except Exception as err:  # each job keeps its own failure
             outcomes[job.pk] = err
@@ -90,6 +94,7 @@ def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = ma
             outcomes[job.pk] = result
         else:
             planned[job.pk] = result
+    sf.recorder = recorders[jobs[0].pk]  # the batch's graph calls: on the job that led it
     for n, chunk in enumerate(_chunks(planned.items(), sf)):
         if n and time.monotonic() > deadline:
             break

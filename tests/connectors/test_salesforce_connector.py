@@ -386,6 +386,18 @@ def test_graph_writes_each_graph_all_or_nothing(sf):
     assert order["Account"]["Name"] == "Graph Co"
 
 
+def test_a_graph_call_waits_longer_the_more_nodes_it_carries(hub_url, sf_control):
+    """Salesforce works through a batch's nodes one by one: a full batch may take seconds."""
+    sf = SalesforceConnector.from_settings(timeout=(5, 1))
+    sf_control(timeout_seconds=1.5, fail_next=["timeout"])
+    with pytest.raises(TransientError) as caught:  # 2 nodes: about the plain read timeout
+        sf.graph([order_graph(sf, "one", "O-ONE", "One Co")])
+    assert caught.value.code == "timeout"
+    sf_control(timeout_seconds=1.5, fail_next=["timeout"])
+    batch = [order_graph(sf, f"g{i}", f"O-B{i}", f"Batch {i} Co") for i in range(25)]  # 50 nodes
+    assert all(r["isSuccessful"] for r in sf.graph(batch))
+
+
 def test_failing_graph_raises_its_first_real_error(sf):
     with pytest.raises(PermanentError) as caught:
         sf.graph([order_graph(sf, "bad", "O-BAD", None)])

@@ -37,6 +37,9 @@ _FAILURES = (SalesforceError, requests.RequestException, ExpatError)
 RESEND_PAUSES = (0.3, 1.0)  # seconds (each jittered down to half) before the 2nd and 3rd try
 REFUSED_UNCHANGED = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
 IDEMPOTENT_OPERATIONS = ("query", "get ", "describe ", "limits", "upsert ")
+# Salesforce works through a graph's nodes one after another: a full batch (500 nodes) can take
+# seconds where one record takes milliseconds, so a graph call waits this much longer per node.
+GRAPH_SECONDS_PER_NODE = 0.02
 
 
 class SalesforceConnector:
@@ -167,8 +170,11 @@ class SalesforceConnector:
         {"compositeResponse": [...]}}`) in order. A failed graph raises the error of its first
         real failing node — unless `raise_on_failure` is False, for a batch of several orders'
         graphs: then nothing is raised and `graph_error(result)` says why each one failed."""
+        nodes = sum(len(graph["compositeRequest"]) for graph in graphs)
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout, self.timeout)
+        timeout = (connect, read + GRAPH_SECONDS_PER_NODE * nodes)
         result = self._call("graph", lambda sf: sf.restful(
-            "composite/graph", method="POST", json={"graphs": list(graphs)}, timeout=self.timeout))
+            "composite/graph", method="POST", json={"graphs": list(graphs)}, timeout=timeout))
         results = result["graphs"]
         if raise_on_failure:
             _raise(next((e for e in map(graph_error, results) if e), None))
