@@ -27,6 +27,7 @@ from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, Produ
 from syncapp.services.accounts import Buyer, resolve
 from syncapp.services.conflicts import activate_in_salesforce
 from syncapp.services.locks import lease
+from syncapp.services.prefetch import prefetched
 
 TURNED_OFF = "turned_off"  # result key: the setting that stopped a run (replay_webhooks --skipped)
 MAX_GRAPHS = 75  # Salesforce's limits for one /composite/graph request
@@ -76,15 +77,17 @@ def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = ma
     if off:
         return {job.pk: off for job in jobs}
     sf = SalesforceConnector.from_settings(recorder=recorders[jobs[0].pk])
-    outcomes, planned, billing_by_provider = {}, {}, {}
+    outcomes, planned = {}, {}
+    # One connector per provider for the whole batch (its token and catalog read once), its
+    # orders and accounts read ahead, each call recorded against the job it was made for.
+    billing_by_provider = {provider: prefetched(billing_connector(provider=provider), provider,
+                                                [job for job in jobs if job.provider == provider], recorders)
+                           for provider in {job.provider for job in jobs}}
     for job in jobs:
         if (outcomes or planned) and time.monotonic() > deadline:
             break  # the first order always goes; the others while time is left
         try:
-            # One connector per provider for the whole batch (its token and catalog read once),
-            # each call recorded against the job it was made for.
-            billing = billing_by_provider.get(job.provider) or billing_by_provider.setdefault(
-                job.provider, billing_connector(provider=job.provider))
+            billing = billing_by_provider[job.provider]
             sf.recorder = billing.recorder = recorders[job.pk]
             result = plan(job.provider, job.subject, sf=sf, billing=billing)
         except Exception as err:  # each job keeps its own failure

@@ -180,6 +180,24 @@ def test_a_backlog_goes_to_salesforce_in_one_graph_call(billing, sf, calls, prov
         assert len(items(sf, link.salesforce_order_id)) == 2
 
 
+def test_a_batch_reads_its_orders_ahead_and_each_job_keeps_its_own_calls(billing, sf, provider, hub_url):
+    account_id = sf.create("Account", {"Name": "Acme Inc"})
+    created = [order_of(billing, FIVE_LINES[:2], crm_id=account_id, email=f"p{i}@acme.io") for i in range(5)]
+    ids = [o.order_id for o in created]
+    wait_until(lambda: SyncJob.objects.filter(subject__in=ids).count() == 5, message="every job")
+    billing.delete_order(ids[2])  # gone before the batch reads it
+    settled_webhooks(hub_url)
+    assert jobs.run(SyncJob.objects.get(subject=ids[0]).pk) == "succeeded"
+
+    by_subject = {job.subject: job for job in SyncJob.objects.filter(subject__in=ids)}
+    assert [by_subject[i].status for i in ids] == ["succeeded"] * 5
+    assert by_subject[ids[2]].result["skipped"].startswith("deleted in billing")
+    assert [synced_lines(sf, i) for i in ids] == [2, 2, None, 2, 2]
+    for order_id, job in by_subject.items():  # each read on the job it was made for, once
+        reads = job.calls.filter(operation="get_order").values_list("url", "ok")
+        assert [(order_id in url, ok) for url, ok in reads] == [(True, order_id != ids[2])]
+
+
 def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
     entry = sf.query("SELECT Id FROM PricebookEntry WHERE ProductCode = 'TEAM-ANNUAL'")[0]
     sf.update("PricebookEntry", entry["Id"], {"IsActive": False})

@@ -38,8 +38,9 @@ RESEND_PAUSES = (0.3, 1.0)  # seconds (each jittered down to half) before the 2n
 REFUSED_UNCHANGED = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
 IDEMPOTENT_OPERATIONS = ("query", "get ", "describe ", "limits", "upsert ")
 # Salesforce works through a graph's nodes one after another: a full batch (500 nodes) can take
-# seconds where one record takes milliseconds, so a graph call waits this much longer per node.
-GRAPH_SECONDS_PER_NODE = 0.02
+# seconds where one record takes milliseconds, so a graph call waits this much longer per node
+# (500 nodes: 50 s more, still inside the job timeout).
+GRAPH_SECONDS_PER_NODE = 0.1
 
 
 class SalesforceConnector:
