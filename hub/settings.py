@@ -218,7 +218,9 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 1000,
+    # Successful task results are kept without django-q2's own cap, which re-reads every kept
+    # result on each save (a whole CPU at 20 jobs/s); the sweep keeps the newest KEPT_TASK_RESULTS.
+    "save_limit": 0,
     "poll": 0.2,
     "label": "Task queue",
 }

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_q.models import Success
 from django_q.tasks import async_task
 
 from syncapp import metrics
@@ -52,6 +53,7 @@ BATCH_HANDLERS = {
 }
 MAX_BATCH = 50
 WORKER_LOST = "worker_lost"
+KEPT_TASK_RESULTS = 1000  # django-q2's successful task results the sweep keeps (the newest)
 _last_dispatch = 0.0
 
 
@@ -242,7 +244,18 @@ def sweep(limit: int = 500) -> int:
     for job_id in due:
         with transaction.atomic():
             push(job_id)
+    prune_task_results()
     return len(due)
+
+
+def prune_task_results(keep: int = KEPT_TASK_RESULTS) -> int:
+    """Delete django-q2's successful task results but the newest `keep` (the hub's own record of
+    each job is its SyncJob and attempts); returns how many went."""
+    oldest_kept = list(Success.objects.order_by("-stopped").values_list("stopped", flat=True)[keep - 1:keep])
+    if not oldest_kept:
+        return 0
+    deleted, _ = Success.objects.filter(stopped__lt=oldest_kept[0]).delete()
+    return deleted
 
 
 def _recover_orphans(now) -> None:

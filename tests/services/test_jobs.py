@@ -1,11 +1,13 @@
 """The job engine's promises: one active job per order, a lease per run, retries with backoff,
 dead after the limit, and a sweeper that recovers what a broker or a worker lost."""
 import os
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from django_q.brokers import get_broker
+from django_q.models import Task
 
 from syncapp.exceptions import PermanentError, TransientError
 from syncapp.models import SyncJob, SyncSettings
@@ -286,3 +288,15 @@ def test_non_urgent_work_is_deferred_past_95_percent_of_the_allocation():
     urgent = jobs.enqueue(KIND, "zuora", "O-2")
     OUTCOMES.append({"ok": True})
     assert jobs.run(urgent.pk) == "succeeded"
+
+
+def test_the_sweep_keeps_the_newest_successful_task_results_and_every_failure():
+    now = timezone.now()
+    for age, success in [(1, True), (2, True), (3, True), (4, True), (5, False)]:
+        at = now - timedelta(minutes=age)
+        Task.objects.create(id=uuid.uuid4().hex, name=f"t{age}", func="math.floor", args=(1.5,), kwargs={},
+                            started=at, stopped=at, success=success, result=1 if success else "boom")
+    assert jobs.prune_task_results(keep=2) == 2
+    assert sorted(Task.objects.values_list("name", flat=True)) == ["t1", "t2", "t5"]
+    jobs.sweep()  # the minute's sweep prunes to KEPT_TASK_RESULTS, far above what is left here
+    assert Task.objects.count() == 3
