@@ -5,6 +5,7 @@ killed (-9) three times and the web server restarted. Then every order must be i
 exactly once with the right lines, and no job dead.
 
     python -m bench.soak --orders 1000 [--crash] [--provider zuora|nue] [--database-url URL]
+        [--timeout SECONDS] [--json]
 """
 from __future__ import annotations
 
@@ -148,9 +149,11 @@ def main():
     parser.add_argument("--crash", action="store_true", help="kill -9 the workers 3 times, restart the web server")
     parser.add_argument("--provider", default="zuora", choices=["zuora", "nue"])
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for every order once created")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = parser.parse_args()
-    summary = soak(args.orders, crash=args.crash, provider=args.provider, database_url=args.database_url)
+    summary = soak(args.orders, crash=args.crash, provider=args.provider, database_url=args.database_url,
+                   timeout=args.timeout)
     if args.json:
         print(json.dumps(summary))
     else:
