@@ -220,7 +220,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "catch_up": False,
     # Successful task results are kept without django-q2's own cap, which re-reads every kept
-    # result on each save (a whole CPU at 20 jobs/s); the sweep keeps the newest KEPT_TASK_RESULTS.
+    # result on each save (half a CPU in the soak); the sweep keeps the newest KEPT_TASK_RESULTS.
     "save_limit": 0,
     "poll": 0.2,
     "label": "Task queue",

@@ -2,7 +2,7 @@
 
 Planning an order reads it from billing (and, when the order does not carry its customer, the
 billing account): one after another, for a batch of 50 those reads, not Salesforce, would set
-the pace. `prefetched(billing, jobs)` makes them on a few threads first — each thread with its
+the pace. `prefetched(...)` makes them on a few threads first — each thread with its
 own connector, its calls recorded in the main thread afterwards against the job they were for —
 and answers the planning's reads from what they got, errors included. A read the prefetch did
 not make, or a second read of the same record, goes to billing as usual.
