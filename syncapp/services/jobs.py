@@ -244,11 +244,11 @@ def sweep(limit: int = 500) -> int:
     for job_id in due:
         with transaction.atomic():
             push(job_id)
-    prune_task_results()
+    prune_task_results(KEPT_TASK_RESULTS)
     return len(due)
 
 
-def prune_task_results(keep: int = KEPT_TASK_RESULTS) -> int:
+def prune_task_results(keep: int) -> int:
     """Delete django-q2's successful task results but the newest `keep` (the hub's own record of
     each job is its SyncJob and attempts); returns how many went."""
     oldest_kept = list(Success.objects.order_by("-stopped").values_list("stopped", flat=True)[keep - 1:keep])
