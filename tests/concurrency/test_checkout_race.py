@@ -38,8 +38,8 @@ def test_fifty_concurrent_checkouts_for_one_new_domain_make_one_account(hub_url,
                 if not (response.status_code >= 500 and response.json()["error"]["details"]["retryable"]):
                     return response
                 # CONTRACT §2 checkout rule 6: a vendor that failed under this load (the emulators
-                # share the suite's database, whose connections 50 buyers can exhaust) is
-                # retried by the shop with the same key, which resumes the checkout.
+                # share the suite's database with 50 buyers' requests) is retried by the shop
+                # with the same key, which resumes the checkout.
                 time.sleep(1)
             return response
 

@@ -40,8 +40,9 @@ def test_every_order_reaches_salesforce_once_through_faults_and_crashes(tmp_path
         env.pop("REDIS_URL", None)  # SQLite goes with the ORM broker, as `make run` has it
     done = subprocess.run(command, cwd=ROOT, env={**env, "TMPDIR": str(tmp_path)}, capture_output=True,
                           text=True, timeout=900)
-    assert done.stdout.strip(), done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    assert last.startswith("{"), f"no summary (exit {done.returncode}): {done.stderr[-3000:]}"
+    summary = json.loads(last)
     print(summary)
     assert summary["orders"] == ORDERS
     assert summary["in_salesforce_once"] == ORDERS, summary
