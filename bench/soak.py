@@ -1,8 +1,8 @@
 """Soak under faults: draft orders through the whole pipeline while Salesforce fails 30% of calls
 (503, timeouts, UNABLE_TO_LOCK_ROW, INVALID_SESSION_ID, bursts of REQUEST_LIMIT_EXCEEDED) and the
-billing emulator delivers every webhook twice and out of order — optionally with the worker cluster
-killed (-9) three times, each in the middle of a batch of orders, and the web server restarted with
-the second kill. Then every order must be in Salesforce exactly once with the right
+billing emulator delivers every webhook twice (`--duplicate`) and out of order — optionally with the
+worker cluster killed (-9) three times, each in the middle of a batch of orders, and the web server
+restarted with the second kill. Then every order must be in Salesforce exactly once with the right
 lines, and no job dead.
 
 The summary counts what happened: the kills that really came and the work each interrupted, and
