@@ -200,7 +200,9 @@ def test_sync_order_action_runs_the_callout():
     assert "@api async invoke()" in js and "checkoutUrl" in js
 
 
-def test_apex_test_mocks_the_hub_and_checks_the_endpoint():
+def test_apex_test_source_declares_a_callout_mock_and_names_the_sync_endpoint():
+    """A read of the Apex test's source (and both classes ship Active), not a run of it: Apex tests
+    run only in a Salesforce org."""
     test = _apex("OrderSyncHubCalloutTest")
     assert test.lstrip().startswith("@IsTest") and "implements HttpCalloutMock" in test
     assert "Test.setMock(HttpCalloutMock.class" in test

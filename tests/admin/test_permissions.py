@@ -3,7 +3,10 @@ replay), Viewer (read-only). Enforced on the server: an action a role may not ru
 nor run when posted anyway; a page it may not use answers 403."""
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
 from django.urls import reverse
+from django_q.brokers import get_broker
+from django_q.models import Failure, Schedule, Success
 
 from syncapp.admin.roles import CONSOLE_APPS
 from syncapp.models import AuditEntry, FieldMapping, OrderLink, SyncJob, SyncSettings, WebhookEvent
@@ -21,7 +24,21 @@ ACTION_ROLES = {
 }
 CONSOLE_ACTIONS = [p for p in ACTIONS if p.values[0]._meta.app_label in CONSOLE_APPS]
 REFUSED = [pytest.param(role, *p.values, id=f"{role}-{p.id}") for role in ROLES for p in CONSOLE_ACTIONS
-           if role not in ACTION_ROLES.get(p.values[1], ())]
+           if role not in ACTION_ROLES.get(p.values[1], ()) and p.values[0]._meta.app_label == "syncapp"]
+QUEUE_ACTIONS = [p for p in CONSOLE_ACTIONS if p.values[0]._meta.app_label == "django_q"]
+# The permission (on the model listed) each of django-q2's actions needs: deleting rows, or changing
+# a task result to queue the task again.
+QUEUE_ACTION_NEEDS = {"delete_selected": "delete", "resubmit": "change"}
+# What each of django-q2's actions does to the task queue when it runs on one row: the change in
+# successful and failed task results, schedules and tasks waiting in the broker.
+QUEUE_EFFECTS = {
+    ("success", "delete_selected"): {"succeeded": -1},
+    ("failure", "delete_selected"): {"failed": -1},
+    ("ormq", "delete_selected"): {"queued": -1},
+    ("schedule", "delete_selected"): {"schedules": -1},
+    ("success", "resubmit"): {"queued": 1},
+    ("failure", "resubmit"): {"failed": -1, "queued": 1},  # back in the queue, out of the failures
+}
 CONSOLE_MODELS = [pytest.param(m, id=m._meta.label) for m in admin.site._registry if m._meta.app_label in CONSOLE_APPS]
 MAPPINGS = ("accountlink", "orderlink", "linelink", "productmapping", "fieldmapping")
 
@@ -50,6 +67,27 @@ def test_an_action_posted_anyway_is_refused(role, model, action, world, staff):
     response = client.post(url(model, "changelist"), {"action": action, "_selected_action": [obj.pk], "post": "yes"})
     assert response.status_code in (200, 302, 403)  # the list again, back to it, or forbidden
     assert _state() == before, "nothing changed"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("model, action", QUEUE_ACTIONS)
+def test_a_task_queue_action_runs_exactly_when_the_role_holds_its_permission(role, model, action, world, staff):
+    """Posted straight to the list, offered or not: the queue changes as the action would change it
+    if the role's groups grant the permission it needs, and not at all otherwise."""
+    client = staff(role)
+    model_admin = admin.site._registry[model]
+    permitted = client.user.has_perm(f"django_q.{get_permission_codename(QUEUE_ACTION_NEEDS[action], model._meta)}")
+    obj = model_admin.get_queryset(_request(client)).first()
+    before = _queue()
+    response = client.post(url(model, "changelist"), {"action": action, "_selected_action": [obj.pk], "post": "yes"})
+    assert response.status_code in (200, 302, 403)
+    changed = {name: count - before[name] for name, count in _queue().items() if count != before[name]}
+    assert changed == (QUEUE_EFFECTS[model._meta.model_name, action] if permitted else {})
+
+
+def _queue() -> dict:
+    return {"succeeded": Success.objects.count(), "failed": Failure.objects.count(),
+            "schedules": Schedule.objects.count(), "queued": get_broker().queue_size()}
 
 
 def _request(client):

@@ -1,8 +1,10 @@
 """Browser tests: Playwright for Python driving Debian's Chromium, headless, against the live server.
 
 Screenshots are kept under `artifacts/screenshots/` (CI keeps them); with HUB_DOCS_SCREENSHOTS=1
-the ones shown in the README are also rewritten in `docs/` (otherwise every run would dirty them). Without /usr/bin/chromium (`apt-get install chromium`) these tests
-are skipped, never downloaded for: `playwright install` is not used.
+the ones shown in the README are also rewritten in `docs/` (otherwise every run would dirty them).
+Without /usr/bin/chromium (`apt-get install chromium`) these tests are skipped on a workstation and
+fail in CI (CI=true, which `.ci/run` sets after installing it): a CI run that skipped the console's
+browser tests would pass without them. Chromium is never downloaded: `playwright install` is not used.
 """
 import os
 from pathlib import Path
@@ -32,7 +34,10 @@ def page(monkeypatch, transactional_db):
     plain synchronous code, so the check is lifted for the browser's lifetime only (which is also
     why the browser is not shared across tests)."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install -y chromium)")
+        missing = f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install -y chromium)"
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(missing)
+        pytest.skip(missing)
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:

@@ -1,8 +1,11 @@
 """The soak of issue 8 at a small size (`bench/soak.py`, run here as `make bench` would run it): draft
 orders through a whole hub — gunicorn and a django-q2 cluster in child processes — while Salesforce
 fails 30% of calls and REQUEST_LIMIT_EXCEEDED comes in bursts, the billing emulator delivers every
-webhook twice and out of order, the worker cluster is killed (-9) three times and the web server
-restarted. Nothing may be lost or done twice.
+webhook twice and out of order, the worker cluster is killed (-9) three times, each in the middle of
+a batch of orders, and the web server restarted. Nothing may be lost or done twice.
+
+The faults are checked as the summary counted them, so a soak in which no kill came while work was
+outstanding, or no delivery reached the hub twice, fails here.
 
 It runs on the database the suite runs on: SQLite in a fresh data dir, or a fresh PostgreSQL
 database beside the test one (with Redis as the broker when REDIS_URL is set)."""
@@ -48,6 +51,22 @@ def test_every_order_reaches_salesforce_once_through_faults_and_crashes(tmp_path
     assert summary["in_salesforce_once"] == ORDERS, summary
     assert (summary["duplicated_in_salesforce"], summary["missing_in_salesforce"], summary["wrong_lines"]) == (0, 0, 0)
     assert summary["dead"] == 0 and not summary["jobs"].get("failed"), summary["jobs"]
-    assert summary["crashes"] == 3
-    assert summary["webhooks_duplicate_or_ignored"] >= ORDERS  # every webhook came (at least) twice
+    assert_the_crashes_interrupted_work(summary)
+    assert_the_webhooks_came_twice(summary)
     assert done.returncode == 0
+
+
+def assert_the_crashes_interrupted_work(summary):
+    kills = summary["kills"]
+    assert summary["crashes"] == len(kills) == 3, kills
+    for kill in kills:
+        assert kill["outstanding"] > 0 and kill["in_flight"] > 0, f"a kill with nothing to interrupt: {kill}"
+    # At different points of the run: the hub called Salesforce between one kill and the next.
+    assert all(a["salesforce_calls"] < b["salesforce_calls"] for a, b in zip(kills, kills[1:])), kills
+
+
+def assert_the_webhooks_came_twice(summary):
+    # Each delivery is sent twice in a row, so the hub's last answer to nearly every one is
+    # "duplicate"; a send lost while the web server restarts may leave a few otherwise.
+    assert summary["webhooks_delivered"] >= ORDERS
+    assert summary["webhooks_answered_duplicate"] >= 0.9 * summary["webhooks_delivered"], summary
