@@ -2,6 +2,7 @@
 every operation, each error shape, idempotent replay, and what it records."""
 import dataclasses
 import datetime as dt
+import json
 import time
 from decimal import Decimal
 
@@ -170,9 +171,36 @@ def test_an_unknown_sku_is_a_permanent_unknown_sku_error(nue):
     with pytest.raises(PermanentError) as raised:
         nue.create_order(order, idempotency_key="o1")
 
-    assert raised.value.code == "unknown_sku" and raised.value.status == 400
-    assert raised.value.details["errors"][0]["code"] == "PRODUCT_NOT_FOUND"
+    assert raised.value.code == "unknown_sku" and "GOLD-PLAN" in str(raised.value)
     assert list(nue.list_orders()) == []
+
+
+def test_an_order_is_created_with_the_body_nue_publishes(nue, records, emulator):
+    """`customer: {id}` (a new customer is created first) and products by price book entry id,
+    never by SKU or with a list price of the hub's."""
+    nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+
+    create = next(r for r in records if r.operation == "create_order")
+    body = json.loads(create.request_excerpt)
+    assert [r.operation for r in records][:2] == ["catalog", "create_account"]
+    assert set(body["customer"]) == {"id"} and body["options"] == {}
+    assert [line["priceBookEntryId"] for line in body["orderProducts"]] == [
+        emulator.entry_id("PRO-MONTHLY"), emulator.entry_id("ADDON-SEATS")]
+    assert all("productSku" not in line and "listPrice" not in line
+               for line in body["orderProducts"])
+    assert body["orderProducts"][0]["subscriptionStartDate"] == "2026-11-22"
+
+
+def test_a_price_above_the_price_book_is_refused_before_any_order_call(nue, records):
+    account = nue.create_account(a_customer(), idempotency_key="a1")
+    dear = a_draft(account_id=account.account_id,
+                   lines=(OrderLine("PRO-MONTHLY", D(1), D("59.00"), D("59.00")),))
+
+    with pytest.raises(PermanentError) as raised:
+        nue.create_order(dear, idempotency_key="o1")
+
+    assert raised.value.code == "price_above_list"
+    assert "create_order" not in [r.operation for r in records]
 
 
 def test_the_same_idempotency_key_twice_creates_one_order(nue):
@@ -247,11 +275,14 @@ def test_delete_removes_the_order_and_deleting_again_is_fine(nue):
         nue.get_order(created.order_id)
 
 
-def test_orders_are_listed_by_status_and_change_time_page_by_page(hub_url, nue, records):
-    account = nue.create_account(a_customer(), idempotency_key="a1")
+def test_orders_are_listed_customer_page_by_customer_page(hub_url, nue, records):
+    """Nue lists orders only for named customers: the customers are walked page by page and
+    each page's orders asked for in one call."""
+    accounts = [nue.create_account(a_customer(name=f"Acme {i}"), idempotency_key=f"a{i}")
+                for i in range(3)]
     drafts = [nue.create_order(a_draft(account_id=account.account_id), idempotency_key=f"o{i}")
-              for i in range(3)]
-    active = nue.activate_order(nue.create_order(a_draft(account_id=account.account_id),
+              for i, account in enumerate(accounts)]
+    active = nue.activate_order(nue.create_order(a_draft(account_id=accounts[0].account_id),
                                                  idempotency_key="o9").order_id)
     paged = NueConnector.from_settings(recorder=records.append)
     paged.page_size = 2
@@ -260,7 +291,9 @@ def test_orders_are_listed_by_status_and_change_time_page_by_page(hub_url, nue, 
     listed = [o.order_id for o in paged.list_orders(status=OrderStatus.DRAFT)]
 
     assert listed == [o.order_id for o in drafts]
-    assert [r.operation for r in records] == ["list_orders", "list_orders"]
+    assert [r.operation for r in records if r.operation != "catalog"] == [
+        "list_customers", "list_orders", "list_customers", "list_orders"]
+    assert all("customerIds=" in r.url for r in records if r.operation == "list_orders")
     assert [o.order_id for o in nue.list_orders(status="Activated")] == [active.order_id]
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.5)
     nue.update_order(drafts[0])
@@ -332,7 +365,8 @@ def test_a_custom_field_nue_cannot_hold_is_refused_before_any_call(nue, records)
     with pytest.raises(PermanentError) as raised:
         nue.create_order(a_draft(customer=a_customer(), custom_fields=(("po_number", "1"),)),
                          idempotency_key="o1")
-    assert raised.value.code == "invalid_custom_field" and records == []
+    assert raised.value.code == "invalid_custom_field"
+    assert {r.operation for r in records} <= {"catalog"}  # nothing written
 
 
 # --- the call log ------------------------------------------------------------------------------
@@ -340,9 +374,10 @@ def test_every_call_is_recorded_with_redacted_excerpts(nue, records):
     order = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
     nue.get_order(order.order_id)
 
-    assert [r.operation for r in records] == ["create_order", "get_order", "get_account"]
-    create = records[0]
+    assert [r.operation for r in records] == [
+        "catalog", "create_account", "create_order", "get_order", "get_account"]
+    create = records[2]
     assert (create.vendor, create.method, create.status, create.ok) == ("nue", "POST", 201, True)
     assert create.url.endswith("/sandbox/nue/orders") and create.duration_ms > 0
-    assert '"productSku": "PRO-MONTHLY"' in create.request_excerpt
+    assert '"priceBookEntryId": ' in create.request_excerpt
     assert order.order_id in create.response_excerpt

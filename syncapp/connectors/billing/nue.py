@@ -6,16 +6,19 @@ Every call sends the `nue-api-key` header; creates send an `Idempotency-Key`. Nu
 in `NOT_FOUND_CODES` → `NotFoundError`; everything else → `PermanentError` carrying Nue's code and
 its `errors` in `details` (unknown products as `unknown_sku`, a non-draft as `order_not_draft`).
 
-Shapes (see `sandbox/nue` for what is documented and what is assumed): the account is a Nue
-customer (`id`; `externalId` = Salesforce Account Id; contacts with `billToContactId` and
-`orderPrimaryContactId` — a sold-to that is the bill-to contact reads back as `sold_to=None`);
-an order carries `orderProducts` named by `productSku`, a `discount` (percent) or
-`discountAmount` (off the line), order-level `billingPeriod`/`paymentTerm`/`billCycleDay`, custom
-fields as top-level `Name__c` keys, and `checkoutUrl`. Amounts are per billing period.
+Shapes follow Nue's Self-Service API reference; what it leaves open is listed, with what
+breaks if it is wrong, in docs/vendor-assumptions-nue.md. The account is a Nue customer (`id`;
+`externalId` = Salesforce Account Id; contacts with `billToContactId` and `orderPrimaryContactId`
+— a sold-to that is the bill-to contact reads back as `sold_to=None`). An order is created as
+Nue documents it: `customer: {id}` (a new customer is created first), `effectiveDate`, and
+`orderProducts` naming a `priceBookEntryId` from `GET /catalog/products` with `quantity` and
+`subscriptionStartDate`. Orders are listed per customer (`GET /orders` requires `customerIds`).
+Amounts are per billing period.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from decimal import Decimal
 from urllib.parse import quote
@@ -37,6 +40,11 @@ UNKNOWN_SKU_CODES = frozenset({"PRODUCT_NOT_FOUND", "PRICE_BOOK_ENTRY_NOT_FOUND"
 NOT_DRAFT_CODES = frozenset({"INVALID_ORDER_STATUS"})
 STATUS_FILTER = {OrderStatus.DRAFT: "draft", OrderStatus.ACTIVATED: "active",
                  OrderStatus.CANCELED: "canceled"}
+# Nue's order data reference spells the statuses Draft/Activated/Canceled; its activation guide
+# says "active". Both spellings are read (assumption: docs/vendor-assumptions-nue.md).
+STATUSES = {"draft": OrderStatus.DRAFT, "activated": OrderStatus.ACTIVATED,
+            "active": OrderStatus.ACTIVATED, "canceled": OrderStatus.CANCELED,
+            "cancelled": OrderStatus.CANCELED}
 CUSTOM_SUFFIX = "__c"
 CATALOG_TTL = 300.0
 PAGE_SIZE = 100
@@ -53,7 +61,8 @@ class NueConnector(BillingConnector):
         self.api_key = api_key
         self.recorder = recorder
         self.session = new_session(timeout=timeout)
-        self._catalog: tuple[float, dict[str, CatalogItem]] | None = None
+        # (read at, SKU → catalog item, SKU → price book entry id)
+        self._catalog: tuple[float, dict[str, CatalogItem], dict[str, str]] | None = None
 
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
@@ -69,16 +78,29 @@ class NueConnector(BillingConnector):
         if self._catalog and time.monotonic() - self._catalog[0] < CATALOG_TTL:
             return self._catalog[1]
         products = self._call("catalog", "GET", "/catalog/products")
-        items = {}
+        items, entries = {}, {}
         for product in products if isinstance(products, list) else []:
+            # One price book entry per product is assumed (docs/vendor-assumptions-nue.md).
             for entry in (product.get("priceBookEntries") or [])[:1]:
                 items[product["sku"]] = CatalogItem(
                     sku=product["sku"], name=product.get("name") or product["sku"],
                     list_price=_money(entry["listPrice"]),
                     currency=entry.get("currencyIsoCode") or "USD",
                     billing_period=entry.get("billingPeriod") or "Month")
-        self._catalog = (time.monotonic(), items)
+                entries[product["sku"]] = entry["id"]
+        self._catalog = (time.monotonic(), items, entries)
         return items
+
+    def _price_book(self, order: DraftOrder) -> dict[str, tuple[CatalogItem, str]]:
+        """SKU → (catalog item, price book entry id) for the order's lines; a SKU Nue does not
+        sell is refused before any order call, as Nue would refuse it."""
+        items = self.catalog()
+        entries = self._catalog[2]
+        unknown = sorted({line.sku for line in order.lines} - set(entries))
+        if unknown:
+            raise PermanentError(f"Nue publishes no price book entry for {', '.join(unknown)}",
+                                 code="unknown_sku", vendor=VENDOR, details={"skus": unknown})
+        return {line.sku: (items[line.sku], entries[line.sku]) for line in order.lines}
 
     # --- accounts --------------------------------------------------------------------------
     def find_account_by_email(self, email: str) -> Customer | None:
@@ -109,17 +131,19 @@ class NueConnector(BillingConnector):
 
     # --- orders ----------------------------------------------------------------------------
     def create_order(self, order: DraftOrder, *, idempotency_key: str) -> DraftOrder:
-        body = order_to_nue(order)
-        if order.account_id:
-            body["customer"] = {"id": order.account_id}
-        elif order.customer:
-            body["customer"] = customer_to_nue(order.customer)
-        else:
+        if not (order.account_id or order.customer):
             raise PermanentError("An order needs account_id or a customer", code="invalid_order",
                                  vendor=VENDOR)
+        body = order_to_nue(order, self._price_book(order))
+        account_id = order.account_id
+        if not account_id:  # Nue's order takes only `customer: {id}`: create the customer first
+            account_id = self.create_account(order.customer,
+                                             idempotency_key=f"{idempotency_key}:customer"
+                                             ).account_id
+        body = {"customer": {"id": account_id}, **body, "options": {}}
         data = self._call("create_order", "POST", "/orders", json=body,
                           idempotency_key=idempotency_key)["data"]
-        created = order_from_nue(data["order"])
+        created = self._order(data["order"])
         # Nue creates drafts; a completed order is the draft activated (safe to repeat).
         if order.status == OrderStatus.ACTIVATED:
             return self.activate_order(created.order_id)
@@ -133,20 +157,20 @@ class NueConnector(BillingConnector):
     def get_order(self, order_id: str) -> DraftOrder:
         data = self._fetch_order(order_id)
         customer = self.get_account(data["customerId"])
-        return order_from_nue(data, customer=customer)
+        return self._order(data, customer=customer)
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
         current = self._fetch_order(order.order_id)
-        if current.get("status") != OrderStatus.DRAFT:
+        if status_from_nue(current.get("status")) != OrderStatus.DRAFT:
             raise PermanentError(f"Order {order.order_id} is {current.get('status')}, not a draft",
                                  code="order_not_draft", vendor=VENDOR)
-        body = order_to_nue(order, with_line_ids=True)
+        body = order_to_nue(order, self._price_book(order), with_line_ids=True)
         body["billCycleDay"] = order.terms.bill_cycle_day  # null clears it: the sender wins
         for name in current:  # custom fields the sender no longer has are cleared
             if name.endswith(CUSTOM_SUFFIX) and name not in body:
                 body[name] = None
         answer = self._call("update_order", "PATCH", f"/orders/{_id(order.order_id)}", json=body)
-        return order_from_nue(answer["data"]["order"])
+        return self._order(answer["data"]["order"])
 
     def activate_order(self, order_id: str) -> DraftOrder:
         try:
@@ -155,38 +179,52 @@ class NueConnector(BillingConnector):
         except PermanentError as err:
             if err.code != "order_not_draft":
                 raise
-            current = order_from_nue(self._fetch_order(order_id))
+            current = self._order(self._fetch_order(order_id))
             if current.status != OrderStatus.ACTIVATED:
                 raise
             return current
-        return order_from_nue(answer["data"]["order"])
+        return self._order(answer["data"]["order"])
 
     def cancel_order(self, order_id: str) -> DraftOrder:
         data = self._call("cancel_order", "POST", f"/orders/{_id(order_id)}/cancel")["data"]
-        return order_from_nue(data["order"])
+        return self._order(data["order"])
 
     def delete_order(self, order_id: str) -> None:
+        # `DELETE /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
         try:
             self._call("delete_order", "DELETE", f"/orders/{_id(order_id)}")
         except NotFoundError:
             pass  # already gone
 
     def list_orders(self, *, status: str | None = None, updated_since: dt.datetime | None = None):
-        params: dict = {"limit": self.page_size}
+        """Nue lists orders only for named customers (`customerIds` is required), so this walks
+        the customers page by page and asks for each page's orders in one call."""
+        params: dict = {}
         if status:
             params["status"] = STATUS_FILTER[OrderStatus(status)]
-        if updated_since:
-            # Nue's comparison filters are written `field>=value`; the key carries the `>`.
-            params["lastModifiedDate>"] = updated_since.isoformat()
+        for customer_ids in self._customer_id_pages():
+            answer = self._call("list_orders", "GET", "/orders",
+                                params={**params, "customerIds": json.dumps(customer_ids)})
+            for data in answer["data"]:
+                if updated_since is None or _changed_since(data, updated_since):
+                    yield self._order(data)
+
+    def _customer_id_pages(self):
         page = 1
         while True:
-            answer = self._call("list_orders", "GET", "/orders", params={**params, "page": page})
-            for data in answer["data"]:
-                yield order_from_nue(data)
-            more = (answer.get("pagination") or {}).get("hasMore")
-            if not answer["data"] or more is False or len(answer["data"]) < self.page_size:
+            answer = self._call("list_customers", "GET", "/customers",
+                                params={"page": page, "limit": self.page_size})
+            ids = [customer["id"] for customer in answer["data"]]
+            if ids:
+                yield ids
+            if len(ids) < self.page_size:
                 return
             page += 1
+
+    def _order(self, data: dict, *, customer: Customer | None = None) -> DraftOrder:
+        self.catalog()
+        skus = {entry: sku for sku, entry in self._catalog[2].items()}
+        return order_from_nue(data, customer=customer, skus=skus)
 
     # --- HTTP ------------------------------------------------------------------------------
     def _call(self, operation: str, method: str, path: str, *, params=None, json=None,
@@ -341,9 +379,12 @@ def customer_from_nue(data: dict) -> Customer:
                     crm_id=data.get("externalId") or None, bill_to=bill_to, sold_to=sold_to)
 
 
-def _line_to_nue(line: OrderLine, *, with_id: bool) -> dict:
-    body = {"productSku": line.sku, "quantity": _num(line.quantity),
-            "listPrice": _num(line.list_price)}
+def _line_to_nue(line: OrderLine, item: CatalogItem, entry_id: str, start: dt.date, *,
+                 with_id: bool) -> dict:
+    """An order product as Nue documents it; the price is the price book entry's, so a lower
+    net price travels as a discount (`discount`/`discountAmount` are assumptions)."""
+    body = {"priceBookEntryId": entry_id, "quantity": _num(line.quantity),
+            "subscriptionStartDate": start.isoformat()}
     if with_id and line.line_id:
         body["id"] = line.line_id
     if line.description:
@@ -353,17 +394,25 @@ def _line_to_nue(line: OrderLine, *, with_id: bool) -> dict:
         body["discount"] = _num(discount.percent)
     elif discount and discount.amount is not None:
         body["discountAmount"] = _num(discount.amount)
-    elif line.net_price != line.list_price:
+    elif line.net_price > item.list_price:
+        raise PermanentError(f"{line.sku} at {line.net_price} is above Nue's list price "
+                             f"{item.list_price}; Nue prices from its price book",
+                             code="price_above_list", vendor=VENDOR)
+    elif line.net_price != item.list_price:
         # A lower price without a stated discount travels as an amount off the line.
-        body["discountAmount"] = _num((line.list_price - line.net_price) * line.quantity)
+        body["discountAmount"] = _num((item.list_price - line.net_price) * line.quantity)
     return body
 
 
-def order_to_nue(order: DraftOrder, *, with_line_ids: bool = False) -> dict:
+def order_to_nue(order: DraftOrder, price_book: dict[str, tuple[CatalogItem, str]], *,
+                 with_line_ids: bool = False) -> dict:
+    """The order's own fields (not its customer). `billingPeriod`, `paymentTerm`,
+    `billCycleDay` and `Name__c` custom fields on the order are assumptions."""
     terms = order.terms
-    body = {"effectiveDate": order.order_date.isoformat(), "currencyIsoCode": order.currency,
-            "billingPeriod": terms.billing_period, "paymentTerm": terms.payment_term,
-            "orderProducts": [_line_to_nue(line, with_id=with_line_ids) for line in order.lines]}
+    lines = [_line_to_nue(line, *price_book[line.sku], order.order_date, with_id=with_line_ids)
+             for line in order.lines]
+    body = {"effectiveDate": order.order_date.isoformat(), "orderProducts": lines,
+            "billingPeriod": terms.billing_period, "paymentTerm": terms.payment_term}
     if terms.bill_cycle_day is not None:
         body["billCycleDay"] = terms.bill_cycle_day
     for name, value in order.custom_fields:
@@ -374,27 +423,49 @@ def order_to_nue(order: DraftOrder, *, with_line_ids: bool = False) -> dict:
     return body
 
 
-def _line_from_nue(data: dict) -> OrderLine:
+def _line_from_nue(data: dict, skus: dict[str, str]) -> OrderLine:
     if data.get("discount") is not None:
         discount = Discount(percent=_plain(data["discount"]))
     elif data.get("discountAmount") is not None:
         discount = Discount(amount=_money(data["discountAmount"]))
     else:
         discount = None
-    return OrderLine(sku=data["productSku"], quantity=_plain(data["quantity"]),
+    # The SKU is the price book entry's product; `productSku` is read when the entry is unknown.
+    sku = skus.get(data.get("priceBookEntryId")) or data.get("productSku") or ""
+    return OrderLine(sku=sku, quantity=_plain(data["quantity"]),
                      list_price=_money(data["listPrice"]), net_price=_money(data["netSalesPrice"]),
                      line_id=data["id"], discount=discount,
                      description=data.get("description") or "")
 
 
-def order_from_nue(data: dict, *, customer: Customer | None = None) -> DraftOrder:
+def _changed_since(data: dict, moment: dt.datetime) -> bool:
+    stamp = data.get("lastModifiedDate")
+    if not stamp:
+        return True  # no date to judge by: keep it rather than miss a change
+    changed = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (changed if changed.tzinfo else changed.replace(tzinfo=dt.timezone.utc)) >= moment
+
+
+def status_from_nue(value) -> OrderStatus:
+    """Nue's order status; one the hub does not know fails the sync with a message naming it."""
+    try:
+        return STATUSES[str(value).strip().lower()]
+    except KeyError:
+        raise PermanentError(f"Nue answered an order status the hub does not know: {value!r}",
+                             code="unknown_order_status", vendor=VENDOR,
+                             details={"status": value}) from None
+
+
+def order_from_nue(data: dict, *, customer: Customer | None = None,
+                   skus: dict[str, str] | None = None) -> DraftOrder:
+    """A Nue order; `skus` maps price book entry ids to the SKUs of the catalog."""
     custom = tuple(sorted((k, str(v)) for k, v in data.items()
                           if k.endswith(CUSTOM_SUFFIX) and v is not None))
     return DraftOrder(
         currency=data.get("currencyIsoCode") or "USD",
         order_date=dt.date.fromisoformat(data["effectiveDate"]),
-        lines=tuple(_line_from_nue(line) for line in data.get("orderProducts") or []),
-        status=OrderStatus(data["status"]), order_id=data["id"], account_id=data.get("customerId"),
+        lines=tuple(_line_from_nue(line, skus or {}) for line in data.get("orderProducts") or []),
+        status=status_from_nue(data.get("status")), order_id=data["id"], account_id=data.get("customerId"),
         terms=BillingTerms(billing_period=data.get("billingPeriod") or "Month",
                            payment_term=data.get("paymentTerm") or "Due Upon Receipt",
                            bill_cycle_day=data.get("billCycleDay")),
