@@ -5,13 +5,14 @@ import datetime as dt
 import json
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from sandbox.webhooks.models import Switches
 from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.billing.nue import NueConnector
+from syncapp.connectors.billing.nue import NueConnector, order_from_nue
 from syncapp.domain.records import (Address, BillingTerms, Contact, Customer, Discount, DraftOrder,
                                     OrderLine, OrderStatus)
 from syncapp.exceptions import NotFoundError, PermanentError, TransientError
@@ -381,3 +382,55 @@ def test_every_call_is_recorded_with_redacted_excerpts(nue, records):
     assert create.url.endswith("/sandbox/nue/orders") and create.duration_ms > 0
     assert '"priceBookEntryId": ' in create.request_excerpt
     assert order.order_id in create.response_excerpt
+
+
+# --- Nue's own example -------------------------------------------------------------------------
+DOCUMENTED_SKUS = {"pbe-123e4567-e89b-12d3-a456-426614174000": "PLATFORM"}
+
+
+def documented_draft() -> dict:
+    """The draft-order answer shown in Nue's docs (the fixture names its pages)."""
+    path = Path(__file__).parent / "fixtures" / "nue" / "draft_order_created.json"
+    return json.loads(path.read_text())["response"]
+
+
+def test_nues_documented_draft_order_answer_is_read():
+    answer = documented_draft()
+    assert answer["status"] == "success"
+
+    order = order_from_nue(answer["data"]["order"], skus=DOCUMENTED_SKUS)
+
+    assert (order.order_id, order.status, order.account_id, order.order_date) == (
+        "b636440c-b3dd-4a92-9187-199f110d5b24", OrderStatus.DRAFT,
+        "d2e04653-ae90-49df-a986-134cf64f6d03", dt.date(2024, 12, 24))
+    [line] = order.lines
+    assert (line.sku, line.quantity, line.list_price, line.net_price) == (
+        "PLATFORM", D(1), D("5940.00"), D("5940.00"))
+
+
+@pytest.mark.parametrize("status", ["Pending", "", None])
+def test_an_order_status_the_hub_does_not_know_is_a_clear_sync_error(status):
+    data = {**documented_draft()["data"]["order"], "status": status}
+
+    with pytest.raises(PermanentError) as raised:
+        order_from_nue(data, skus=DOCUMENTED_SKUS)
+
+    assert raised.value.code == "unknown_order_status" and repr(status) in str(raised.value)
+
+
+@pytest.mark.parametrize("status, expected", [("Activated", OrderStatus.ACTIVATED),
+                                              ("active", OrderStatus.ACTIVATED),
+                                              ("Canceled", OrderStatus.CANCELED)])
+def test_nues_status_spellings_are_read(status, expected):
+    data = {**documented_draft()["data"]["order"], "status": status}
+    assert order_from_nue(data, skus=DOCUMENTED_SKUS).status == expected
+
+
+def test_an_order_product_without_its_price_is_a_clear_sync_error():
+    data = documented_draft()["data"]["order"]
+    del data["orderProducts"][0]["netSalesPrice"]
+
+    with pytest.raises(PermanentError) as raised:
+        order_from_nue(data, skus=DOCUMENTED_SKUS)
+
+    assert raised.value.code == "invalid_response" and "netSalesPrice" in str(raised.value)

@@ -423,6 +423,16 @@ def order_to_nue(order: DraftOrder, price_book: dict[str, tuple[CatalogItem, str
     return body
 
 
+def _field(data: dict, *names: str):
+    """The first of `names` Nue sent; an answer without any is a clear sync error, not a crash
+    (the field names the hub relies on are listed in docs/vendor-assumptions-nue.md)."""
+    for name in names:
+        if data.get(name) is not None:
+            return data[name]
+    raise PermanentError(f"Nue's answer has no {' or '.join(names)}", code="invalid_response",
+                         vendor=VENDOR, details={"missing": list(names)})
+
+
 def _line_from_nue(data: dict, skus: dict[str, str]) -> OrderLine:
     if data.get("discount") is not None:
         discount = Discount(percent=_plain(data["discount"]))
@@ -431,10 +441,11 @@ def _line_from_nue(data: dict, skus: dict[str, str]) -> OrderLine:
     else:
         discount = None
     # The SKU is the price book entry's product; `productSku` is read when the entry is unknown.
-    sku = skus.get(data.get("priceBookEntryId")) or data.get("productSku") or ""
-    return OrderLine(sku=sku, quantity=_plain(data["quantity"]),
-                     list_price=_money(data["listPrice"]), net_price=_money(data["netSalesPrice"]),
-                     line_id=data["id"], discount=discount,
+    sku = skus.get(data.get("priceBookEntryId")) or _field(data, "productSku")
+    return OrderLine(sku=sku, quantity=_plain(_field(data, "quantity")),
+                     list_price=_money(_field(data, "listPrice")),
+                     net_price=_money(_field(data, "netSalesPrice")),
+                     line_id=_field(data, "id"), discount=discount,
                      description=data.get("description") or "")
 
 
@@ -461,11 +472,19 @@ def order_from_nue(data: dict, *, customer: Customer | None = None,
     """A Nue order; `skus` maps price book entry ids to the SKUs of the catalog."""
     custom = tuple(sorted((k, str(v)) for k, v in data.items()
                           if k.endswith(CUSTOM_SUFFIX) and v is not None))
+    try:
+        # Nue's order data reference names the effective date `orderStartDate` in answers.
+        raw_date = str(_field(data, "effectiveDate", "orderStartDate"))
+        order_date = dt.date.fromisoformat(raw_date[:10])
+    except ValueError:
+        raise PermanentError(f"Nue's order date is not a date: {raw_date!r}",
+                             code="invalid_response", vendor=VENDOR) from None
     return DraftOrder(
-        currency=data.get("currencyIsoCode") or "USD",
-        order_date=dt.date.fromisoformat(data["effectiveDate"]),
+        currency=data.get("currencyIsoCode") or (customer.currency if customer else "USD"),
+        order_date=order_date,
         lines=tuple(_line_from_nue(line, skus or {}) for line in data.get("orderProducts") or []),
-        status=status_from_nue(data.get("status")), order_id=data["id"], account_id=data.get("customerId"),
+        status=status_from_nue(data.get("status")), order_id=_field(data, "id"),
+        account_id=data.get("customerId"),
         terms=BillingTerms(billing_period=data.get("billingPeriod") or "Month",
                            payment_term=data.get("paymentTerm") or "Due Upon Receipt",
                            bill_cycle_day=data.get("billCycleDay")),
