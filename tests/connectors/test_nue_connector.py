@@ -2,7 +2,9 @@
 every operation, each error shape, idempotent replay, and what it records."""
 import dataclasses
 import datetime as dt
+import http.server
 import json
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +17,7 @@ from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.billing.nue import NueConnector, order_from_nue
 from syncapp.domain.records import (Address, BillingTerms, Contact, Customer, Discount, DraftOrder,
                                     OrderLine, OrderStatus)
-from syncapp.exceptions import NotFoundError, PermanentError, TransientError
+from syncapp.exceptions import NotFoundError, PermanentError, TransientError, UnsupportedError
 from tests.sandbox.nue.client import NueApi
 
 CRM_ID = "001000000000001AAA"
@@ -434,3 +436,51 @@ def test_an_order_product_without_its_price_is_a_clear_sync_error():
         order_from_nue(data, skus=DOCUMENTED_SKUS)
 
     assert raised.value.code == "invalid_response" and "netSalesPrice" in str(raised.value)
+
+
+# --- actions Nue's reference does not document -------------------------------------------------
+@pytest.fixture
+def nue_without(request):
+    """A stand-in for a Nue tenant without the assumed order endpoints: every call answers
+    `status` with a body that is not Nue's error envelope, as a missing route would."""
+    status = request.param
+
+    class NoRoute(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = b'{"message": "Not Found"}'
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoRoute)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    yield NueConnector(f"http://127.0.0.1:{server.server_address[1]}", "sandbox")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("nue_without", [404, 405], indirect=True)
+@pytest.mark.parametrize("action", ["delete_order", "cancel_order", "get_order"])
+def test_an_assumed_endpoint_nue_lacks_is_a_clear_unsupported_error(nue_without, action):
+    assert action.split("_")[0] in NueConnector.assumed_actions
+
+    with pytest.raises(UnsupportedError) as raised:
+        getattr(nue_without, action)("b636440c-b3dd-4a92-9187-199f110d5b24")
+
+    assert raised.value.code == "unsupported" and not raised.value.retryable
+    assert "in Nue itself" in str(raised.value)
+
+
+def test_a_missing_order_is_still_not_found_not_unsupported(nue):
+    with pytest.raises(NotFoundError):
+        nue.get_order("5b1c7a38-0000-4000-8000-000000000000")
+    nue.delete_order("5b1c7a38-0000-4000-8000-000000000000")  # already gone: fine

@@ -32,7 +32,8 @@ from syncapp.connectors.http import (DEFAULT_TIMEOUT, CallRecord, Recorder, Stop
                                      new_session, transport_error)
 from syncapp.domain.records import (Address, BillingTerms, CatalogItem, Contact, Customer,
                                     Discount, DraftOrder, OrderLine, OrderStatus)
-from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
+from syncapp.exceptions import (NotFoundError, PermanentError, SyncError, TransientError,
+                                UnsupportedError)
 
 VENDOR = "nue"
 NOT_FOUND_CODES = frozenset({"ORDER_NOT_FOUND", "CUSTOMER_NOT_FOUND"})
@@ -53,6 +54,9 @@ CENT = Decimal("0.01")
 
 class NueConnector(BillingConnector):
     provider = VENDOR
+    # Nue's reference documents creating, activating and listing orders, not these
+    # (docs/vendor-assumptions-nue.md).
+    assumed_actions = frozenset({"get", "update", "cancel", "delete"})
 
     def __init__(self, base_url: str, api_key: str, *, recorder: Recorder | None = None,
                  timeout=DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE):
@@ -246,7 +250,7 @@ class NueConnector(BillingConnector):
         except requests.RequestException as err:
             raise self._failed(record, transport_error(VENDOR, err)) from err
         except SyncError as err:
-            raise self._failed(record, err) from None
+            raise self._failed(record, _unsupported(operation, method, path, err) or err) from None
         finally:
             record.duration_ms = getattr(watch, "ms", 0.0)
             if self.recorder:
@@ -291,6 +295,25 @@ def error_from_response(response: requests.Response, body) -> SyncError:
     elif code in NOT_DRAFT_CODES:
         code = "order_not_draft"
     return PermanentError(message, code=code, vendor=VENDOR, status=status, details=details)
+
+
+ASSUMED_OPERATIONS = {"get_order": "get", "update_order": "update", "cancel_order": "cancel",
+                      "delete_order": "delete"}
+NO_ROUTE_CODES = frozenset({"METHOD_NOT_ALLOWED"})
+
+
+def _unsupported(operation: str, method: str, path: str, err: SyncError) -> SyncError | None:
+    """An assumed endpoint that Nue answers as absent (405, or 404 without a Nue error code):
+    the action is not available through Nue's API."""
+    action = ASSUMED_OPERATIONS.get(operation)
+    absent = err.status == 405 or (err.status == 404 and (
+        err.code in NO_ROUTE_CODES or err.code.startswith("http_")))
+    if not action or not absent:
+        return None
+    return UnsupportedError(
+        f"Nue's API does not offer this: {method} {path} answered HTTP {err.status}. The hub "
+        f"assumed the endpoint (docs/vendor-assumptions-nue.md); {action} the order in Nue "
+        "itself.", vendor=VENDOR, status=err.status, details=err.details)
 
 
 def _id(value: str) -> str:
