@@ -156,13 +156,25 @@ def get_order(request, body, order_id):
     return success(order_json(get_order_or_404(order_id), request))
 
 
+ACTIVATION_OPTIONS = {"generateInvoice", "activateInvoice", "poNumber", "poDate", "transactionHub"}
+
+
 def activate_order(request, body, order_id):
+    """Nue's activation: `POST /orders/{id}` with `{"options": {generateInvoice, activateInvoice,
+    poNumber, poDate, transactionHub}}`, answering the order with its assets and invoices."""
     order = get_order_or_404(order_id, lock=True)
-    if body is not None and not isinstance(body, dict):
-        raise NueError(400, "INVALID_REQUEST_BODY", "The body must be a JSON object.")
+    check = Checker()
+    data = check.object({} if body is None else body, "body")
+    check.known_fields(data, {"options"}, custom=False)
+    options = data.get("options")
+    if options is not None and not isinstance(options, dict):
+        check.fail("INVALID_FIELD_VALUE", "options must be an object.", "options")
+    elif options:
+        check.known_fields(options, ACTIVATION_OPTIONS, "options.", custom=False)
+    check.done()
     _require_draft(order, "activated")
     activate(order)
-    return success({"order": order_json(order, request), "invoices": []})
+    return success({"order": order_json(order, request), "assets": [], "invoices": []})
 
 
 def update_order(request, body, order_id):

@@ -266,3 +266,17 @@ def test_orders_are_listed_only_for_named_customers(nue, customer):
     for params in refused.values():
         assert nue.get("/orders", params=params).status_code == 400
     assert errors_of(nue.get("/orders")) == [("REQUIRED_FIELD_MISSING", "customerIds")]
+
+
+def test_activation_takes_only_nues_documented_options(nue, customer):
+    order = nue.draft(customer["id"])
+
+    unknown = nue.post(f"/orders/{order['id']}", {"options": {"chargeNow": True}})
+    stray = nue.post(f"/orders/{order['id']}", {"status": "Activated"})
+    activated = nue.post(f"/orders/{order['id']}", {"options": {"generateInvoice": True,
+                                                                "activateInvoice": False}})
+
+    assert errors_of(unknown) == [("INVALID_FIELD", "options.chargeNow")]
+    assert errors_of(stray) == [("INVALID_FIELD", "status")]
+    data = activated.json()["data"]
+    assert (data["order"]["status"], data["assets"], data["invoices"]) == ("Activated", [], [])
