@@ -36,6 +36,7 @@ from syncapp.exceptions import (NotFoundError, PermanentError, SyncError, Transi
                                 UnsupportedError)
 
 VENDOR = "nue"
+# Nue's error codes are assumed (docs/vendor-assumptions-nue.md): the self-service pages show none.
 NOT_FOUND_CODES = frozenset({"ORDER_NOT_FOUND", "CUSTOMER_NOT_FOUND"})
 UNKNOWN_SKU_CODES = frozenset({"PRODUCT_NOT_FOUND", "PRICE_BOOK_ENTRY_NOT_FOUND"})
 NOT_DRAFT_CODES = frozenset({"INVALID_ORDER_STATUS"})
@@ -111,6 +112,7 @@ class NueConnector(BillingConnector):
         return self._find_customer("find_account_by_email", {"email": email.strip()})
 
     def find_account_by_crm_id(self, crm_id: str) -> Customer | None:
+        # `externalId` as the Salesforce Account Id is an assumption (vendor-assumptions-nue.md).
         return self._find_customer("find_account_by_crm_id", {"externalId": crm_id})
 
     def _find_customer(self, operation: str, filters: dict) -> Customer | None:
@@ -156,6 +158,7 @@ class NueConnector(BillingConnector):
         return created
 
     def _fetch_order(self, order_id: str) -> dict:
+        # `GET /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
         return self._call("get_order", "GET", f"/orders/{_id(order_id)}")["data"]
 
     def get_order(self, order_id: str) -> DraftOrder:
@@ -164,6 +167,7 @@ class NueConnector(BillingConnector):
         return self._order(data, customer=customer)
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
+        # `PATCH /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
         current = self._fetch_order(order.order_id)
         if status_from_nue(current.get("status")) != OrderStatus.DRAFT:
             raise PermanentError(f"Order {order.order_id} is {current.get('status')}, not a draft",
@@ -190,6 +194,7 @@ class NueConnector(BillingConnector):
         return self._order(answer["data"]["order"])
 
     def cancel_order(self, order_id: str) -> DraftOrder:
+        # `POST /orders/{id}/cancel` is an assumption (docs/vendor-assumptions-nue.md).
         data = self._call("cancel_order", "POST", f"/orders/{_id(order_id)}/cancel")["data"]
         return self._order(data["order"])
 
@@ -214,6 +219,7 @@ class NueConnector(BillingConnector):
                     yield self._order(data)
 
     def _customer_id_pages(self):
+        # `page`/`limit` paging of customers is assumed (docs/vendor-assumptions-nue.md).
         page = 1
         while True:
             answer = self._call("list_customers", "GET", "/customers",
@@ -236,7 +242,7 @@ class NueConnector(BillingConnector):
         """One request; returns the decoded body or raises the taxonomy. Always recorded."""
         headers = {"nue-api-key": self.api_key, "Accept": "application/json"}
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
+            headers["Idempotency-Key"] = idempotency_key  # assumed honoured: vendor-assumptions-nue
         record = CallRecord(vendor=VENDOR, operation=operation, method=method,
                             url=self.base_url + path, request_excerpt=excerpt(json))
         watch = Stopwatch()
@@ -511,4 +517,5 @@ def order_from_nue(data: dict, *, customer: Customer | None = None,
         terms=BillingTerms(billing_period=data.get("billingPeriod") or "Month",
                            payment_term=data.get("paymentTerm") or "Due Upon Receipt",
                            bill_cycle_day=data.get("billCycleDay")),
+        # `checkoutUrl` (Nue's hosted checkout) is an assumption (docs/vendor-assumptions-nue.md).
         custom_fields=custom, checkout_url=data.get("checkoutUrl"), customer=customer)

@@ -54,7 +54,7 @@ def test_control_counts_calls_and_reset_wipes_the_tenant(nue):
     nue.get("/customers")
 
     calls = nue.control()["calls"]
-    assert calls["POST orders"] == 1 and calls["GET customers"] == 1 and calls["POST customers"] == 1
+    assert (calls["POST orders"], calls["GET customers"], calls["POST customers"]) == (1, 1, 1)
 
     nue.control(reset=True)
 
