@@ -47,6 +47,13 @@ STATUS_FILTER = {OrderStatus.DRAFT: "draft", OrderStatus.ACTIVATED: "active",
 STATUSES = {"draft": OrderStatus.DRAFT, "activated": OrderStatus.ACTIVATED,
             "active": OrderStatus.ACTIVATED, "canceled": OrderStatus.CANCELED,
             "cancelled": OrderStatus.CANCELED}
+# Calls on an order whose endpoint Nue's reference does not document → the action, and what a
+# person does in Nue instead when the endpoint turns out to be absent.
+ASSUMED_OPERATIONS = {"get_order": ("get", "look the order up"),
+                      "update_order": ("update", "change the order"),
+                      "cancel_order": ("cancel", "cancel the order"),
+                      "delete_order": ("delete", "delete the order")}
+NO_ROUTE_CODES = frozenset({"METHOD_NOT_ALLOWED"})
 CUSTOM_SUFFIX = "__c"
 CATALOG_TTL = 300.0
 PAGE_SIZE = 100
@@ -57,7 +64,7 @@ class NueConnector(BillingConnector):
     provider = VENDOR
     # Nue's reference documents creating, activating and listing orders, not these
     # (docs/vendor-assumptions-nue.md).
-    assumed_actions = frozenset({"get", "update", "cancel", "delete"})
+    assumed_actions = frozenset(action for action, _ in ASSUMED_OPERATIONS.values())
 
     def __init__(self, base_url: str, api_key: str, *, recorder: Recorder | None = None,
                  timeout=DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE):
@@ -303,23 +310,18 @@ def error_from_response(response: requests.Response, body) -> SyncError:
     return PermanentError(message, code=code, vendor=VENDOR, status=status, details=details)
 
 
-ASSUMED_OPERATIONS = {"get_order": "get", "update_order": "update", "cancel_order": "cancel",
-                      "delete_order": "delete"}
-NO_ROUTE_CODES = frozenset({"METHOD_NOT_ALLOWED"})
-
-
 def _unsupported(operation: str, method: str, path: str, err: SyncError) -> SyncError | None:
     """An assumed endpoint that Nue answers as absent (405, or 404 without a Nue error code):
     the action is not available through Nue's API."""
-    action = ASSUMED_OPERATIONS.get(operation)
     absent = err.status == 405 or (err.status == 404 and (
         err.code in NO_ROUTE_CODES or err.code.startswith("http_")))
-    if not action or not absent:
+    if operation not in ASSUMED_OPERATIONS or not absent:
         return None
+    instead = ASSUMED_OPERATIONS[operation][1]
     return UnsupportedError(
         f"Nue's API does not offer this: {method} {path} answered HTTP {err.status}. The hub "
-        f"assumed the endpoint (docs/vendor-assumptions-nue.md); {action} the order in Nue "
-        "itself.", vendor=VENDOR, status=err.status, details=err.details)
+        f"assumed the endpoint (docs/vendor-assumptions-nue.md); {instead} in Nue itself.",
+        vendor=VENDOR, status=err.status, details=err.details)
 
 
 def _id(value: str) -> str:
