@@ -65,6 +65,8 @@ def _bill_to(check: Checker, data: dict, customer):
     if ref is None:
         return customer.bill_to_contact if customer else None
     contact = None
+    if isinstance(ref, dict):
+        check.known_fields(ref, {"id"}, "billToContact.", custom=False)
     if isinstance(ref, dict) and ref.get("id") and customer:
         contact = customer.contacts.filter(pk=ref["id"]).first()
     if contact is None:

@@ -107,6 +107,8 @@ def test_an_order_may_name_its_customer_by_salesforce_id(nue):
      [("INVALID_FIELD", "customer.name"), ("INVALID_FIELD", "customer.recordType"),
       ("REQUIRED_FIELD_MISSING", "customer.id")]),
     ({"customerId": "x"}, [("INVALID_FIELD", "customerId")]),
+    ({"billToContact": {"email": "ana@acme.io"}},
+     [("INVALID_FIELD", "billToContact.email"), ("CONTACT_NOT_FOUND", "billToContact.id")]),
     ({"options": {"previewInvoice": "yes"}}, [("INVALID_FIELD_VALUE", "options.previewInvoice")]),
     ({"options": {"shipIt": True}}, [("INVALID_FIELD", "options.shipIt")]),
     ({"orderProducts": [{"priceBookEntryId": "01u000000000000", "quantity": 1}]},
