@@ -106,7 +106,7 @@ def _product(check: Checker, item: dict, where: str, currency: str) -> Product |
     entry_id = check.text(item, "priceBookEntryId", where + "priceBookEntryId", required=True)
     if entry_id is None:
         return None
-    product = find_product(price_book_entry_id=entry_id)
+    product = find_product(entry_id)
     if product is None:
         check.fail("PRICE_BOOK_ENTRY_NOT_FOUND", f"Price book entry {entry_id} is not "
                    "published.", where + "priceBookEntryId")
