@@ -44,3 +44,10 @@ class PermanentError(SyncError):
 
 class NotFoundError(PermanentError):
     default_code = "not_found"
+
+
+class UnsupportedError(PermanentError):
+    """The vendor's API offers no such action (e.g. no endpoint to delete an order): a person
+    does it in the vendor's own app instead."""
+
+    default_code = "unsupported"

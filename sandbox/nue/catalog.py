@@ -29,12 +29,10 @@ def ensure_catalog() -> None:
             pass  # seeded concurrently by another request
 
 
-def find_product(*, sku: str | None = None,
-                 price_book_entry_id: str | None = None) -> Product | None:
+def find_product(price_book_entry_id: str) -> Product | None:
+    """The product a price book entry prices (orders name products only this way)."""
     ensure_catalog()
-    if price_book_entry_id:
-        return Product.objects.filter(price_book_entry_id=price_book_entry_id).first()
-    return Product.objects.filter(sku__iexact=sku).first() if sku else None
+    return Product.objects.filter(price_book_entry_id=price_book_entry_id).first()
 
 
 def list_products(request, body):

@@ -1,15 +1,14 @@
-"""Orders: `POST /orders` (a draft), `GET /orders` (filters `customerIds`, `status`,
-`lastModifiedDate>=`, paging), `GET /orders/{id}`, `POST /orders/{id}` (activate, as Nue documents;
+"""Orders: `POST /orders` (a draft), `GET /orders` (`customerIds` required; `status`, `includes`),
+`GET /orders/{id}`, `POST /orders/{id}` (activate, as Nue documents;
 `POST /orders/{id}/activate` is an alias), `PATCH /orders/{id}` (replace a draft's products and
 settings), `POST /orders/{id}/cancel`, `DELETE /orders/{id}`."""
-import datetime as dt
 import json
 
 from django.utils import timezone
 
 from sandbox.nue import events
-from sandbox.nue.customers import create_customer, parse_contacts, parse_customer, with_next_number
-from sandbox.nue.http import NueError, idempotent, page_params, paged, success
+from sandbox.nue.customers import with_next_number
+from sandbox.nue.http import NueError, idempotent, success
 from sandbox.nue.models import Customer, Order, OrderProduct
 from sandbox.nue.order_input import ORDER_FIELDS, order_lines, order_terms
 from sandbox.nue.shapes import order_json
@@ -17,7 +16,8 @@ from sandbox.nue.validate import Checker
 
 STATUS_FILTER = {"draft": Order.DRAFT, "active": Order.ACTIVATED, "activated": Order.ACTIVATED,
                  "canceled": Order.CANCELED, "cancelled": Order.CANCELED}
-FILTERS = {"customerIds", "status", "lastModifiedDate>", "page", "limit", "includes"}
+FILTERS = {"customerIds", "status", "includes"}
+INCLUDES = {"assets", "invoices"}
 
 
 def get_order_or_404(order_id: str, *, lock: bool = False) -> Order:
@@ -43,23 +43,21 @@ def activate(order: Order) -> None:
 
 # --- reading a body ----------------------------------------------------------------------------
 def _resolve_customer(check: Checker, data: dict):
-    """The order's customer: an existing one by Nue id or Salesforce id, or a new one described
-    inline. Returns (customer or None, new-customer fields, new contacts)."""
+    """The order's existing customer, `customer: {id}` by Nue id or Salesforce id (Nue takes
+    both). An order names its customer; it does not create one."""
     ref = data.get("customer")
-    if ref is None and data.get("customerId"):
-        ref = {"id": data["customerId"]}
     if not isinstance(ref, dict):
         check.fail("REQUIRED_FIELD_MISSING", "customer is required.", "customer")
-        return None, None, None
-    if ref.get("id"):
-        customer = (Customer.objects.filter(pk=ref["id"]).first()
-                    or Customer.objects.filter(external_id=ref["id"]).first())
-        if customer is None:
-            check.fail("CUSTOMER_NOT_FOUND", f"Customer {ref['id']} does not exist.", "customer.id")
-        return customer, None, None
-    fields = parse_customer(check, ref, "customer.", creating=True)
-    contacts = parse_contacts(check, ref.get("contacts", []), "customer.contacts")
-    return None, fields, contacts
+        return None
+    check.known_fields(ref, {"id"}, "customer.", custom=False)
+    customer_id = check.text(ref, "id", "customer.id", required=True)
+    if customer_id is None:
+        return None
+    customer = (Customer.objects.filter(pk=customer_id).first()
+                or Customer.objects.filter(external_id=customer_id).first())
+    if customer is None:
+        check.fail("CUSTOMER_NOT_FOUND", f"Customer {customer_id} does not exist.", "customer.id")
+    return customer
 
 
 def _bill_to(check: Checker, data: dict, customer):
@@ -67,6 +65,8 @@ def _bill_to(check: Checker, data: dict, customer):
     if ref is None:
         return customer.bill_to_contact if customer else None
     contact = None
+    if isinstance(ref, dict):
+        check.known_fields(ref, {"id"}, "billToContact.", custom=False)
     if isinstance(ref, dict) and ref.get("id") and customer:
         contact = customer.contacts.filter(pk=ref["id"]).first()
     if contact is None:
@@ -105,9 +105,8 @@ def create_order(request, body):
     terms = order_terms(check, data)
     if "effective_date" not in terms and not data.get("effectiveDate"):
         check.fail("REQUIRED_FIELD_MISSING", "effectiveDate is required.", "effectiveDate")
-    customer, new_customer, new_contacts = _resolve_customer(check, data)
-    currency = terms.get("currency") or (customer.currency if customer else
-                                         (new_customer or {}).get("currency", "USD"))
+    customer = _resolve_customer(check, data)
+    currency = customer.currency if customer else "USD"
     warnings: list = []
     lines = order_lines(check, data.get("orderProducts"), start_date=terms.get("effective_date"),
                         currency=currency, warnings=warnings)
@@ -115,9 +114,6 @@ def create_order(request, body):
     custom = check.custom_fields(data)
     check.done()
 
-    if customer is None:
-        customer = create_customer(new_customer, new_contacts)
-        bill_to = customer.bill_to_contact
     terms.setdefault("billing_period", lines[0].billing_period)
     terms.setdefault("payment_term", customer.payment_term or "Due Upon Receipt")
     terms.setdefault("bill_cycle_day", customer.bill_cycle_day)
@@ -132,49 +128,55 @@ def create_order(request, body):
 
 
 def list_orders(request, body):
+    """The orders of the customers named by `customerIds` (a JSON array, required, as Nue
+    documents it), all of them in one answer: Nue documents no paging here."""
     unknown = set(request.GET) - FILTERS
     if unknown:
         raise NueError(400, "INVALID_FILTER", f"Unsupported filter: {', '.join(sorted(unknown))}.")
-    page, limit = page_params(request)
-    orders = Order.objects.all()
-    if "customerIds" in request.GET:
-        try:
-            ids = json.loads(request.GET["customerIds"])
-        except ValueError:
-            ids = None
-        if not isinstance(ids, list):
-            raise NueError(400, "INVALID_FILTER", "customerIds must be a JSON array of ids.")
-        orders = orders.filter(customer_id__in=ids)
+    if "customerIds" not in request.GET:
+        raise NueError(400, "REQUIRED_FIELD_MISSING", "customerIds is required.", "customerIds")
+    try:
+        ids = json.loads(request.GET["customerIds"])
+    except ValueError:
+        ids = None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise NueError(400, "INVALID_FILTER", "customerIds must be a JSON array of ids.",
+                       "customerIds")
+    orders = Order.objects.filter(customer_id__in=ids)
     if "status" in request.GET:
         status = STATUS_FILTER.get(request.GET["status"].lower())
         if status is None:
             raise NueError(400, "INVALID_FILTER", "status must be draft, active or canceled.")
         orders = orders.filter(status=status)
-    if "lastModifiedDate>" in request.GET:  # the `lastModifiedDate>=…` filter syntax
-        orders = orders.filter(last_modified_date__gte=_timestamp(request.GET["lastModifiedDate>"]))
-    return paged(orders, page, limit, lambda order: order_json(order, request))
-
-
-def _timestamp(raw: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise NueError(400, "INVALID_FILTER",
-                       "lastModifiedDate must be an ISO 8601 time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    includes = {i.strip() for i in request.GET.get("includes", "").split(",") if i.strip()}
+    if includes - INCLUDES:
+        raise NueError(400, "INVALID_FILTER", "includes takes assets and invoices.", "includes")
+    return success([order_json(order, request) for order in orders])
 
 
 def get_order(request, body, order_id):
     return success(order_json(get_order_or_404(order_id), request))
 
 
+ACTIVATION_OPTIONS = {"generateInvoice", "activateInvoice", "poNumber", "poDate", "transactionHub"}
+
+
 def activate_order(request, body, order_id):
+    """Nue's activation: `POST /orders/{id}` with `{"options": {generateInvoice, activateInvoice,
+    poNumber, poDate, transactionHub}}`, answering the order with its assets and invoices."""
     order = get_order_or_404(order_id, lock=True)
-    if body is not None and not isinstance(body, dict):
-        raise NueError(400, "INVALID_REQUEST_BODY", "The body must be a JSON object.")
+    check = Checker()
+    data = check.object({} if body is None else body, "body")
+    check.known_fields(data, {"options"}, custom=False)
+    options = data.get("options")
+    if options is not None and not isinstance(options, dict):
+        check.fail("INVALID_FIELD_VALUE", "options must be an object.", "options")
+    elif options:
+        check.known_fields(options, ACTIVATION_OPTIONS, "options.", custom=False)
+    check.done()
     _require_draft(order, "activated")
     activate(order)
-    return success({"order": order_json(order, request), "invoices": []})
+    return success({"order": order_json(order, request), "assets": [], "invoices": []})
 
 
 def update_order(request, body, order_id):
@@ -182,17 +184,14 @@ def update_order(request, body, order_id):
     _require_draft(order, "updated")
     check = Checker()
     data = check.object(body, "body")
-    check.known_fields(data, ORDER_FIELDS - {"customer", "customerId"})
+    check.known_fields(data, ORDER_FIELDS - {"customer"})
     terms = order_terms(check, data)
-    if terms.get("currency", order.currency) != order.currency:
-        check.fail("INVALID_FIELD_VALUE", "The currency of an order cannot change.",
-                   "currencyIsoCode")
     warnings: list = []
     lines = None
     if "orderProducts" in data:
         lines = order_lines(check, data["orderProducts"],
                             start_date=terms.get("effective_date", order.effective_date),
-                            currency=order.currency, warnings=warnings)
+                            currency=order.currency, warnings=warnings, updating=True)
     bill_to = _bill_to(check, data, order.customer) if "billToContact" in data else None
     custom = check.custom_fields(data)
     check.done()

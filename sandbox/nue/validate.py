@@ -29,10 +29,12 @@ class Checker:
             raise NueError(400, "INVALID_REQUEST_BODY", f"{field} must be a JSON object.", field)
         return value
 
-    def known_fields(self, data: dict, allowed: set[str], prefix: str = "") -> None:
-        """Standard fields must be known; custom fields are the `Name__c` ones."""
+    def known_fields(self, data: dict, allowed: set[str], prefix: str = "", *,
+                     custom: bool = True) -> None:
+        """Standard fields must be known; custom fields are the `Name__c` ones (where the object
+        takes custom fields)."""
         for key in data:
-            if key not in allowed and not key.endswith(CUSTOM_SUFFIX):
+            if key not in allowed and not (custom and key.endswith(CUSTOM_SUFFIX)):
                 self.fail("INVALID_FIELD", f"No such field: {key}.", prefix + key)
 
     def custom_fields(self, data: dict, prefix: str = "") -> dict:

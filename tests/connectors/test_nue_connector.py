@@ -2,18 +2,22 @@
 every operation, each error shape, idempotent replay, and what it records."""
 import dataclasses
 import datetime as dt
+import http.server
+import json
+import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from sandbox.webhooks.models import Switches
 from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.billing.nue import NueConnector
+from syncapp.connectors.billing.nue import NueConnector, order_from_nue
 from syncapp.domain.records import (Address, BillingTerms, Contact, Customer, Discount, DraftOrder,
                                     OrderLine, OrderStatus)
-from syncapp.exceptions import NotFoundError, PermanentError, TransientError
+from syncapp.exceptions import NotFoundError, PermanentError, TransientError, UnsupportedError
 from tests.sandbox.nue.client import NueApi
 
 CRM_ID = "001000000000001AAA"
@@ -170,9 +174,36 @@ def test_an_unknown_sku_is_a_permanent_unknown_sku_error(nue):
     with pytest.raises(PermanentError) as raised:
         nue.create_order(order, idempotency_key="o1")
 
-    assert raised.value.code == "unknown_sku" and raised.value.status == 400
-    assert raised.value.details["errors"][0]["code"] == "PRODUCT_NOT_FOUND"
+    assert raised.value.code == "unknown_sku" and "GOLD-PLAN" in str(raised.value)
     assert list(nue.list_orders()) == []
+
+
+def test_an_order_is_created_with_the_body_nue_publishes(nue, records, emulator):
+    """`customer: {id}` (a new customer is created first) and products by price book entry id,
+    never by SKU or with a list price of the hub's."""
+    nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
+
+    create = next(r for r in records if r.operation == "create_order")
+    body = json.loads(create.request_excerpt)
+    assert [r.operation for r in records][:2] == ["catalog", "create_account"]
+    assert set(body["customer"]) == {"id"} and body["options"] == {}
+    assert [line["priceBookEntryId"] for line in body["orderProducts"]] == [
+        emulator.entry_id("PRO-MONTHLY"), emulator.entry_id("ADDON-SEATS")]
+    assert all("productSku" not in line and "listPrice" not in line
+               for line in body["orderProducts"])
+    assert body["orderProducts"][0]["subscriptionStartDate"] == "2026-11-22"
+
+
+def test_a_price_above_the_price_book_is_refused_before_any_order_call(nue, records):
+    account = nue.create_account(a_customer(), idempotency_key="a1")
+    dear = a_draft(account_id=account.account_id,
+                   lines=(OrderLine("PRO-MONTHLY", D(1), D("59.00"), D("59.00")),))
+
+    with pytest.raises(PermanentError) as raised:
+        nue.create_order(dear, idempotency_key="o1")
+
+    assert raised.value.code == "price_above_list"
+    assert "create_order" not in [r.operation for r in records]
 
 
 def test_the_same_idempotency_key_twice_creates_one_order(nue):
@@ -247,11 +278,14 @@ def test_delete_removes_the_order_and_deleting_again_is_fine(nue):
         nue.get_order(created.order_id)
 
 
-def test_orders_are_listed_by_status_and_change_time_page_by_page(hub_url, nue, records):
-    account = nue.create_account(a_customer(), idempotency_key="a1")
+def test_orders_are_listed_customer_page_by_customer_page(hub_url, nue, records):
+    """Nue lists orders only for named customers: the customers are walked page by page and
+    each page's orders asked for in one call."""
+    accounts = [nue.create_account(a_customer(name=f"Acme {i}"), idempotency_key=f"a{i}")
+                for i in range(3)]
     drafts = [nue.create_order(a_draft(account_id=account.account_id), idempotency_key=f"o{i}")
-              for i in range(3)]
-    active = nue.activate_order(nue.create_order(a_draft(account_id=account.account_id),
+              for i, account in enumerate(accounts)]
+    active = nue.activate_order(nue.create_order(a_draft(account_id=accounts[0].account_id),
                                                  idempotency_key="o9").order_id)
     paged = NueConnector.from_settings(recorder=records.append)
     paged.page_size = 2
@@ -260,7 +294,9 @@ def test_orders_are_listed_by_status_and_change_time_page_by_page(hub_url, nue, 
     listed = [o.order_id for o in paged.list_orders(status=OrderStatus.DRAFT)]
 
     assert listed == [o.order_id for o in drafts]
-    assert [r.operation for r in records] == ["list_orders", "list_orders"]
+    assert [r.operation for r in records if r.operation != "catalog"] == [
+        "list_customers", "list_orders", "list_customers", "list_orders"]
+    assert all("customerIds=" in r.url for r in records if r.operation == "list_orders")
     assert [o.order_id for o in nue.list_orders(status="Activated")] == [active.order_id]
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.5)
     nue.update_order(drafts[0])
@@ -332,7 +368,8 @@ def test_a_custom_field_nue_cannot_hold_is_refused_before_any_call(nue, records)
     with pytest.raises(PermanentError) as raised:
         nue.create_order(a_draft(customer=a_customer(), custom_fields=(("po_number", "1"),)),
                          idempotency_key="o1")
-    assert raised.value.code == "invalid_custom_field" and records == []
+    assert raised.value.code == "invalid_custom_field"
+    assert {r.operation for r in records} <= {"catalog"}  # nothing written
 
 
 # --- the call log ------------------------------------------------------------------------------
@@ -340,9 +377,110 @@ def test_every_call_is_recorded_with_redacted_excerpts(nue, records):
     order = nue.create_order(a_draft(customer=a_customer()), idempotency_key="o1")
     nue.get_order(order.order_id)
 
-    assert [r.operation for r in records] == ["create_order", "get_order", "get_account"]
-    create = records[0]
+    assert [r.operation for r in records] == [
+        "catalog", "create_account", "create_order", "get_order", "get_account"]
+    create = records[2]
     assert (create.vendor, create.method, create.status, create.ok) == ("nue", "POST", 201, True)
     assert create.url.endswith("/sandbox/nue/orders") and create.duration_ms > 0
-    assert '"productSku": "PRO-MONTHLY"' in create.request_excerpt
+    assert '"priceBookEntryId": ' in create.request_excerpt
     assert order.order_id in create.response_excerpt
+
+
+# --- Nue's own example -------------------------------------------------------------------------
+DOCUMENTED_SKUS = {"pbe-123e4567-e89b-12d3-a456-426614174000": "PLATFORM"}
+
+
+def documented_draft() -> dict:
+    """The draft-order answer shown in Nue's docs (the fixture names its pages)."""
+    path = Path(__file__).parent / "fixtures" / "nue" / "draft_order_created.json"
+    return json.loads(path.read_text())["response"]
+
+
+def test_nues_documented_draft_order_answer_is_read():
+    answer = documented_draft()
+    assert answer["status"] == "success"
+
+    order = order_from_nue(answer["data"]["order"], skus=DOCUMENTED_SKUS)
+
+    assert (order.order_id, order.status, order.account_id, order.order_date) == (
+        "b636440c-b3dd-4a92-9187-199f110d5b24", OrderStatus.DRAFT,
+        "d2e04653-ae90-49df-a986-134cf64f6d03", dt.date(2024, 12, 24))
+    [line] = order.lines
+    assert (line.sku, line.quantity, line.list_price, line.net_price) == (
+        "PLATFORM", D(1), D("5940.00"), D("5940.00"))
+
+
+@pytest.mark.parametrize("status", ["Pending", "", None])
+def test_an_order_status_the_hub_does_not_know_is_a_clear_sync_error(status):
+    data = {**documented_draft()["data"]["order"], "status": status}
+
+    with pytest.raises(PermanentError) as raised:
+        order_from_nue(data, skus=DOCUMENTED_SKUS)
+
+    assert raised.value.code == "unknown_order_status" and repr(status) in str(raised.value)
+
+
+@pytest.mark.parametrize("status, expected", [("Activated", OrderStatus.ACTIVATED),
+                                              ("active", OrderStatus.ACTIVATED),
+                                              ("Canceled", OrderStatus.CANCELED)])
+def test_nues_status_spellings_are_read(status, expected):
+    data = {**documented_draft()["data"]["order"], "status": status}
+    assert order_from_nue(data, skus=DOCUMENTED_SKUS).status == expected
+
+
+def test_an_order_product_without_its_price_is_a_clear_sync_error():
+    data = documented_draft()["data"]["order"]
+    del data["orderProducts"][0]["netSalesPrice"]
+
+    with pytest.raises(PermanentError) as raised:
+        order_from_nue(data, skus=DOCUMENTED_SKUS)
+
+    assert raised.value.code == "invalid_response" and "netSalesPrice" in str(raised.value)
+
+
+# --- actions Nue's reference does not document -------------------------------------------------
+@pytest.fixture
+def nue_without(request):
+    """A stand-in for a Nue tenant without the assumed order endpoints: every call answers
+    `status` with a body that is not Nue's error envelope, as a missing route would."""
+    status = request.param
+
+    class NoRoute(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = b'{"message": "Not Found"}'
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NoRoute)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    yield NueConnector(f"http://127.0.0.1:{server.server_address[1]}", "sandbox")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("nue_without", [404, 405], indirect=True)
+@pytest.mark.parametrize("action", ["delete_order", "cancel_order", "get_order"])
+def test_an_assumed_endpoint_nue_lacks_is_a_clear_unsupported_error(nue_without, action):
+    assert action.split("_")[0] in NueConnector.assumed_actions
+
+    with pytest.raises(UnsupportedError) as raised:
+        getattr(nue_without, action)("b636440c-b3dd-4a92-9187-199f110d5b24")
+
+    assert raised.value.code == "unsupported" and not raised.value.retryable
+    assert "in Nue itself" in str(raised.value)
+
+
+def test_a_missing_order_is_still_not_found_not_unsupported(nue):
+    with pytest.raises(NotFoundError):
+        nue.get_order("5b1c7a38-0000-4000-8000-000000000000")
+    nue.delete_order("5b1c7a38-0000-4000-8000-000000000000")  # already gone: fine

@@ -115,7 +115,8 @@ def test_a_salesforce_edit_of_a_billing_origin_order_is_stale_in_salesforce(bill
 
 
 def test_own_prices_discounts_and_activation_compare_equal_once_synced(billing, provider):
-    order = order_of(billing, [("PRO-MONTHLY", 1, "45"), ("ADDON-SEATS", 3, "12")])  # not the price book's
+    order = order_of(billing, [("PRO-MONTHLY", 1, "45"), ("ADDON-SEATS", 3, "8")])  # not the price book's
+    # (below it: Nue prices from its price book and takes a discount, never a higher price)
     line = replace(order.lines[0], discount=Discount(percent=Decimal("10")), net_price=Decimal("44.1"))
     billing.update_order(replace(billing.get_order(order.order_id), lines=(line, *order.lines[1:])))
     sync_order(provider, order.order_id)

@@ -17,6 +17,11 @@ from syncapp.domain.records import CatalogItem, Customer, DraftOrder
 
 class BillingConnector(ABC):
     provider: str = ""
+    #: Order actions ("get", "update", "cancel", "delete") whose endpoint the vendor's reference
+    #: does not document, so the hub assumes one (docs/vendor-assumptions.md). Should the vendor
+    #: answer that there is no such endpoint, the method raises `UnsupportedError`; the console
+    #: can warn before offering the action.
+    assumed_actions: frozenset[str] = frozenset()
 
     @classmethod
     @abstractmethod

@@ -6,16 +6,19 @@ Every call sends the `nue-api-key` header; creates send an `Idempotency-Key`. Nu
 in `NOT_FOUND_CODES` → `NotFoundError`; everything else → `PermanentError` carrying Nue's code and
 its `errors` in `details` (unknown products as `unknown_sku`, a non-draft as `order_not_draft`).
 
-Shapes (see `sandbox/nue` for what is documented and what is assumed): the account is a Nue
-customer (`id`; `externalId` = Salesforce Account Id; contacts with `billToContactId` and
-`orderPrimaryContactId` — a sold-to that is the bill-to contact reads back as `sold_to=None`);
-an order carries `orderProducts` named by `productSku`, a `discount` (percent) or
-`discountAmount` (off the line), order-level `billingPeriod`/`paymentTerm`/`billCycleDay`, custom
-fields as top-level `Name__c` keys, and `checkoutUrl`. Amounts are per billing period.
+Shapes follow Nue's Self-Service API reference; what it leaves open is listed, with what
+breaks if it is wrong, in docs/vendor-assumptions-nue.md. The account is a Nue customer (`id`;
+`externalId` = Salesforce Account Id; contacts with `billToContactId` and `orderPrimaryContactId`
+— a sold-to that is the bill-to contact reads back as `sold_to=None`). An order is created as
+Nue documents it: `customer: {id}` (a new customer is created first), `effectiveDate`, and
+`orderProducts` naming a `priceBookEntryId` from `GET /catalog/products` with `quantity` and
+`subscriptionStartDate`. Orders are listed per customer (`GET /orders` requires `customerIds`).
+Amounts are per billing period.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from decimal import Decimal
 from urllib.parse import quote
@@ -29,14 +32,28 @@ from syncapp.connectors.http import (DEFAULT_TIMEOUT, CallRecord, Recorder, Stop
                                      new_session, transport_error)
 from syncapp.domain.records import (Address, BillingTerms, CatalogItem, Contact, Customer,
                                     Discount, DraftOrder, OrderLine, OrderStatus)
-from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
+from syncapp.exceptions import (NotFoundError, PermanentError, SyncError, TransientError,
+                                UnsupportedError)
 
 VENDOR = "nue"
+# Nue's error codes are assumed (docs/vendor-assumptions-nue.md): the self-service pages show none.
 NOT_FOUND_CODES = frozenset({"ORDER_NOT_FOUND", "CUSTOMER_NOT_FOUND"})
 UNKNOWN_SKU_CODES = frozenset({"PRODUCT_NOT_FOUND", "PRICE_BOOK_ENTRY_NOT_FOUND"})
 NOT_DRAFT_CODES = frozenset({"INVALID_ORDER_STATUS"})
 STATUS_FILTER = {OrderStatus.DRAFT: "draft", OrderStatus.ACTIVATED: "active",
                  OrderStatus.CANCELED: "canceled"}
+# Nue's order data reference spells the statuses Draft/Activated/Canceled; its activation guide
+# says "active". Both spellings are read (assumption: docs/vendor-assumptions-nue.md).
+STATUSES = {"draft": OrderStatus.DRAFT, "activated": OrderStatus.ACTIVATED,
+            "active": OrderStatus.ACTIVATED, "canceled": OrderStatus.CANCELED,
+            "cancelled": OrderStatus.CANCELED}
+# Calls on an order whose endpoint Nue's reference does not document → the action, and what a
+# person does in Nue instead when the endpoint turns out to be absent.
+ASSUMED_OPERATIONS = {"get_order": ("get", "look the order up"),
+                      "update_order": ("update", "change the order"),
+                      "cancel_order": ("cancel", "cancel the order"),
+                      "delete_order": ("delete", "delete the order")}
+NO_ROUTE_CODES = frozenset({"METHOD_NOT_ALLOWED"})
 CUSTOM_SUFFIX = "__c"
 CATALOG_TTL = 300.0
 PAGE_SIZE = 100
@@ -45,6 +62,9 @@ CENT = Decimal("0.01")
 
 class NueConnector(BillingConnector):
     provider = VENDOR
+    # Nue's reference documents creating, activating and listing orders, not these
+    # (docs/vendor-assumptions-nue.md).
+    assumed_actions = frozenset(action for action, _ in ASSUMED_OPERATIONS.values())
 
     def __init__(self, base_url: str, api_key: str, *, recorder: Recorder | None = None,
                  timeout=DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE):
@@ -53,7 +73,8 @@ class NueConnector(BillingConnector):
         self.api_key = api_key
         self.recorder = recorder
         self.session = new_session(timeout=timeout)
-        self._catalog: tuple[float, dict[str, CatalogItem]] | None = None
+        # (read at, SKU → catalog item, SKU → price book entry id)
+        self._catalog: tuple[float, dict[str, CatalogItem], dict[str, str]] | None = None
 
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
@@ -69,22 +90,36 @@ class NueConnector(BillingConnector):
         if self._catalog and time.monotonic() - self._catalog[0] < CATALOG_TTL:
             return self._catalog[1]
         products = self._call("catalog", "GET", "/catalog/products")
-        items = {}
+        items, entries = {}, {}
         for product in products if isinstance(products, list) else []:
+            # One price book entry per product is assumed (docs/vendor-assumptions-nue.md).
             for entry in (product.get("priceBookEntries") or [])[:1]:
                 items[product["sku"]] = CatalogItem(
                     sku=product["sku"], name=product.get("name") or product["sku"],
                     list_price=_money(entry["listPrice"]),
                     currency=entry.get("currencyIsoCode") or "USD",
                     billing_period=entry.get("billingPeriod") or "Month")
-        self._catalog = (time.monotonic(), items)
+                entries[product["sku"]] = entry["id"]
+        self._catalog = (time.monotonic(), items, entries)
         return items
+
+    def _price_book(self, order: DraftOrder) -> dict[str, tuple[CatalogItem, str]]:
+        """SKU → (catalog item, price book entry id) for the order's lines; a SKU Nue does not
+        sell is refused before any order call, as Nue would refuse it."""
+        items = self.catalog()
+        entries = self._catalog[2]
+        unknown = sorted({line.sku for line in order.lines} - set(entries))
+        if unknown:
+            raise PermanentError(f"Nue publishes no price book entry for {', '.join(unknown)}",
+                                 code="unknown_sku", vendor=VENDOR, details={"skus": unknown})
+        return {line.sku: (items[line.sku], entries[line.sku]) for line in order.lines}
 
     # --- accounts --------------------------------------------------------------------------
     def find_account_by_email(self, email: str) -> Customer | None:
         return self._find_customer("find_account_by_email", {"email": email.strip()})
 
     def find_account_by_crm_id(self, crm_id: str) -> Customer | None:
+        # `externalId` as the Salesforce Account Id is an assumption (vendor-assumptions-nue.md).
         return self._find_customer("find_account_by_crm_id", {"externalId": crm_id})
 
     def _find_customer(self, operation: str, filters: dict) -> Customer | None:
@@ -109,17 +144,19 @@ class NueConnector(BillingConnector):
 
     # --- orders ----------------------------------------------------------------------------
     def create_order(self, order: DraftOrder, *, idempotency_key: str) -> DraftOrder:
-        body = order_to_nue(order)
-        if order.account_id:
-            body["customer"] = {"id": order.account_id}
-        elif order.customer:
-            body["customer"] = customer_to_nue(order.customer)
-        else:
+        if not (order.account_id or order.customer):
             raise PermanentError("An order needs account_id or a customer", code="invalid_order",
                                  vendor=VENDOR)
+        body = order_to_nue(order, self._price_book(order))
+        account_id = order.account_id
+        if not account_id:  # Nue's order takes only `customer: {id}`: create the customer first
+            account_id = self.create_account(order.customer,
+                                             idempotency_key=f"{idempotency_key}:customer"
+                                             ).account_id
+        body = {"customer": {"id": account_id}, **body, "options": {}}
         data = self._call("create_order", "POST", "/orders", json=body,
                           idempotency_key=idempotency_key)["data"]
-        created = order_from_nue(data["order"])
+        created = self._order(data["order"])
         # Nue creates drafts; a completed order is the draft activated (safe to repeat).
         if order.status == OrderStatus.ACTIVATED:
             return self.activate_order(created.order_id)
@@ -128,25 +165,27 @@ class NueConnector(BillingConnector):
         return created
 
     def _fetch_order(self, order_id: str) -> dict:
+        # `GET /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
         return self._call("get_order", "GET", f"/orders/{_id(order_id)}")["data"]
 
     def get_order(self, order_id: str) -> DraftOrder:
         data = self._fetch_order(order_id)
         customer = self.get_account(data["customerId"])
-        return order_from_nue(data, customer=customer)
+        return self._order(data, customer=customer)
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
+        # `PATCH /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
         current = self._fetch_order(order.order_id)
-        if current.get("status") != OrderStatus.DRAFT:
+        if status_from_nue(current.get("status")) != OrderStatus.DRAFT:
             raise PermanentError(f"Order {order.order_id} is {current.get('status')}, not a draft",
                                  code="order_not_draft", vendor=VENDOR)
-        body = order_to_nue(order, with_line_ids=True)
+        body = order_to_nue(order, self._price_book(order), with_line_ids=True)
         body["billCycleDay"] = order.terms.bill_cycle_day  # null clears it: the sender wins
         for name in current:  # custom fields the sender no longer has are cleared
             if name.endswith(CUSTOM_SUFFIX) and name not in body:
                 body[name] = None
         answer = self._call("update_order", "PATCH", f"/orders/{_id(order.order_id)}", json=body)
-        return order_from_nue(answer["data"]["order"])
+        return self._order(answer["data"]["order"])
 
     def activate_order(self, order_id: str) -> DraftOrder:
         try:
@@ -155,38 +194,54 @@ class NueConnector(BillingConnector):
         except PermanentError as err:
             if err.code != "order_not_draft":
                 raise
-            current = order_from_nue(self._fetch_order(order_id))
+            current = self._order(self._fetch_order(order_id))
             if current.status != OrderStatus.ACTIVATED:
                 raise
             return current
-        return order_from_nue(answer["data"]["order"])
+        return self._order(answer["data"]["order"])
 
     def cancel_order(self, order_id: str) -> DraftOrder:
+        # `POST /orders/{id}/cancel` is an assumption (docs/vendor-assumptions-nue.md).
         data = self._call("cancel_order", "POST", f"/orders/{_id(order_id)}/cancel")["data"]
-        return order_from_nue(data["order"])
+        return self._order(data["order"])
 
     def delete_order(self, order_id: str) -> None:
+        # `DELETE /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
         try:
             self._call("delete_order", "DELETE", f"/orders/{_id(order_id)}")
         except NotFoundError:
             pass  # already gone
 
     def list_orders(self, *, status: str | None = None, updated_since: dt.datetime | None = None):
-        params: dict = {"limit": self.page_size}
+        """Nue lists orders only for named customers (`customerIds` is required), so this walks
+        the customers page by page and asks for each page's orders in one call."""
+        params: dict = {}
         if status:
             params["status"] = STATUS_FILTER[OrderStatus(status)]
-        if updated_since:
-            # Nue's comparison filters are written `field>=value`; the key carries the `>`.
-            params["lastModifiedDate>"] = updated_since.isoformat()
+        for customer_ids in self._customer_id_pages():
+            answer = self._call("list_orders", "GET", "/orders",
+                                params={**params, "customerIds": json.dumps(customer_ids)})
+            for data in answer["data"]:
+                if updated_since is None or _changed_since(data, updated_since):
+                    yield self._order(data)
+
+    def _customer_id_pages(self):
+        # `page`/`limit` paging of customers is assumed (docs/vendor-assumptions-nue.md).
         page = 1
         while True:
-            answer = self._call("list_orders", "GET", "/orders", params={**params, "page": page})
-            for data in answer["data"]:
-                yield order_from_nue(data)
-            more = (answer.get("pagination") or {}).get("hasMore")
-            if not answer["data"] or more is False or len(answer["data"]) < self.page_size:
+            answer = self._call("list_customers", "GET", "/customers",
+                                params={"page": page, "limit": self.page_size})
+            ids = [customer["id"] for customer in answer["data"]]
+            if ids:
+                yield ids
+            if len(ids) < self.page_size:
                 return
             page += 1
+
+    def _order(self, data: dict, *, customer: Customer | None = None) -> DraftOrder:
+        self.catalog()
+        skus = {entry: sku for sku, entry in self._catalog[2].items()}
+        return order_from_nue(data, customer=customer, skus=skus)
 
     # --- HTTP ------------------------------------------------------------------------------
     def _call(self, operation: str, method: str, path: str, *, params=None, json=None,
@@ -194,7 +249,7 @@ class NueConnector(BillingConnector):
         """One request; returns the decoded body or raises the taxonomy. Always recorded."""
         headers = {"nue-api-key": self.api_key, "Accept": "application/json"}
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
+            headers["Idempotency-Key"] = idempotency_key  # assumed honoured: vendor-assumptions-nue
         record = CallRecord(vendor=VENDOR, operation=operation, method=method,
                             url=self.base_url + path, request_excerpt=excerpt(json))
         watch = Stopwatch()
@@ -208,7 +263,7 @@ class NueConnector(BillingConnector):
         except requests.RequestException as err:
             raise self._failed(record, transport_error(VENDOR, err)) from err
         except SyncError as err:
-            raise self._failed(record, err) from None
+            raise self._failed(record, _unsupported(operation, method, path, err) or err) from None
         finally:
             record.duration_ms = getattr(watch, "ms", 0.0)
             if self.recorder:
@@ -253,6 +308,20 @@ def error_from_response(response: requests.Response, body) -> SyncError:
     elif code in NOT_DRAFT_CODES:
         code = "order_not_draft"
     return PermanentError(message, code=code, vendor=VENDOR, status=status, details=details)
+
+
+def _unsupported(operation: str, method: str, path: str, err: SyncError) -> SyncError | None:
+    """An assumed endpoint that Nue answers as absent (405, or 404 without a Nue error code):
+    the action is not available through Nue's API."""
+    absent = err.status == 405 or (err.status == 404 and (
+        err.code in NO_ROUTE_CODES or err.code.startswith("http_")))
+    if operation not in ASSUMED_OPERATIONS or not absent:
+        return None
+    instead = ASSUMED_OPERATIONS[operation][1]
+    return UnsupportedError(
+        f"Nue's API does not offer this: {method} {path} answered HTTP {err.status}. The hub "
+        f"assumed the endpoint (docs/vendor-assumptions-nue.md); {instead} in Nue itself.",
+        vendor=VENDOR, status=err.status, details=err.details)
 
 
 def _id(value: str) -> str:
@@ -341,9 +410,12 @@ def customer_from_nue(data: dict) -> Customer:
                     crm_id=data.get("externalId") or None, bill_to=bill_to, sold_to=sold_to)
 
 
-def _line_to_nue(line: OrderLine, *, with_id: bool) -> dict:
-    body = {"productSku": line.sku, "quantity": _num(line.quantity),
-            "listPrice": _num(line.list_price)}
+def _line_to_nue(line: OrderLine, item: CatalogItem, entry_id: str, start: dt.date, *,
+                 with_id: bool) -> dict:
+    """An order product as Nue documents it; the price is the price book entry's, so a lower
+    net price travels as a discount (`discount`/`discountAmount` are assumptions)."""
+    body = {"priceBookEntryId": entry_id, "quantity": _num(line.quantity),
+            "subscriptionStartDate": start.isoformat()}
     if with_id and line.line_id:
         body["id"] = line.line_id
     if line.description:
@@ -353,17 +425,25 @@ def _line_to_nue(line: OrderLine, *, with_id: bool) -> dict:
         body["discount"] = _num(discount.percent)
     elif discount and discount.amount is not None:
         body["discountAmount"] = _num(discount.amount)
-    elif line.net_price != line.list_price:
+    elif line.net_price > item.list_price:
+        raise PermanentError(f"{line.sku} at {line.net_price} is above Nue's list price "
+                             f"{item.list_price}; Nue prices from its price book",
+                             code="price_above_list", vendor=VENDOR)
+    elif line.net_price != item.list_price:
         # A lower price without a stated discount travels as an amount off the line.
-        body["discountAmount"] = _num((line.list_price - line.net_price) * line.quantity)
+        body["discountAmount"] = _num((item.list_price - line.net_price) * line.quantity)
     return body
 
 
-def order_to_nue(order: DraftOrder, *, with_line_ids: bool = False) -> dict:
+def order_to_nue(order: DraftOrder, price_book: dict[str, tuple[CatalogItem, str]], *,
+                 with_line_ids: bool = False) -> dict:
+    """The order's own fields (not its customer). `billingPeriod`, `paymentTerm`,
+    `billCycleDay` and `Name__c` custom fields on the order are assumptions."""
     terms = order.terms
-    body = {"effectiveDate": order.order_date.isoformat(), "currencyIsoCode": order.currency,
-            "billingPeriod": terms.billing_period, "paymentTerm": terms.payment_term,
-            "orderProducts": [_line_to_nue(line, with_id=with_line_ids) for line in order.lines]}
+    lines = [_line_to_nue(line, *price_book[line.sku], order.order_date, with_id=with_line_ids)
+             for line in order.lines]
+    body = {"effectiveDate": order.order_date.isoformat(), "orderProducts": lines,
+            "billingPeriod": terms.billing_period, "paymentTerm": terms.payment_term}
     if terms.bill_cycle_day is not None:
         body["billCycleDay"] = terms.bill_cycle_day
     for name, value in order.custom_fields:
@@ -374,28 +454,70 @@ def order_to_nue(order: DraftOrder, *, with_line_ids: bool = False) -> dict:
     return body
 
 
-def _line_from_nue(data: dict) -> OrderLine:
+def _field(data: dict, *names: str):
+    """The first of `names` Nue sent; an answer without any is a clear sync error, not a crash
+    (the field names the hub relies on are listed in docs/vendor-assumptions-nue.md)."""
+    for name in names:
+        if data.get(name) is not None:
+            return data[name]
+    raise PermanentError(f"Nue's answer has no {' or '.join(names)}", code="invalid_response",
+                         vendor=VENDOR, details={"missing": list(names)})
+
+
+def _line_from_nue(data: dict, skus: dict[str, str]) -> OrderLine:
     if data.get("discount") is not None:
         discount = Discount(percent=_plain(data["discount"]))
     elif data.get("discountAmount") is not None:
         discount = Discount(amount=_money(data["discountAmount"]))
     else:
         discount = None
-    return OrderLine(sku=data["productSku"], quantity=_plain(data["quantity"]),
-                     list_price=_money(data["listPrice"]), net_price=_money(data["netSalesPrice"]),
-                     line_id=data["id"], discount=discount,
+    # The SKU is the price book entry's product; `productSku` is read when the entry is unknown.
+    sku = skus.get(data.get("priceBookEntryId")) or _field(data, "productSku")
+    return OrderLine(sku=sku, quantity=_plain(_field(data, "quantity")),
+                     list_price=_money(_field(data, "listPrice")),
+                     net_price=_money(_field(data, "netSalesPrice")),
+                     line_id=_field(data, "id"), discount=discount,
                      description=data.get("description") or "")
 
 
-def order_from_nue(data: dict, *, customer: Customer | None = None) -> DraftOrder:
+def _changed_since(data: dict, moment: dt.datetime) -> bool:
+    stamp = data.get("lastModifiedDate")
+    if not stamp:
+        return True  # no date to judge by: keep it rather than miss a change
+    changed = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (changed if changed.tzinfo else changed.replace(tzinfo=dt.timezone.utc)) >= moment
+
+
+def status_from_nue(value) -> OrderStatus:
+    """Nue's order status; one the hub does not know fails the sync with a message naming it."""
+    try:
+        return STATUSES[str(value).strip().lower()]
+    except KeyError:
+        raise PermanentError(f"Nue answered an order status the hub does not know: {value!r}",
+                             code="unknown_order_status", vendor=VENDOR,
+                             details={"status": value}) from None
+
+
+def order_from_nue(data: dict, *, customer: Customer | None = None,
+                   skus: dict[str, str] | None = None) -> DraftOrder:
+    """A Nue order; `skus` maps price book entry ids to the SKUs of the catalog."""
     custom = tuple(sorted((k, str(v)) for k, v in data.items()
                           if k.endswith(CUSTOM_SUFFIX) and v is not None))
+    try:
+        # Nue's order data reference names the effective date `orderStartDate` in answers.
+        raw_date = str(_field(data, "effectiveDate", "orderStartDate"))
+        order_date = dt.date.fromisoformat(raw_date[:10])
+    except ValueError:
+        raise PermanentError(f"Nue's order date is not a date: {raw_date!r}",
+                             code="invalid_response", vendor=VENDOR) from None
     return DraftOrder(
-        currency=data.get("currencyIsoCode") or "USD",
-        order_date=dt.date.fromisoformat(data["effectiveDate"]),
-        lines=tuple(_line_from_nue(line) for line in data.get("orderProducts") or []),
-        status=OrderStatus(data["status"]), order_id=data["id"], account_id=data.get("customerId"),
+        currency=data.get("currencyIsoCode") or (customer.currency if customer else "USD"),
+        order_date=order_date,
+        lines=tuple(_line_from_nue(line, skus or {}) for line in data.get("orderProducts") or []),
+        status=status_from_nue(data.get("status")), order_id=_field(data, "id"),
+        account_id=data.get("customerId"),
         terms=BillingTerms(billing_period=data.get("billingPeriod") or "Month",
                            payment_term=data.get("paymentTerm") or "Due Upon Receipt",
                            bill_cycle_day=data.get("billCycleDay")),
+        # `checkoutUrl` (Nue's hosted checkout) is an assumption (docs/vendor-assumptions-nue.md).
         custom_fields=custom, checkout_url=data.get("checkoutUrl"), customer=customer)

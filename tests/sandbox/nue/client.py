@@ -50,7 +50,8 @@ class NueApi:
 
     def draft(self, customer_id: str, products=None, **fields) -> dict:
         body = {"customer": {"id": customer_id}, "effectiveDate": "2026-11-22",
-                "orderProducts": products or [{"productSku": "PRO-MONTHLY", "quantity": 3}],
+                "orderProducts": products or [{"priceBookEntryId": self.entry_id("PRO-MONTHLY"),
+                                               "quantity": 3}],
                 **fields}
         response = self.post("/orders", body)
         assert response.status_code == 201, response.text

@@ -16,7 +16,8 @@ def pay(url):
 
 def test_the_checkout_page_shows_the_order_with_a_pay_now_button(nue):
     customer = nue.customer()
-    order = nue.draft(customer["id"], products=[{"productSku": "PRO-MONTHLY", "quantity": 3}])
+    order = nue.draft(customer["id"], products=[{"priceBookEntryId": nue.entry_id("PRO-MONTHLY"),
+                                                 "quantity": 3}])
 
     page = requests.get(order["checkoutUrl"], timeout=10)
 
