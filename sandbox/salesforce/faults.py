@@ -13,6 +13,7 @@ from .org import get_org, reset_counts, reset_org
 from .schema import OBJECTS
 
 FAULTS = ("503", "timeout", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID", "REQUEST_LIMIT_EXCEEDED")
+LOGINS = "login"  # the name successful logins are counted under
 STANDARD_RESOURCES = ["query", "queryAll", "composite", "composite/graph", "composite/sobjects",
                       "limits", "sobjects"] + [f"sobjects/{name}" for name in OBJECTS]
 
@@ -100,13 +101,14 @@ def state() -> dict:
     org = get_org()
     counts = {name: 0 for name in STANDARD_RESOURCES}
     counts.update(dict(CallCount.objects.values_list("resource", "count")))
+    logins = counts.pop(LOGINS, 0)  # not API calls: Salesforce counts logins apart
     counts["total"] = sum(v for k, v in counts.items() if k != "total")
     return {
         "latency_ms": org.latency_ms, "fault_rates": org.fault_rates,
         "timeout_seconds": org.timeout_seconds, "fail_next": org.fail_next,
         "daily_limit": org.daily_limit, "duplicate_rules": org.duplicate_rules,
         "api_usage": org.api_usage, "counts": counts,
-        "sessions": Session.objects.count(),
+        "sessions": Session.objects.count(), "logins": logins,
     }
 
 

@@ -32,7 +32,9 @@ def token(request):
         return JsonResponse({"error": "invalid_request", "error_description": "must use HTTP POST"},
                             status=400)
     try:
-        return JsonResponse(auth.token(request, base_url(request)))
+        answer = auth.token(request, base_url(request))
+        faults.count_call(faults.LOGINS)
+        return JsonResponse(answer)
     except auth.LoginFailed as failed:
         status = 401 if failed.error == "invalid_client" else 400
         return JsonResponse({"error": failed.error, "error_description": failed.description},
@@ -43,7 +45,9 @@ def token(request):
 def soap_login(request, version, org_id=None):
     if request.method != "POST":
         return HttpResponse(status=405)
-    status, xml = auth.soap_login(request.body, base_url(request), version)
+    status, xml = auth.soap_login(request.body, base_url(request), version, api.VERSIONS)
+    if status == 200:
+        faults.count_call(faults.LOGINS)
     return HttpResponse(xml, status=status, content_type="text/xml; charset=utf-8")
 
 

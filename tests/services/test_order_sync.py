@@ -39,6 +39,10 @@ class Calls:
     def total(self) -> int:
         return requests.get(self.url, timeout=10).json()["counts"]["total"]
 
+    @property
+    def logins(self) -> int:
+        return requests.get(self.url, timeout=10).json()["logins"]
+
 
 @pytest.fixture
 def calls(hub_url):
@@ -69,8 +73,9 @@ def test_a_five_line_order_of_a_known_account_takes_one_salesforce_call(billing,
     sync_order(provider, warm.order_id)  # resolves the price book entries once
     created = order_of(billing, FIVE_LINES, crm_id=account_id, email="bo@acme.io")
     calls.reset()
-    result = sync_order(provider, created.order_id)
+    result = sync_order(provider, created.order_id)  # a new connector, as another job builds
     assert calls.total == 1
+    assert calls.logins == 0  # the session of the first job's login is reused
     assert len(items(sf, result["salesforce_order_id"])) == 5
 
 
