@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, graph_error, soql
+from syncapp.connectors.salesforce import SalesforceConnector, graph_error, graph_halted, soql
 from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, written_ids
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.matching import match_key
@@ -131,6 +131,8 @@ def _chunks(items, sf):
 
 def _settle_graph(sf, item: Planned, result: dict, deadline: float = math.inf):
     """The job's outcome from its graph's result; None when it must wait for another run."""
+    if graph_halted(result):
+        return None  # Salesforce stopped before this graph (too many others failed): not a failure
     error = graph_error(result)
     if error is None:
         return finish(item, result)

@@ -216,6 +216,31 @@ def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
     assert (failed.status, failed.last_error_code) == ("failed", "unmapped_sku")
 
 
+def test_orders_whose_graphs_salesforce_halted_are_queued_again_not_failed(billing, sf, provider, hub_url):
+    """After 14 failed graphs Salesforce halts the rest of the request: those orders did not fail,
+    so they go back to the queue as they were (no attempt spent) and sync on the next run."""
+    account_id = sf.create("Account", {"Name": "Acme Inc"})
+    sync_order(provider, order_of(billing, FIVE_LINES[:1], crm_id=account_id).order_id)  # the price book
+    missing_account = "001000000000000AAA"
+    bad = [order_of(billing, FIVE_LINES[:1], crm_id=missing_account, email=f"b{i}@acme.io") for i in range(14)]
+    good = [order_of(billing, FIVE_LINES[:1], crm_id=account_id, email=f"g{i}@acme.io") for i in range(2)]
+    ids = [o.order_id for o in bad + good]
+    wait_until(lambda: SyncJob.objects.filter(subject__in=ids).count() == len(ids), message="every job")
+    settled_webhooks(hub_url)
+    first_due = timezone.now() - dt.timedelta(minutes=1)
+    for i, order_id in enumerate(ids):  # one batch, its graphs in this order
+        SyncJob.objects.filter(subject=order_id).update(next_attempt_at=first_due + dt.timedelta(seconds=i))
+    jobs.run(SyncJob.objects.get(subject=ids[0]).pk)
+
+    by_subject = {job.subject: job for job in SyncJob.objects.filter(subject__in=ids)}
+    assert {(by_subject[i].status, by_subject[i].last_error_code) for i in ids[:14]} == \
+        {("failed", "INVALID_CROSS_REFERENCE_KEY")}
+    assert [(by_subject[i].status, by_subject[i].attempts, by_subject[i].last_error_code) for i in ids[14:]] == \
+        [("pending", 0, "")] * 2
+    run_queued()
+    assert [synced_lines(sf, i) for i in ids[14:]] == [1, 1]
+
+
 def turn(**switches):
     config = SyncSettings.load()
     for name, on in switches.items():

@@ -7,8 +7,8 @@
 - `orders.py`: a billing draft order as the composite graph that writes it (pure translation).
 """
 from .connector import SalesforceConnector
-from .errors import graph_error, node_error, record_error
+from .errors import graph_error, graph_halted, node_error, record_error
 from .soql import soql, soql_like, soql_quote, strip_attributes
 
-__all__ = ["SalesforceConnector", "graph_error", "node_error", "record_error", "soql", "soql_like",
-           "soql_quote", "strip_attributes"]
+__all__ = ["SalesforceConnector", "graph_error", "graph_halted", "node_error", "record_error", "soql",
+           "soql_like", "soql_quote", "strip_attributes"]
