@@ -151,6 +151,12 @@ class SalesforceConnector:
         """Salesforce's describe of an sObject: its fields, their types and create/update rules."""
         return self._call(f"describe {sobject}", lambda sf: _sobject(sf, sobject).describe())
 
+    def api_versions(self) -> list[dict]:
+        """The API versions the org serves (`GET /services/data/`), oldest first:
+        `[{"version": "62.0", "label": "Winter '25", "url": …}]`."""
+        return self._call("versions", lambda sf: sf._call_salesforce(
+            "GET", f"https://{sf.sf_instance}/services/data/", timeout=self.timeout).json())
+
     def limits(self) -> dict:
         """The org's limits (`DailyApiRequests`: `{"Max", "Remaining"}`, …)."""
         return self._call("limits", lambda sf: sf.restful("limits", timeout=self.timeout))
@@ -252,6 +258,11 @@ class SalesforceConnector:
         self._login()
         sf = self._sf
         return self._exchange(operation, lambda: fn(sf), record_url=record_url)
+
+    def login(self) -> None:
+        """Log in now with the configured flow, even when a shared session exists (the preflight
+        proves the credentials work); the new session is shared from then on."""
+        self._login()
 
     def _client(self) -> Salesforce:
         if self._sf is None:
