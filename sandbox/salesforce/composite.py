@@ -204,7 +204,8 @@ def graph(call, dispatch) -> dict:
     out, failures = [], 0
     for one in graphs:
         if failures >= MAX_GRAPH_FAILURES:
-            # Not tried at all: every node of the graph says so.
+            # Not tried at all: every node of the graph says so (the shape is assumed:
+            # docs/vendor-assumptions-salesforce.md).
             responses, ok = [_halted(item, HALTED) for item in one["compositeRequest"]], False
         else:
             responses, ok = _atomically(call, one["compositeRequest"], dispatch, True)

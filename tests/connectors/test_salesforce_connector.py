@@ -12,10 +12,11 @@ import requests
 
 from hub.keypair import data_keypair
 from syncapp import conf
-from syncapp.connectors.salesforce import SalesforceConnector, graph_error, record_error, soql
+from syncapp.connectors.salesforce import SalesforceConnector, graph_error, graph_halted, record_error, soql
 from syncapp.exceptions import NotFoundError, PermanentError, TransientError
 
 UNKNOWN_ACCOUNT_ID = "001000000000000AAA"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "salesforce"
 
 
 @pytest.fixture
@@ -501,6 +502,19 @@ def test_graph_batch_reports_which_graph_failed(sf):
     assert graph_error(results[1]).code == "REQUIRED_FIELD_MISSING"
     assert len(sf.query("SELECT Id FROM Order WHERE Billing_Order_Id__c = 'O-OK'")) == 1
     assert sf.query("SELECT Id FROM Account WHERE Website = 'nameless.example'") == []
+
+
+def test_a_documented_graph_answer_tells_succeeded_failed_and_halted_graphs_apart():
+    """Salesforce's documented shapes (the fixture names its pages): a failed graph raises its
+    real cause, not the rolled-back marker; a halted graph was never tried, so it did not fail."""
+    fixture = json.loads((FIXTURES / "composite_graph_failed_and_halted.json").read_text())
+    ok, failed, halted = fixture["response"]["graphs"]
+    assert graph_error(ok) is None and not graph_halted(ok)
+    error = graph_error(failed)
+    assert isinstance(error, PermanentError) and not graph_halted(failed)
+    assert (error.code, error.details["graph_id"], error.details["reference_id"]) == (
+        "REQUIRED_FIELD_MISSING", "2", "reference_id_contact_2")
+    assert graph_halted(halted)
 
 
 def test_composite_all_or_none_raises_the_failing_subrequest(sf):

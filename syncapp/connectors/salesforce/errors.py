@@ -180,7 +180,8 @@ def graph_error(graph: dict) -> SyncError | None:
 
 def graph_halted(graph: dict) -> bool:
     """Whether Salesforce never tried this graph: after 14 failed graphs in one request it halts
-    the rest, and every node of theirs answers PROCESSING_HALTED. Such a graph did not fail."""
+    the rest, and every node of theirs answers PROCESSING_HALTED. Such a graph did not fail.
+    (The node shape is an assumption: docs/vendor-assumptions-salesforce.md.)"""
     if graph.get("isSuccessful"):
         return False
     nodes = (graph.get("graphResponse") or {}).get("compositeResponse") or []
