@@ -11,6 +11,10 @@ WRONG_PRICEBOOK = ("field integrity exception: PricebookEntryId (pricebook entry
                    "pricebook than the one assigned to the Order, or Order has no pricebook "
                    "assigned)")
 
+# Each Order status belongs to a status category (StatusCode). Salesforce offers only Draft and
+# Activated for Orders; the Canceled status the hub ships (salesforce/ standardValueSets) is in Draft.
+STATUS_CATEGORIES = {"Draft": "Draft", "Activated": "Activated", "Canceled": "Draft"}
+
 
 def integrity(message, fields=()):
     return bad_request("FIELD_INTEGRITY_EXCEPTION", message, fields)
@@ -39,7 +43,7 @@ def check_order(repo, new, old, org, changed):
                 raise integrity("You can't activate an order that has no order products.",
                                 ["Status"])
             new["ActivatedDate"] = repo.now_text()
-    new["StatusCode"] = {"Canceled": "Cancelled"}.get(new.get("Status"), new.get("Status"))
+    new["StatusCode"] = STATUS_CATEGORIES.get(new.get("Status"), "Draft")
 
 
 def check_order_item(repo, new, old, org, changed):

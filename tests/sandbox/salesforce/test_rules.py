@@ -66,6 +66,18 @@ def test_account_changes_only_while_draft(rest, make_order):
                       {"Description": "paid", "Billing_Period__c": "Month"}).status_code == 204
 
 
+def test_status_code_is_the_status_category(rest, make_order):
+    """StatusCode is Draft or Activated; the Canceled status the hub ships sits in Draft."""
+    made = make_order()
+    codes = [order_of(rest, made["order"], "StatusCode")["StatusCode"]]
+    for status in ("Activated", "Canceled"):
+        assert rest.patch(f"sobjects/Order/{made['order']}", {"Status": status}).status_code == 204
+        codes.append(order_of(rest, made["order"], "StatusCode")["StatusCode"])
+    assert codes == ["Draft", "Activated", "Draft"]
+    described = {f["name"]: f for f in rest.get("sobjects/Order/describe").json()["fields"]}
+    assert [v["value"] for v in described["StatusCode"]["picklistValues"]] == ["Draft", "Activated"]
+
+
 def test_activation_needs_products(rest, make_order):
     made = make_order(items=())
     response = rest.patch(f"sobjects/Order/{made['order']}", {"Status": "Activated"})
