@@ -56,6 +56,8 @@ SALESFORCE_READ_TIMEOUT = float(env("SALESFORCE_READ_TIMEOUT", "30"))
 SALESFORCE_LIMIT_PAUSE_SECONDS = float(env("SALESFORCE_LIMIT_PAUSE_SECONDS", "300"))
 # The org currency when Salesforce multi-currency is off (Orders then have no CurrencyIsoCode).
 SALESFORCE_CURRENCY = env("SALESFORCE_CURRENCY", "USD").upper()
+# An org with multi-currency on: Orders carry CurrencyIsoCode, priced from PricebookEntries in it.
+SALESFORCE_MULTI_CURRENCY = env_bool("SALESFORCE_MULTI_CURRENCY", False)
 # How long a session from an OAuth login is reused when Salesforce does not say (its token answers
 # carry no expiry; a SOAP login's sessionSecondsValid is used as given). 15 minutes is the shortest
 # session timeout an org can set, and a session refused earlier is replaced at once anyway.

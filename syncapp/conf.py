@@ -60,6 +60,11 @@ def salesforce_currency() -> str:
     return settings.SALESFORCE_CURRENCY
 
 
+def salesforce_multi_currency() -> bool:
+    """Whether the org has multi-currency on: Orders and PricebookEntries then carry a currency."""
+    return settings.SALESFORCE_MULTI_CURRENCY
+
+
 def billing_provider() -> str:
     return settings.BILLING_PROVIDER
 

@@ -4,6 +4,7 @@ import json
 from io import StringIO
 
 import pytest
+import requests
 from django.core.management import call_command
 
 from syncapp.connectors.salesforce import SalesforceConnector
@@ -65,3 +66,13 @@ def test_a_refused_login_and_dead_workers_are_crosses(hub_url, settings):
     assert "✗ Webhook authentication (zuora)" in out and "fix: set ZUORA_WEBHOOK_SECRET" in out
     assert "✗ Workers alive" in out and "never seen" in out
     assert "✓ Billing (zuora) credentials and catalog" in out
+
+
+def test_a_multi_currency_org_needs_the_setting_and_prices_in_each_currency(hub_url, worker_seen, settings):
+    requests.post(f"{hub_url}/sandbox/salesforce/_control", json={"multi_currency": True}, timeout=10)
+    status, out = doctor("--json")
+    failed = {c["name"]: c["fix"] for c in json.loads(out)["checks"] if not c["ok"]}
+    assert status == 1 and failed == {
+        "Salesforce currencies match SALESFORCE_MULTI_CURRENCY": "set SALESFORCE_MULTI_CURRENCY=1"}
+    settings.SALESFORCE_MULTI_CURRENCY = True
+    assert doctor()[0] == 0

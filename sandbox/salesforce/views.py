@@ -6,7 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import api, auth, faults
+from . import api, auth, faults, schema
 from .errors import SfError
 from .org import get_org
 
@@ -69,6 +69,7 @@ def data(request, version, rest=""):
     """Every call below /services/data/vXX.X/: count it, authenticate, spend the allocation,
     inject the configured faults, then dispatch."""
     org = get_org()
+    schema.MULTI_CURRENCY.set(org.multi_currency)
     faults.count_call(api.resource_name(rest))
     try:
         session = auth.session_for(request)

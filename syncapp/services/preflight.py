@@ -106,6 +106,13 @@ def _salesforce() -> list[Check]:
                             ", ".join(statuses),
                             "" if CANCELED in statuses else "add the Canceled value (status category "
                             "Canceled) to Order Status: deploy salesforce/ (standardValueSets/OrderStatus)"))
+    if "Order" in describes:
+        org_multi, set_multi = "CurrencyIsoCode" in describes["Order"], conf.salesforce_multi_currency()
+        checks.append(Check("Salesforce currencies match SALESFORCE_MULTI_CURRENCY", org_multi == set_multi,
+                            "the org has multi-currency on" if org_multi else
+                            f"the org has one currency ({conf.salesforce_currency()})",
+                            "" if org_multi == set_multi else
+                            f"set SALESFORCE_MULTI_CURRENCY={'1' if org_multi else '0'}"))
     if "PricebookEntry" in describes:
         checks += _price_book(sf, multi_currency="CurrencyIsoCode" in describes["PricebookEntry"])
     return checks

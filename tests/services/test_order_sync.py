@@ -14,7 +14,8 @@ from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, 
 from syncapp.exceptions import PermanentError
 from syncapp.models import LineLink, OrderLink, SyncJob, SyncSettings, WebhookEvent
 from syncapp.services import jobs
-from syncapp.services.order_sync import TURNED_OFF, sync_order
+from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, read_order, written_ids
+from syncapp.services.order_sync import TURNED_OFF, pricebook_entries, sync_order
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,11 +50,11 @@ def calls(hub_url):
     return Calls(hub_url)
 
 
-def order_of(billing, lines, crm_id=None, email="ana@acme.io"):
-    customer = Customer(name="Acme Inc", email=email, currency="USD", crm_id=crm_id,
+def order_of(billing, lines, crm_id=None, email="ana@acme.io", currency="USD"):
+    customer = Customer(name="Acme Inc", email=email, currency=currency, crm_id=crm_id,
                         bill_to=Contact(email=email, first_name="Ana", last_name="Diaz"))
     return billing.create_order(DraftOrder(
-        currency="USD", order_date=dt.date(2026, 11, 22), status=OrderStatus.DRAFT, customer=customer,
+        currency=currency, order_date=dt.date(2026, 11, 22), status=OrderStatus.DRAFT, customer=customer,
         terms=BillingTerms("Month", "Net 30", 1),
         lines=tuple(OrderLine(sku=sku, quantity=Decimal(q), list_price=Decimal(p), net_price=Decimal(p))
                     for sku, q, p in lines)), idempotency_key=str(uuid.uuid4()))
@@ -239,6 +240,24 @@ def test_orders_whose_graphs_salesforce_halted_are_queued_again_not_failed(billi
         [("pending", 0, "")] * 2
     run_queued()
     assert [synced_lines(sf, i) for i in ids[14:]] == [1, 1]
+
+
+def test_a_multi_currency_org_gets_the_order_in_its_currency(sf, settings, hub_url):
+    """With multi-currency on, the Order carries the billing order's currency and its items are
+    priced from the price book entries in that currency (Salesforce refuses any other)."""
+    requests.post(f"{hub_url}/sandbox/salesforce/_control", json={"multi_currency": True}, timeout=10)
+    settings.SALESFORCE_MULTI_CURRENCY = True
+    pricebook_id, entries = pricebook_entries(sf, {"PRO-MONTHLY"}, "EUR")
+    order = DraftOrder(currency="EUR", order_date=dt.date(2026, 11, 22), order_id="EU-1", lines=(
+        OrderLine(sku="PRO-MONTHLY", quantity=Decimal(2), list_price=Decimal(45), net_price=Decimal(45),
+                  line_id="EU-1-1"),))
+    side = SalesforceSide(account_id=sf.create("Account", {"Name": "Acme GmbH"}), pricebook_id=pricebook_id,
+                          entries=entries, currency="EUR")
+    order_id, _ = written_ids(order, sf.graph([order_graph("eu", order, side, sf.data_path)])[0])
+    assert sf.get("Order", order_id, ["CurrencyIsoCode"])["CurrencyIsoCode"] == "EUR"
+    priced = sf.query(soql("SELECT PricebookEntry.CurrencyIsoCode FROM OrderItem WHERE OrderId = {}", order_id))
+    assert [p["PricebookEntry"]["CurrencyIsoCode"] for p in priced] == ["EUR"]
+    assert read_order(sf, order_id).draft.currency == "EUR"
 
 
 def turn(**switches):
