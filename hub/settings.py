@@ -249,6 +249,7 @@ else:
 # --- Shared cache --------------------------------------------------------------------------------
 # Vendor sessions, tokens and catalogs are shared by every web and worker process until they
 # expire: on Redis when it is there, else in the database (its table is made by a migration).
+# "local" is each process's own memory, for what must work while that store is down (health).
 CACHE_TABLE = "hub_cache"
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -256,6 +257,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                           "LOCATION": CACHE_TABLE}}
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 # --- Logs, health and metrics ------------------------------------------------------------------
 # JSON lines on stderr (HUB_LOG_FORMAT=console for structlog's plain format) and in HUB_LOG_FILE
