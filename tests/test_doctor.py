@@ -76,3 +76,10 @@ def test_a_multi_currency_org_needs_the_setting_and_prices_in_each_currency(hub_
         "Salesforce currencies match SALESFORCE_MULTI_CURRENCY": "set SALESFORCE_MULTI_CURRENCY=1"}
     settings.SALESFORCE_MULTI_CURRENCY = True
     assert doctor()[0] == 0
+
+
+def test_a_missing_private_key_file_is_a_cross_naming_it(hub_url, worker_seen, settings, tmp_path):
+    settings.SALESFORCE_PRIVATE_KEY_FILE = str(tmp_path / "salesforce.key")
+    status, out = doctor()
+    assert status == 1
+    assert "✗ Salesforce login (OAuth 2.0 JWT bearer flow)" in out and "salesforce.key" in out

@@ -1,6 +1,7 @@
 """The Salesforce connector — the only code in the hub that imports `simple_salesforce`.
 
 - `connector.py`: `SalesforceConnector` (logins, sessions, calls, operations);
+- `sessions.py`: sessions shared by every job and process through Django's cache;
 - `errors.py`: Salesforce's answers mapped onto transient / permanent / not-found;
 - `recording.py`: each HTTP exchange as a redacted `CallRecord`;
 - `soql.py`: safe SOQL literals and record clean-up;

@@ -10,6 +10,7 @@ A connector holds one session and is not thread-safe: use one per job or request
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -306,6 +307,9 @@ class SalesforceConnector:
         common = {"session": self.session, "sf_version": c.api_version,
                   "domain": c.domain or "login"}
         if c.flow == "jwt":
+            if not os.path.isfile(c.private_key_file):
+                raise ImproperlyConfigured(
+                    f"SALESFORCE_PRIVATE_KEY_FILE is not a file: {c.private_key_file}")
             return {**common, "username": c.username, "consumer_key": c.consumer_key,
                     "privatekey_file": c.private_key_file}
         keys = {"consumer_key": c.consumer_key, "consumer_secret": c.consumer_secret}
