@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
+from hub.keypair import data_keypair
 from hub.logs import configure as configure_logging
 from hub.secrets import data_secret
 
@@ -44,14 +45,23 @@ SALESFORCE_PASSWORD = env("SALESFORCE_PASSWORD")
 SALESFORCE_SECURITY_TOKEN = env("SALESFORCE_SECURITY_TOKEN")
 SALESFORCE_DOMAIN = env("SALESFORCE_DOMAIN", "login")
 SALESFORCE_INSTANCE_URL = env("SALESFORCE_INSTANCE_URL")
-# Optional additions to CONTRACT §1: a connected app for the OAuth password or client-credentials flow.
+# A connected (or external client) app: with a private key and a username, the OAuth 2.0 JWT bearer
+# flow (recommended); with a secret, the client-credentials flow (or, with a username and password,
+# the legacy OAuth password flow).
 SALESFORCE_CONSUMER_KEY = env("SALESFORCE_CONSUMER_KEY")
 SALESFORCE_CONSUMER_SECRET = env("SALESFORCE_CONSUMER_SECRET")
+SALESFORCE_PRIVATE_KEY_FILE = env("SALESFORCE_PRIVATE_KEY_FILE")
 SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
 SALESFORCE_READ_TIMEOUT = float(env("SALESFORCE_READ_TIMEOUT", "30"))
 SALESFORCE_LIMIT_PAUSE_SECONDS = float(env("SALESFORCE_LIMIT_PAUSE_SECONDS", "300"))
 # The org currency when Salesforce multi-currency is off (Orders then have no CurrencyIsoCode).
 SALESFORCE_CURRENCY = env("SALESFORCE_CURRENCY", "USD").upper()
+# An org with multi-currency on: Orders carry CurrencyIsoCode, priced from PricebookEntries in it.
+SALESFORCE_MULTI_CURRENCY = env_bool("SALESFORCE_MULTI_CURRENCY", False)
+# How long a session from an OAuth login is reused when Salesforce does not say (its token answers
+# carry no expiry; a SOAP login's sessionSecondsValid is used as given). 15 minutes is the shortest
+# session timeout an org can set, and a session refused earlier is replaced at once anyway.
+SALESFORCE_SESSION_SECONDS = float(env("SALESFORCE_SESSION_SECONDS", "900"))
 
 HUB_SANDBOX = env_bool("HUB_SANDBOX", default=not SALESFORCE_USERNAME and not SALESFORCE_CONSUMER_KEY)
 SANDBOX_URL = f"{HUB_PUBLIC_URL}/sandbox"
@@ -61,6 +71,12 @@ if HUB_SANDBOX:
     SALESFORCE_INSTANCE_URL = SALESFORCE_INSTANCE_URL or f"{SANDBOX_URL}/salesforce"
     SALESFORCE_USERNAME = SALESFORCE_USERNAME or "hub@sandbox.example"
     SALESFORCE_PASSWORD = SALESFORCE_PASSWORD or "sandbox"
+    # The sandbox logs in with the recommended JWT bearer flow: its connected app ("sandbox")
+    # trusts the certificate of a key pair generated into HUB_DATA_DIR.
+    SANDBOX_SALESFORCE_KEY_FILE, SANDBOX_SALESFORCE_CERTIFICATE = data_keypair(HUB_DATA_DIR, "salesforce_jwt")
+    if not SALESFORCE_CONSUMER_KEY:
+        SALESFORCE_CONSUMER_KEY = "sandbox"
+        SALESFORCE_PRIVATE_KEY_FILE = str(SANDBOX_SALESFORCE_KEY_FILE)
 
 # The sandbox storefront (the merchant's self-service site) calls the checkout API with this token.
 SANDBOX_STOREFRONT_TOKEN = data_secret(HUB_DATA_DIR, "SANDBOX_STOREFRONT_TOKEN") if HUB_SANDBOX else ""
@@ -229,6 +245,19 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- Shared cache --------------------------------------------------------------------------------
+# Vendor sessions, tokens and catalogs are shared by every web and worker process until they
+# expire: on Redis when it is there, else in the database (its table is made by a migration).
+# "local" is each process's own memory, for what must work while that store is down (health).
+CACHE_TABLE = "hub_cache"
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "hub"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": CACHE_TABLE}}
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 # --- Logs, health and metrics ------------------------------------------------------------------
 # JSON lines on stderr (HUB_LOG_FORMAT=console for structlog's plain format) and in HUB_LOG_FILE

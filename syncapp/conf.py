@@ -17,6 +17,20 @@ class SalesforceConfig:
     api_version: str
     sandbox: bool
     read_timeout: float = 30.0
+    private_key_file: str = ""
+    session_seconds: float = 900.0  # how long an OAuth session is reused (Salesforce gives no expiry)
+
+    @property
+    def flow(self) -> str:
+        """The login flow the configuration selects: `jwt` (recommended), `client_credentials`,
+        `oauth_password` or `soap` (legacy), or "" when nothing can log in."""
+        if self.consumer_key and self.private_key_file and self.username:
+            return "jwt"
+        if self.consumer_key and self.consumer_secret:
+            return "oauth_password" if self.username else "client_credentials"
+        if self.username and self.password:
+            return "soap"
+        return ""
 
 
 def salesforce() -> SalesforceConfig:
@@ -31,6 +45,8 @@ def salesforce() -> SalesforceConfig:
         api_version=settings.SALESFORCE_API_VERSION,
         sandbox=settings.HUB_SANDBOX,
         read_timeout=settings.SALESFORCE_READ_TIMEOUT,
+        private_key_file=settings.SALESFORCE_PRIVATE_KEY_FILE,
+        session_seconds=settings.SALESFORCE_SESSION_SECONDS,
     )
 
 
@@ -42,6 +58,11 @@ def salesforce_pause_seconds() -> float:
 def salesforce_currency() -> str:
     """The org's currency for Orders that carry none (an org without multi-currency)."""
     return settings.SALESFORCE_CURRENCY
+
+
+def salesforce_multi_currency() -> bool:
+    """Whether the org has multi-currency on: Orders and PricebookEntries then carry a currency."""
+    return settings.SALESFORCE_MULTI_CURRENCY
 
 
 def billing_provider() -> str:

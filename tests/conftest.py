@@ -1,5 +1,7 @@
 """Shared fixtures. The hub's code runs for real: a real database, a live HTTP server that serves
 both the hub and the sandbox emulators, and the real connectors talking to it over HTTP."""
+import uuid
+
 import pytest
 from django.core.servers.basehttp import WSGIRequestHandler
 
@@ -24,6 +26,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 def hub_url(live_server, settings):
     """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""
     base = live_server.url
+    # Sessions and tokens cached for an earlier test's emulator state are not this test's: each
+    # test reads and writes the shared cache under its own prefix (clearing it would also empty
+    # a Redis broker's queues).
+    settings.CACHES = {name: {**cache, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"}
+                       for name, cache in settings.CACHES.items()}
     settings.HUB_PUBLIC_URL = base
     settings.SANDBOX_URL = f"{base}/sandbox"
     settings.SALESFORCE_INSTANCE_URL = f"{base}/sandbox/salesforce"

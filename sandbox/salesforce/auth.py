@@ -5,9 +5,13 @@ import hmac
 import secrets
 import time
 from datetime import timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+import jwt
+from cryptography import x509
+from django.conf import settings
 from django.utils import timezone
 
 from .faults import invalid_session
@@ -19,6 +23,11 @@ CLIENT_SECRET = "sandbox"
 USERNAME = API_USER["Username"]
 PASSWORD = "sandbox"
 SESSION_SECONDS = 7200
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# The authorization servers a JWT bearer assertion may name as its audience.
+JWT_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
+JWT_MAX_SECONDS = 180  # Salesforce: the assertion expires within 3 minutes of being made
+CLOCK_SKEW = 5
 
 
 class LoginFailed(Exception):
@@ -73,8 +82,45 @@ def _client_credentials(request):
     return request.POST.get("client_id"), request.POST.get("client_secret")
 
 
+def _jwt_bearer(assertion: str) -> None:
+    """Check a JWT bearer assertion as Salesforce does: the connected app it names (`iss`), its
+    RS256 signature against the app's certificate, the audience, the expiry and the user."""
+    try:
+        header = jwt.get_unverified_header(assertion)
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise LoginFailed("invalid_grant", "invalid assertion") from None
+    if claims.get("iss") != CLIENT_ID:
+        raise LoginFailed("invalid_client_id", "client identifier invalid")
+    try:
+        certificate = x509.load_pem_x509_certificate(
+            Path(settings.SANDBOX_SALESFORCE_CERTIFICATE).read_bytes())
+        # Claims are checked below: simple-salesforce, like other clients, sends `exp` as a string.
+        jwt.decode(assertion, certificate.public_key(), algorithms=["RS256"],
+                   options={"verify_exp": False, "verify_aud": False, "verify_iat": False,
+                            "verify_nbf": False})
+    except jwt.PyJWTError:
+        raise LoginFailed("invalid_grant", "invalid assertion") from None
+    if header.get("alg") != "RS256":
+        raise LoginFailed("invalid_grant", "invalid assertion")
+    if claims.get("aud") not in JWT_AUDIENCES:
+        raise LoginFailed("invalid_grant", "audience is invalid")
+    try:
+        expires = float(claims.get("exp"))
+    except (TypeError, ValueError):
+        raise LoginFailed("invalid_grant", "invalid assertion") from None
+    now = time.time()
+    if not now - CLOCK_SKEW < expires <= now + JWT_MAX_SECONDS + CLOCK_SKEW:
+        raise LoginFailed("invalid_grant", "expired authorization code")
+    if (claims.get("sub") or "").strip().lower() != USERNAME:
+        raise LoginFailed("invalid_grant", "user hasn't approved this consumer")
+
+
 def token(request, base_url: str) -> dict:
     grant = request.POST.get("grant_type")
+    if grant == JWT_GRANT:
+        _jwt_bearer(request.POST.get("assertion") or "")
+        return _token_answer(base_url, signed=False)
     client_id, client_secret = _client_credentials(request)
     if grant not in ("password", "client_credentials"):
         raise LoginFailed("unsupported_grant_type", "grant type not supported")
@@ -85,15 +131,23 @@ def token(request, base_url: str) -> dict:
     if grant == "password" and not password_ok(request.POST.get("username"),
                                                request.POST.get("password")):
         raise LoginFailed("invalid_grant", "authentication failure")
+    return _token_answer(base_url, signed=True)
+
+
+def _token_answer(base_url: str, signed: bool) -> dict:
+    """A new session as the token endpoint answers it; the JWT bearer flow's answer has no
+    `issued_at` or `signature` (there is no client secret to sign with)."""
     session = new_session()
     org = get_org()
     identity = f"{base_url}/id/{org.org_id}/{session.user_id}"
-    issued_at = str(int(time.time() * 1000))
-    signature = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), (identity + issued_at).encode(),
-                                          hashlib.sha256).digest()).decode()
-    return {"access_token": session.key, "instance_url": base_url, "id": identity,
-            "token_type": "Bearer", "issued_at": issued_at, "signature": signature,
-            "scope": "api"}
+    answer = {"access_token": session.key, "instance_url": base_url, "id": identity,
+              "token_type": "Bearer", "scope": "api"}
+    if signed:
+        issued_at = str(int(time.time() * 1000))
+        answer["issued_at"] = issued_at
+        answer["signature"] = base64.b64encode(hmac.new(
+            CLIENT_SECRET.encode(), (identity + issued_at).encode(), hashlib.sha256).digest()).decode()
+    return answer
 
 
 # --- SOAP login --------------------------------------------------------------------------------
@@ -144,8 +198,12 @@ def _login_credentials(body: bytes):
     return values.get("username", ""), values.get("password", "")
 
 
-def soap_login(body: bytes, base_url: str, version: str) -> tuple:
-    """(status, xml) for a SOAP login call."""
+def soap_login(body: bytes, base_url: str, version: str, served_versions) -> tuple:
+    """(status, xml) for a SOAP login call at API `version`."""
+    if version not in served_versions:
+        # Salesforce retires SOAP login() with API 65.0; a version it does not serve has no login.
+        return 500, soap_fault("UNSUPPORTED_API_VERSION", "Invalid Api version specified on URL",
+                               kind="UnexpectedErrorFault")
     credentials = _login_credentials(body)
     if credentials is None:
         return 500, soap_fault("INVALID_SOAP_ENVELOPE", "Expected a partner API login request",

@@ -9,11 +9,18 @@ from .calls import Call, Reply, allow
 from .errors import SfError, not_found, request_error
 
 MAX_SUBREQUESTS = 25
+# Salesforce's composite graph limits: graphs and nodes in one request, and the failed graphs
+# after which it halts the rest of the request.
+MAX_GRAPHS = 75
 MAX_GRAPH_NODES = 500
+MAX_GRAPH_FAILURES = 14
 URL_RE = re.compile(r"^/services/data/v(\d+\.\d)/(.*)$")
 REF_RE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
 ROLLED_BACK = "The transaction was rolled back since another operation in the same transaction " \
               "failed."
+
+
+HALTED = f"Processing halted: more than {MAX_GRAPH_FAILURES - 1} graphs of this request failed."
 
 
 class Rollback(Exception):
@@ -181,6 +188,9 @@ def graph(call, dispatch) -> dict:
     graphs = body.get("graphs")
     if not isinstance(graphs, list) or not graphs:
         raise request_error("INVALID_INPUT", "graphs must be a non-empty list")
+    if len(graphs) > MAX_GRAPHS:
+        raise request_error("LIMIT_EXCEEDED", f"A composite graph request can have at most "
+                            f"{MAX_GRAPHS} graphs; this one has {len(graphs)}")
     ids_seen = set()
     for one in graphs:
         if not isinstance(one, dict) or not one.get("graphId") or one["graphId"] in ids_seen:
@@ -191,9 +201,15 @@ def graph(call, dispatch) -> dict:
     if nodes > MAX_GRAPH_NODES:
         raise request_error("LIMIT_EXCEEDED", f"A composite graph request can have at most "
                           f"{MAX_GRAPH_NODES} nodes; this one has {nodes}")
-    out = []
+    out, failures = [], 0
     for one in graphs:
-        responses, ok = _atomically(call, one["compositeRequest"], dispatch, True)
+        if failures >= MAX_GRAPH_FAILURES:
+            # Not tried at all: every node of the graph says so (the shape is assumed:
+            # docs/vendor-assumptions-salesforce.md).
+            responses, ok = [_halted(item, HALTED) for item in one["compositeRequest"]], False
+        else:
+            responses, ok = _atomically(call, one["compositeRequest"], dispatch, True)
+            failures += not ok
         out.append({"graphId": one["graphId"], "graphResponse": {"compositeResponse": responses},
                     "isSuccessful": ok})
     return {"graphs": out}

@@ -9,10 +9,11 @@ from django.db.models import F
 
 from .errors import SfError
 from .models import CallCount, Org, Session
-from .org import get_org, reset_counts, reset_org
+from .org import enable_multi_currency, get_org, reset_counts, reset_org
 from .schema import OBJECTS
 
 FAULTS = ("503", "timeout", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID", "REQUEST_LIMIT_EXCEEDED")
+LOGINS = "login"  # the name successful logins are counted under
 STANDARD_RESOURCES = ["query", "queryAll", "composite", "composite/graph", "composite/sobjects",
                       "limits", "sobjects"] + [f"sobjects/{name}" for name in OBJECTS]
 
@@ -100,13 +101,15 @@ def state() -> dict:
     org = get_org()
     counts = {name: 0 for name in STANDARD_RESOURCES}
     counts.update(dict(CallCount.objects.values_list("resource", "count")))
+    logins = counts.pop(LOGINS, 0)  # not API calls: Salesforce counts logins apart
     counts["total"] = sum(v for k, v in counts.items() if k != "total")
     return {
         "latency_ms": org.latency_ms, "fault_rates": org.fault_rates,
         "timeout_seconds": org.timeout_seconds, "fail_next": org.fail_next,
         "daily_limit": org.daily_limit, "duplicate_rules": org.duplicate_rules,
+        "multi_currency": org.multi_currency,
         "api_usage": org.api_usage, "counts": counts,
-        "sessions": Session.objects.count(),
+        "sessions": Session.objects.count(), "logins": logins,
     }
 
 
@@ -142,6 +145,8 @@ def apply(body: dict) -> dict:
         org.daily_limit = max(0, int(body["daily_limit"]))
     if "duplicate_rules" in body:
         org.duplicate_rules = bool(body["duplicate_rules"])
+    if body.get("multi_currency") and not org.multi_currency:
+        enable_multi_currency(org)  # one way, as in Salesforce (reset_org keeps it too)
     org.save(update_fields=["latency_ms", "fault_rates", "timeout_seconds", "fail_next",
                             "daily_limit", "duplicate_rules"])
     if body.get("reset_counts"):

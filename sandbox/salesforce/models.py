@@ -17,6 +17,7 @@ class Org(models.Model):
     fail_next = models.JSONField(default=list)
     daily_limit = models.PositiveIntegerField(default=100_000)
     duplicate_rules = models.BooleanField(default=False)
+    multi_currency = models.BooleanField(default=False)
     api_usage = models.PositiveIntegerField(default=0)
     usage_day = models.DateField(null=True)
 

@@ -2,7 +2,7 @@
 every table between tests, so no data migration could keep it)."""
 from django.db import IntegrityError, transaction
 
-from . import ids
+from . import ids, schema
 from .models import CallCount, Org, QueryCursor, Record
 from .store import insert
 
@@ -47,6 +47,26 @@ def _seed() -> Org:
     return org
 
 
+def enable_multi_currency(org: Org) -> None:
+    """Turn the org into a multi-currency one, as Salesforce does when an admin enables it: every
+    record takes the corporate currency, and the products get standard prices in EUR too."""
+    schema.MULTI_CURRENCY.set(True)
+    org.multi_currency = True
+    org.save(update_fields=["multi_currency"])
+    for record in Record.objects.filter(sobject__in=list(schema.CURRENCY_FIELDS)):
+        if "CurrencyIsoCode" not in record.data:
+            record.data["CurrencyIsoCode"] = schema.CORPORATE_CURRENCY
+            record.save(update_fields=["data"])
+    entries = Record.objects.filter(sobject="PricebookEntry", is_deleted=False,
+                                    data__Pricebook2Id=org.standard_pricebook_id)
+    if any(e.data.get("CurrencyIsoCode") == "EUR" for e in entries):
+        return
+    for entry in list(entries):
+        insert("PricebookEntry", {**{k: v for k, v in entry.data.items() if k not in (
+            "CreatedDate", "LastModifiedDate", "SystemModstamp", "CreatedById", "LastModifiedById",
+            "IsDeleted")}, "CurrencyIsoCode": "EUR"}, org)
+
+
 def api_user_id() -> str:
     user = Record.objects.filter(sobject="User", external_key=API_USER["Username"]).first()
     return user.sf_id if user else get_org().owner_id
@@ -60,13 +80,15 @@ def reset_org() -> Org:
         if org is not None:
             switches = {f: getattr(org, f) for f in (
                 "latency_ms", "fault_rates", "timeout_seconds", "fail_next", "daily_limit",
-                "duplicate_rules", "api_usage", "usage_day")}
+                "duplicate_rules", "api_usage", "usage_day", "multi_currency")}
         for model in (Record, QueryCursor, Org):  # sessions survive: clients stay logged in
             model.objects.all().delete()
         org = _seed()
         for name, value in switches.items():
             setattr(org, name, value)
         org.save()
+        if org.multi_currency:
+            enable_multi_currency(org)
         return org
 
 

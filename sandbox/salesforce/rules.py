@@ -11,6 +11,10 @@ WRONG_PRICEBOOK = ("field integrity exception: PricebookEntryId (pricebook entry
                    "pricebook than the one assigned to the Order, or Order has no pricebook "
                    "assigned)")
 
+# Each Order status belongs to a status category (StatusCode). Salesforce offers only Draft and
+# Activated for Orders; the Canceled status the hub ships (salesforce/ standardValueSets) is in Draft.
+STATUS_CATEGORIES = {"Draft": "Draft", "Activated": "Activated", "Canceled": "Draft"}
+
 
 def integrity(message, fields=()):
     return bad_request("FIELD_INTEGRITY_EXCEPTION", message, fields)
@@ -31,6 +35,9 @@ def check_order(repo, new, old, org, changed):
         if old.get("Status") != "Draft" and new.get("AccountId") != old.get("AccountId"):
             raise integrity("Account ID: you can change the account only on a draft order.",
                             ["AccountId"])
+        if new.get("CurrencyIsoCode") != old.get("CurrencyIsoCode") and repo.order_items(old["Id"]):
+            raise integrity("Currency ISO Code: you can't change the currency of an order that "
+                            "has products.", ["CurrencyIsoCode"])
         if new.get("Pricebook2Id") != old.get("Pricebook2Id") and repo.order_items(old["Id"]):
             raise integrity("Price Book ID: you can't change the price book of an order that "
                             "has products.", ["Pricebook2Id"])
@@ -39,7 +46,7 @@ def check_order(repo, new, old, org, changed):
                 raise integrity("You can't activate an order that has no order products.",
                                 ["Status"])
             new["ActivatedDate"] = repo.now_text()
-    new["StatusCode"] = {"Canceled": "Cancelled"}.get(new.get("Status"), new.get("Status"))
+    new["StatusCode"] = STATUS_CATEGORIES.get(new.get("Status"), "Draft")
 
 
 def check_order_item(repo, new, old, org, changed):
@@ -56,10 +63,15 @@ def check_order_item(repo, new, old, org, changed):
         if new.get("Product2Id") not in (None, entry["Product2Id"]):
             raise integrity("field integrity exception: Product2Id (product does not match the "
                             "pricebook entry)", ["Product2Id"])
+        if org.multi_currency and entry.get("CurrencyIsoCode") != order.get("CurrencyIsoCode"):
+            raise integrity("field integrity exception: PricebookEntryId (pricebook entry currency "
+                            "code does not match order currency code)", ["PricebookEntryId"])
         new["Product2Id"] = entry["Product2Id"]
         new["ListPrice"] = entry.get("UnitPrice")
         new["OrderItemNumber"] = repo.next_number("item")
-    elif "Quantity" in changed and "UnitPrice" not in changed and new["Quantity"]:
+    if org.multi_currency:
+        new["CurrencyIsoCode"] = order.get("CurrencyIsoCode")
+    if old is not None and "Quantity" in changed and "UnitPrice" not in changed and new["Quantity"]:
         # Documented: a new Quantity without a UnitPrice keeps TotalPrice and adjusts UnitPrice.
         new["UnitPrice"] = round(old["TotalPrice"] / new["Quantity"], 2)
     new["TotalPrice"] = round((new.get("Quantity") or 0) * (new.get("UnitPrice") or 0), 2)
@@ -71,11 +83,13 @@ def check_pricebook_entry(repo, new, old, org, changed):
     new["Name"] = product.get("Name")
     if old is not None:
         return
+    # One entry per price book, product and (in a multi-currency org) currency.
+    currency = new.get("CurrencyIsoCode")
     if new["Pricebook2Id"] != org.standard_pricebook_id and not repo.entries(
-            org.standard_pricebook_id, new["Product2Id"]):
+            org.standard_pricebook_id, new["Product2Id"], currency):
         raise bad_request("STANDARD_PRICE_NOT_DEFINED",
                           "No standard price defined for this product", [])
-    if repo.entries(new["Pricebook2Id"], new["Product2Id"]):
+    if repo.entries(new["Pricebook2Id"], new["Product2Id"], currency):
         raise bad_request("DUPLICATE_VALUE", "This price definition already exists in this "
                           "price book", [])
 

@@ -3,6 +3,7 @@
 Only what the hub meets is modelled; field names, types, lengths and createable/updateable flags
 follow Salesforce's standard objects. Custom fields are those of CONTRACT §3.
 """
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from .ids import KEY_PREFIXES
@@ -102,7 +103,8 @@ OBJECTS = {
         Field("EffectiveDate", "date", required=True, nillable=False), Field("EndDate", "date"),
         picklist("Status", ["Draft", "Activated", "Canceled"], restricted=True, nillable=False,
                  default="Draft"),
-        readonly("StatusCode", "picklist", 40, nillable=False),
+        readonly("StatusCode", "picklist", 40, nillable=False, picklist=("Draft", "Activated"),
+                 restricted=True),
         ref("Pricebook2Id", "Pricebook2"), ref("BillToContactId", "Contact"),
         ref("ShipToContactId", "Contact"), text("Name", 80),
         Field("Description", "textarea", 32000),
@@ -172,6 +174,28 @@ CHILD_RELATIONSHIPS = {
 }
 
 
+# A multi-currency org: records of these objects carry a currency. The switch is the org's
+# (`_control`), set for each request the emulator serves, so describe, SOQL and saves see the field
+# only in such an org, as in Salesforce.
+MULTI_CURRENCY: ContextVar[bool] = ContextVar("multi_currency", default=False)
+CORPORATE_CURRENCY = "USD"
+CURRENCIES = ("USD", "EUR", "GBP")
+
+
+def currency(createable=True, updateable=True) -> Field:
+    return Field("CurrencyIsoCode", "picklist", 3, picklist=CURRENCIES, restricted=True,
+                 nillable=False, default=CORPORATE_CURRENCY, createable=createable,
+                 updateable=updateable, label="Currency ISO Code")
+
+
+CURRENCY_FIELDS = {
+    "Account": currency(), "Order": currency(),
+    # An order product has its order's currency; a price book entry keeps the one it was made in.
+    "OrderItem": currency(createable=False, updateable=False),
+    "PricebookEntry": currency(updateable=False),
+}
+
+
 def _index():
     schema = {}
     for sobject, fields in OBJECTS.items():
@@ -191,11 +215,14 @@ def canonical_sobject(name: str) -> str | None:
 
 
 def get_field(sobject: str, name: str) -> Field | None:
+    if (name or "").lower() == "currencyisocode":
+        return CURRENCY_FIELDS.get(sobject) if MULTI_CURRENCY.get() else None
     return FIELDS[sobject].get((name or "").lower())
 
 
 def fields_of(sobject: str):
-    return list(FIELDS[sobject].values())
+    extra = [CURRENCY_FIELDS[sobject]] if MULTI_CURRENCY.get() and sobject in CURRENCY_FIELDS else []
+    return list(FIELDS[sobject].values()) + extra
 
 
 def relationship(sobject: str, name: str) -> Field | None:

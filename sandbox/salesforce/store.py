@@ -71,9 +71,10 @@ def children(sobject: str, parent_id: str) -> list:
     return list(live(sobject).filter(parent=parent_id))
 
 
-def entries(pricebook_id: str, product_id: str) -> list:
+def entries(pricebook_id: str, product_id: str, currency: str | None = None) -> list:
     return [e for e in children("PricebookEntry", product_id)
-            if e.data.get("Pricebook2Id") == pricebook_id]
+            if e.data.get("Pricebook2Id") == pricebook_id
+            and e.data.get("CurrencyIsoCode") == currency]
 
 
 def items_using(sobject: str, record_id: str) -> bool:

@@ -6,7 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import api, auth, faults
+from . import api, auth, faults, schema
 from .errors import SfError
 from .org import get_org
 
@@ -32,7 +32,9 @@ def token(request):
         return JsonResponse({"error": "invalid_request", "error_description": "must use HTTP POST"},
                             status=400)
     try:
-        return JsonResponse(auth.token(request, base_url(request)))
+        answer = auth.token(request, base_url(request))
+        faults.count_call(faults.LOGINS)
+        return JsonResponse(answer)
     except auth.LoginFailed as failed:
         status = 401 if failed.error == "invalid_client" else 400
         return JsonResponse({"error": failed.error, "error_description": failed.description},
@@ -43,7 +45,9 @@ def token(request):
 def soap_login(request, version, org_id=None):
     if request.method != "POST":
         return HttpResponse(status=405)
-    status, xml = auth.soap_login(request.body, base_url(request), version)
+    status, xml = auth.soap_login(request.body, base_url(request), version, api.VERSIONS)
+    if status == 200:
+        faults.count_call(faults.LOGINS)
     return HttpResponse(xml, status=status, content_type="text/xml; charset=utf-8")
 
 
@@ -65,6 +69,7 @@ def data(request, version, rest=""):
     """Every call below /services/data/vXX.X/: count it, authenticate, spend the allocation,
     inject the configured faults, then dispatch."""
     org = get_org()
+    schema.MULTI_CURRENCY.set(org.multi_currency)
     faults.count_call(api.resource_name(rest))
     try:
         session = auth.session_for(request)

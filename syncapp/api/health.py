@@ -16,7 +16,7 @@ Each part is named in the body with "ok" or what is wrong with it, and decides t
 """
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
@@ -77,6 +77,7 @@ def _billing() -> str:
 def _vendor(target: str, probe) -> str:
     """The state of one cheap call, cached per target, so a changed configuration is probed afresh."""
     key = f"hub:health:{target}"
+    cache = caches["local"]  # per process: health must answer while the shared cache's store is down
     state = cache.get(key)
     if state is None:
         try:

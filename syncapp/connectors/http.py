@@ -22,7 +22,8 @@ DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, READ_TIMEOUT)
 EXCERPT_CHARS = 2000
 REDACTED = "[redacted]"
 SECRET_KEYS = {"password", "client_secret", "access_token", "authorization", "nue-api-key",
-               "security_token", "refresh_token", "sessionid", "session_id", "token"}
+               "security_token", "refresh_token", "sessionid", "session_id", "token",
+               "assertion"}  # a signed JWT bearer assertion logs in for minutes
 
 
 @dataclass

@@ -16,8 +16,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from syncapp import conf
 from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, graph_error, soql
+from syncapp.connectors.salesforce import SalesforceConnector, graph_error, graph_halted, soql
 from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, written_ids
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.matching import match_key
@@ -131,6 +132,8 @@ def _chunks(items, sf):
 
 def _settle_graph(sf, item: Planned, result: dict, deadline: float = math.inf):
     """The job's outcome from its graph's result; None when it must wait for another run."""
+    if graph_halted(result):
+        return None  # Salesforce stopped before this graph (too many others failed): not a failure
     error = graph_error(result)
     if error is None:
         return finish(item, result)
@@ -213,6 +216,7 @@ def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, re
     pricebook_id, entries = pricebook_entries(sf, {line.sku for line in order.lines}, order.currency)
     side = SalesforceSide(
         account_id=account_id, pricebook_id=pricebook_id, entries=entries, origin=link.origin,
+        currency=order.currency if conf.salesforce_multi_currency() else "",
         custom_fields=dict(FieldMapping.objects.filter(active=True).values_list("billing_field", "salesforce_field")))
     if reload:
         rows = sf.query(soql("SELECT Id, Status FROM Order WHERE Billing_Order_Id__c = {}", order.order_id))
@@ -237,8 +241,9 @@ def pricebook_entries(sf, skus: set[str], currency: str) -> tuple[str, dict[str,
         if not standard:
             raise PermanentError("Salesforce has no standard price book.", code="no_standard_pricebook")
         pricebook_id = standard[0]["Id"]
+        in_currency = soql(" AND CurrencyIsoCode = {}", currency) if conf.salesforce_multi_currency() else ""
         rows = sf.query(soql("SELECT Id, Product2Id, ProductCode FROM PricebookEntry WHERE Pricebook2Id = {} "
-                             "AND ProductCode IN {} AND IsActive = true", pricebook_id, sorted(missing)))
+                             "AND ProductCode IN {} AND IsActive = true", pricebook_id, sorted(missing)) + in_currency)
         for r in rows:
             known[r["ProductCode"]], _ = ProductMapping.objects.update_or_create(
                 sku=r["ProductCode"], currency=currency,

@@ -3,15 +3,20 @@ simple-salesforce client: logins, new sessions, timeouts, the error taxonomy, ca
 paging, upsert, composite graphs and what the call log may contain."""
 import json
 import re
+import time
+from pathlib import Path
 
+import jwt
 import pytest
 import requests
 
+from hub.keypair import data_keypair
 from syncapp import conf
-from syncapp.connectors.salesforce import SalesforceConnector, graph_error, record_error, soql
+from syncapp.connectors.salesforce import SalesforceConnector, graph_error, graph_halted, record_error, soql
 from syncapp.exceptions import NotFoundError, PermanentError, TransientError
 
 UNKNOWN_ACCOUNT_ID = "001000000000000AAA"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "salesforce"
 
 
 @pytest.fixture
@@ -42,8 +47,16 @@ def sf(hub_url, sf_records):
 
 @pytest.fixture
 def sf_oauth(settings, hub_url):
+    """The legacy OAuth password flow: a connected app's key and secret, no private key."""
     settings.SALESFORCE_CONSUMER_KEY = "sandbox"
     settings.SALESFORCE_CONSUMER_SECRET = "sandbox"
+    settings.SALESFORCE_PRIVATE_KEY_FILE = ""
+
+
+@pytest.fixture
+def sf_soap(settings, hub_url):
+    """The legacy SOAP login: a username and password, no connected app."""
+    settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_PRIVATE_KEY_FILE = ""
 
 
 def new_account(sf, name="Acme Inc"):
@@ -59,7 +72,64 @@ def product_names(sf):
 
 
 # --- logins ----------------------------------------------------------------------------------
-def test_soap_username_password_login(sf, sf_records):
+def test_the_sandbox_logs_in_with_the_jwt_bearer_flow(sf, sf_records):
+    assert product_names(sf)
+    assert (sf.login_calls, sf.calls) == (1, 1)
+    login = sf_records[0]
+    assert login.url.endswith("/services/oauth2/token") and login.ok
+    sent = json.loads(login.request_excerpt)
+    assert sent == {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                    "assertion": "[redacted]"}
+    assert json.loads(login.response_excerpt)["access_token"] == "[redacted]"
+
+
+def signed_assertion(settings, key_file=None, **claims):
+    """A JWT bearer assertion as simple-salesforce makes it, with `claims` changed."""
+    payload = {"iss": "sandbox", "sub": "hub@sandbox.example", "aud": "https://login.salesforce.com",
+               "exp": f"{time.time() + 170:.0f}", **claims}
+    key = Path(key_file or settings.SALESFORCE_PRIVATE_KEY_FILE).read_bytes()
+    return jwt.encode(payload, key, algorithm="RS256")
+
+
+def jwt_login(hub_url, assertion):
+    return requests.post(f"{hub_url}/sandbox/salesforce/services/oauth2/token", timeout=10, data={
+        "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
+
+
+def test_a_jwt_assertion_signed_by_another_key_is_refused(settings, hub_url, tmp_path):
+    other_key, _ = data_keypair(tmp_path, "other")
+    response = jwt_login(hub_url, signed_assertion(settings, key_file=other_key))
+    assert (response.status_code, response.json()) == (
+        400, {"error": "invalid_grant", "error_description": "invalid assertion"})
+
+
+@pytest.mark.parametrize("claims, description", [
+    ({"exp": "1700000000"}, "expired authorization code"),
+    ({"exp": str(int(time.time()) + 3600)}, "expired authorization code"),
+    ({"aud": "https://acme.example.com"}, "audience is invalid"),
+    ({"sub": "nobody@sandbox.example"}, "user hasn't approved this consumer"),
+], ids=["expired", "too-long", "audience", "unknown-user"])
+def test_a_bad_jwt_assertion_is_refused(settings, hub_url, claims, description):
+    response = jwt_login(hub_url, signed_assertion(settings, **claims))
+    assert (response.status_code, response.json()) == (
+        400, {"error": "invalid_grant", "error_description": description})
+
+
+def test_a_jwt_assertion_for_an_unknown_app_is_refused(settings, hub_url):
+    response = jwt_login(hub_url, signed_assertion(settings, iss="someone-else"))
+    assert response.json()["error"] == "invalid_client_id"
+
+
+def test_a_refused_jwt_login_is_permanent(settings, hub_url):
+    settings.SALESFORCE_USERNAME = "nobody@sandbox.example"
+    sf = SalesforceConnector.from_settings()
+    with pytest.raises(PermanentError) as caught:
+        sf.limits()
+    assert caught.value.code == "invalid_grant" and not caught.value.retryable
+
+
+def test_soap_username_password_login(sf_soap, sf_records):
+    sf = SalesforceConnector.from_settings(recorder=sf_records.append)
     assert product_names(sf)
     assert (sf.login_calls, sf.calls) == (1, 1)
     login = sf_records[0]
@@ -118,8 +188,8 @@ def test_expired_given_session_logs_in_with_credentials(hub_url, sf_control):
 
 @pytest.mark.parametrize("oauth", [False, True], ids=["soap", "oauth"])
 def test_refused_login_is_permanent(settings, hub_url, oauth):
-    if oauth:
-        settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox"
+    settings.SALESFORCE_PRIVATE_KEY_FILE = ""
+    settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox" if oauth else ""
     settings.SALESFORCE_PASSWORD = "wrong"
     sf = SalesforceConnector.from_settings()
     with pytest.raises(PermanentError) as caught:
@@ -130,6 +200,24 @@ def test_refused_login_is_permanent(settings, hub_url, oauth):
 
 
 # --- new sessions ----------------------------------------------------------------------------
+def test_a_session_is_shared_by_connectors_until_salesforce_refuses_it(hub_url, sf_control):
+    """Each job (in any worker process) builds its own connector: the first one logs in, the
+    next ones reuse its session through the shared cache, and a refused session is replaced."""
+    first = SalesforceConnector.from_settings()
+    first.limits()
+    second = SalesforceConnector.from_settings()
+    second.limits()
+    assert (first.login_calls, second.login_calls) == (1, 0)
+    assert sf_control()["logins"] == 1
+    sf_control(expire_sessions=True)
+    third = SalesforceConnector.from_settings()
+    third.limits()
+    fourth = SalesforceConnector.from_settings()
+    fourth.limits()
+    assert (third.login_calls, third.calls, fourth.login_calls, fourth.calls) == (1, 2, 0, 1)
+    assert sf_control()["logins"] == 2
+
+
 def test_logs_in_again_after_the_org_expires_sessions(sf, sf_control):
     sf.limits()
     sf_control(expire_sessions=True)
@@ -416,6 +504,19 @@ def test_graph_batch_reports_which_graph_failed(sf):
     assert sf.query("SELECT Id FROM Account WHERE Website = 'nameless.example'") == []
 
 
+def test_a_documented_graph_answer_tells_succeeded_failed_and_halted_graphs_apart():
+    """Salesforce's documented shapes (the fixture names its pages): a failed graph raises its
+    real cause, not the rolled-back marker; a halted graph was never tried, so it did not fail."""
+    fixture = json.loads((FIXTURES / "composite_graph_failed_and_halted.json").read_text())
+    ok, failed, halted = fixture["response"]["graphs"]
+    assert graph_error(ok) is None and not graph_halted(ok)
+    error = graph_error(failed)
+    assert isinstance(error, PermanentError) and not graph_halted(failed)
+    assert (error.code, error.details["graph_id"], error.details["reference_id"]) == (
+        "REQUIRED_FIELD_MISSING", "2", "reference_id_contact_2")
+    assert graph_halted(halted)
+
+
 def test_composite_all_or_none_raises_the_failing_subrequest(sf):
     subrequests = [
         {"method": "POST", "url": sf.record_path("Account"), "referenceId": "a1",
@@ -439,8 +540,8 @@ def test_describe_and_limits(sf):
 # --- the call log ----------------------------------------------------------------------------
 @pytest.mark.parametrize("oauth", [False, True], ids=["soap", "oauth"])
 def test_call_records_hold_no_secrets(settings, hub_url, sf_records, oauth):
-    if oauth:
-        settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox"
+    settings.SALESFORCE_PRIVATE_KEY_FILE = ""
+    settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox" if oauth else ""
     sf = SalesforceConnector.from_settings(recorder=sf_records.append)
     account_id = new_account(sf)
     sf.upsert("Order", "Billing_Order_Id__c", "O-LOG", order_fields(account_id))

@@ -14,7 +14,8 @@ from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, 
 from syncapp.exceptions import PermanentError
 from syncapp.models import LineLink, OrderLink, SyncJob, SyncSettings, WebhookEvent
 from syncapp.services import jobs
-from syncapp.services.order_sync import TURNED_OFF, sync_order
+from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, read_order, written_ids
+from syncapp.services.order_sync import TURNED_OFF, pricebook_entries, sync_order
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,17 +40,21 @@ class Calls:
     def total(self) -> int:
         return requests.get(self.url, timeout=10).json()["counts"]["total"]
 
+    @property
+    def logins(self) -> int:
+        return requests.get(self.url, timeout=10).json()["logins"]
+
 
 @pytest.fixture
 def calls(hub_url):
     return Calls(hub_url)
 
 
-def order_of(billing, lines, crm_id=None, email="ana@acme.io"):
-    customer = Customer(name="Acme Inc", email=email, currency="USD", crm_id=crm_id,
+def order_of(billing, lines, crm_id=None, email="ana@acme.io", currency="USD"):
+    customer = Customer(name="Acme Inc", email=email, currency=currency, crm_id=crm_id,
                         bill_to=Contact(email=email, first_name="Ana", last_name="Diaz"))
     return billing.create_order(DraftOrder(
-        currency="USD", order_date=dt.date(2026, 11, 22), status=OrderStatus.DRAFT, customer=customer,
+        currency=currency, order_date=dt.date(2026, 11, 22), status=OrderStatus.DRAFT, customer=customer,
         terms=BillingTerms("Month", "Net 30", 1),
         lines=tuple(OrderLine(sku=sku, quantity=Decimal(q), list_price=Decimal(p), net_price=Decimal(p))
                     for sku, q, p in lines)), idempotency_key=str(uuid.uuid4()))
@@ -69,8 +74,9 @@ def test_a_five_line_order_of_a_known_account_takes_one_salesforce_call(billing,
     sync_order(provider, warm.order_id)  # resolves the price book entries once
     created = order_of(billing, FIVE_LINES, crm_id=account_id, email="bo@acme.io")
     calls.reset()
-    result = sync_order(provider, created.order_id)
+    result = sync_order(provider, created.order_id)  # a new connector, as another job builds
     assert calls.total == 1
+    assert calls.logins == 0  # the session of the first job's login is reused
     assert len(items(sf, result["salesforce_order_id"])) == 5
 
 
@@ -209,6 +215,49 @@ def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
     assert SyncJob.objects.get(subject=good.order_id).status == "succeeded"
     failed = SyncJob.objects.get(subject=bad.order_id)
     assert (failed.status, failed.last_error_code) == ("failed", "unmapped_sku")
+
+
+def test_orders_whose_graphs_salesforce_halted_are_queued_again_not_failed(billing, sf, provider, hub_url):
+    """After 14 failed graphs Salesforce halts the rest of the request: those orders did not fail,
+    so they go back to the queue as they were (no attempt spent) and sync on the next run."""
+    account_id = sf.create("Account", {"Name": "Acme Inc"})
+    sync_order(provider, order_of(billing, FIVE_LINES[:1], crm_id=account_id).order_id)  # the price book
+    missing_account = "001000000000000AAA"
+    bad = [order_of(billing, FIVE_LINES[:1], crm_id=missing_account, email=f"b{i}@acme.io") for i in range(14)]
+    good = [order_of(billing, FIVE_LINES[:1], crm_id=account_id, email=f"g{i}@acme.io") for i in range(2)]
+    ids = [o.order_id for o in bad + good]
+    wait_until(lambda: SyncJob.objects.filter(subject__in=ids).count() == len(ids), message="every job")
+    settled_webhooks(hub_url)
+    first_due = timezone.now() - dt.timedelta(minutes=1)
+    for i, order_id in enumerate(ids):  # one batch, its graphs in this order
+        SyncJob.objects.filter(subject=order_id).update(next_attempt_at=first_due + dt.timedelta(seconds=i))
+    jobs.run(SyncJob.objects.get(subject=ids[0]).pk)
+
+    by_subject = {job.subject: job for job in SyncJob.objects.filter(subject__in=ids)}
+    assert {(by_subject[i].status, by_subject[i].last_error_code) for i in ids[:14]} == \
+        {("failed", "INVALID_CROSS_REFERENCE_KEY")}
+    assert [(by_subject[i].status, by_subject[i].attempts, by_subject[i].last_error_code) for i in ids[14:]] == \
+        [("pending", 0, "")] * 2
+    run_queued()
+    assert [synced_lines(sf, i) for i in ids[14:]] == [1, 1]
+
+
+def test_a_multi_currency_org_gets_the_order_in_its_currency(sf, settings, hub_url):
+    """With multi-currency on, the Order carries the billing order's currency and its items are
+    priced from the price book entries in that currency (Salesforce refuses any other)."""
+    requests.post(f"{hub_url}/sandbox/salesforce/_control", json={"multi_currency": True}, timeout=10)
+    settings.SALESFORCE_MULTI_CURRENCY = True
+    pricebook_id, entries = pricebook_entries(sf, {"PRO-MONTHLY"}, "EUR")
+    order = DraftOrder(currency="EUR", order_date=dt.date(2026, 11, 22), order_id="EU-1", lines=(
+        OrderLine(sku="PRO-MONTHLY", quantity=Decimal(2), list_price=Decimal(45), net_price=Decimal(45),
+                  line_id="EU-1-1"),))
+    side = SalesforceSide(account_id=sf.create("Account", {"Name": "Acme GmbH"}), pricebook_id=pricebook_id,
+                          entries=entries, currency="EUR")
+    order_id, _ = written_ids(order, sf.graph([order_graph("eu", order, side, sf.data_path)])[0])
+    assert sf.get("Order", order_id, ["CurrencyIsoCode"])["CurrencyIsoCode"] == "EUR"
+    priced = sf.query(soql("SELECT PricebookEntry.CurrencyIsoCode FROM OrderItem WHERE OrderId = {}", order_id))
+    assert [p["PricebookEntry"]["CurrencyIsoCode"] for p in priced] == ["EUR"]
+    assert read_order(sf, order_id).draft.currency == "EUR"
 
 
 def turn(**switches):

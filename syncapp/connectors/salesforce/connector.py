@@ -10,6 +10,7 @@ A connector holds one session and is not thread-safe: use one per job or request
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -29,6 +30,7 @@ from syncapp.connectors.sandbox_transport import sandbox_session
 from syncapp.exceptions import PermanentError, TransientError
 
 from .errors import VENDOR, first_failure, graph_error, map_exception, node_error, record_error
+from . import sessions
 from .recording import call_record
 from .soql import strip_attributes
 
@@ -37,6 +39,7 @@ _FAILURES = (SalesforceError, requests.RequestException, ExpatError)
 RESEND_PAUSES = (0.3, 1.0)  # seconds (each jittered down to half) before the 2nd and 3rd try
 REFUSED_UNCHANGED = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
 IDEMPOTENT_OPERATIONS = ("query", "get ", "describe ", "limits", "upsert ")
+_SESSION_SECONDS = re.compile(r"<sessionSecondsValid>\s*(\d+)\s*</sessionSecondsValid>")
 # Salesforce works through a graph's nodes one after another: a full batch (500 nodes) can take
 # seconds where one record takes milliseconds, so a graph call waits this much longer per node
 # (500 nodes: 25 s more; a batch starts its last call at half the job timeout, so it still ends
@@ -47,10 +50,13 @@ GRAPH_SECONDS_PER_NODE = 0.05
 class SalesforceConnector:
     """Salesforce REST calls that raise only `TransientError`, `PermanentError`, `NotFoundError`.
 
-    Logins, from the configuration: a session id given to the constructor (with the instance
-    URL); else the OAuth username-password flow when a consumer key/secret and a username are
-    set; the OAuth client-credentials flow when only the consumer key/secret are; else the SOAP
-    username-password(-security-token) login.
+    Logins, from the configuration (`SalesforceConfig.flow`): a session id given to the
+    constructor (with the instance URL); else the OAuth 2.0 JWT bearer flow when a consumer key,
+    a private key file and a username are set (recommended); the OAuth client-credentials flow
+    when a consumer key and secret are; the legacy OAuth password flow when a username is set
+    beside them; else the legacy SOAP username-password(-security-token) login. A session from a
+    login is shared with every other connector of this configuration, in any process, until it
+    expires or Salesforce refuses it (`sessions.py`).
     """
 
     vendor = VENDOR
@@ -145,6 +151,12 @@ class SalesforceConnector:
     def describe(self, sobject: str) -> dict:
         """Salesforce's describe of an sObject: its fields, their types and create/update rules."""
         return self._call(f"describe {sobject}", lambda sf: _sobject(sf, sobject).describe())
+
+    def api_versions(self) -> list[dict]:
+        """The API versions the org serves (`GET /services/data/`), oldest first:
+        `[{"version": "62.0", "label": "Winter '25", "url": …}]`."""
+        return self._call("versions", lambda sf: sf._call_salesforce(
+            "GET", f"https://{sf.sf_instance}/services/data/", timeout=self.timeout).json())
 
     def limits(self) -> dict:
         """The org's limits (`DailyApiRequests`: `{"Max", "Remaining"}`, …)."""
@@ -243,14 +255,23 @@ class SalesforceConnector:
                 raise PermanentError(
                     "the session is no longer valid and no credentials are configured to log in",
                     code=err.code, vendor=VENDOR, status=err.status, details=err.details) from err
+            sessions.forget(self.config, sf.session_id)
         self._login()
         sf = self._sf
         return self._exchange(operation, lambda: fn(sf), record_url=record_url)
 
+    def login(self) -> None:
+        """Log in now with the configured flow, even when a shared session exists (the preflight
+        proves the credentials work); the new session is shared from then on."""
+        self._login()
+
     def _client(self) -> Salesforce:
         if self._sf is None:
+            shared = None if self._given_session_id else sessions.cached(self.config)
             if self._given_session_id:
                 self._sf = self._rest_client(self._given_session_id, self._configured_instance())
+            elif shared:
+                self._sf = self._rest_client(*shared)
             else:
                 self._login()
         return self._sf
@@ -259,7 +280,14 @@ class SalesforceConnector:
         arguments = self._login_arguments()
         session_id, instance = self._exchange(
             "login", lambda: SalesforceLogin(**arguments), login=True)
-        self._sf = self._rest_client(session_id, self._configured_instance() or instance)
+        instance = self._configured_instance() or instance
+        self._sf = self._rest_client(session_id, instance)
+        sessions.remember(self.config, session_id, instance, self._session_seconds())
+
+    def _session_seconds(self) -> float:
+        """How long the new session lives: what a SOAP login answered, else the setting."""
+        found = _SESSION_SECONDS.search(self._response.text) if self._response is not None else None
+        return float(found.group(1)) if found else self.config.session_seconds
 
     def _rest_client(self, session_id: str, instance: str | None) -> Salesforce:
         if not instance:
@@ -272,26 +300,33 @@ class SalesforceConnector:
         return urlsplit(self.config.instance_url or "").netloc or None
 
     def _can_login(self) -> bool:
-        c = self.config
-        return bool((c.username and c.password) or (c.consumer_key and c.consumer_secret))
+        return bool(self.config.flow)
 
     def _login_arguments(self) -> dict:
         c = self.config
         common = {"session": self.session, "sf_version": c.api_version,
                   "domain": c.domain or "login"}
-        if c.consumer_key and c.consumer_secret:
-            keys = {"consumer_key": c.consumer_key, "consumer_secret": c.consumer_secret}
-            if c.username:
-                # The OAuth password flow wants the security token appended to the password.
-                return {**common, **keys, "username": c.username,
-                        "password": (c.password or "") + (c.security_token or "")}
+        if c.flow == "jwt":
+            if not os.path.isfile(c.private_key_file):
+                raise ImproperlyConfigured(
+                    f"SALESFORCE_PRIVATE_KEY_FILE is not a file: {c.private_key_file}")
+            return {**common, "username": c.username, "consumer_key": c.consumer_key,
+                    "privatekey_file": c.private_key_file}
+        keys = {"consumer_key": c.consumer_key, "consumer_secret": c.consumer_secret}
+        if c.flow == "oauth_password":
+            # The OAuth password flow wants the security token appended to the password.
+            return {**common, **keys, "username": c.username,
+                    "password": (c.password or "") + (c.security_token or "")}
+        if c.flow == "client_credentials":
             return {**common, **keys, "domain": self._my_domain()}
-        if c.username and c.password:
+        if c.flow == "soap":
             return {**common, "username": c.username, "password": c.password,
                     "security_token": c.security_token or ""}
         raise ImproperlyConfigured(
-            "Salesforce login needs SALESFORCE_USERNAME and SALESFORCE_PASSWORD, or "
-            "SALESFORCE_CONSUMER_KEY and SALESFORCE_CONSUMER_SECRET")
+            "Salesforce login needs SALESFORCE_CONSUMER_KEY, SALESFORCE_PRIVATE_KEY_FILE and "
+            "SALESFORCE_USERNAME (JWT bearer flow), or SALESFORCE_CONSUMER_KEY and "
+            "SALESFORCE_CONSUMER_SECRET (client credentials), or SALESFORCE_USERNAME and "
+            "SALESFORCE_PASSWORD (legacy)")
 
     def _my_domain(self) -> str:
         """Salesforce serves the client-credentials flow only on the org's My Domain."""

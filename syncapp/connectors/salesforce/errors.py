@@ -178,6 +178,17 @@ def graph_error(graph: dict) -> SyncError | None:
     return error
 
 
+def graph_halted(graph: dict) -> bool:
+    """Whether Salesforce never tried this graph: after 14 failed graphs in one request it halts
+    the rest, and every node of theirs answers PROCESSING_HALTED. Such a graph did not fail.
+    (The node shape is an assumption: docs/vendor-assumptions-salesforce.md.)"""
+    if graph.get("isSuccessful"):
+        return False
+    nodes = (graph.get("graphResponse") or {}).get("compositeResponse") or []
+    codes = [error_code(e) for n in nodes for e in parse_errors(n.get("body"))]
+    return bool(nodes) and bool(codes) and all(code == "PROCESSING_HALTED" for code in codes)
+
+
 def _retry_after(response: requests.Response | None) -> float | None:
     value = response.headers.get("Retry-After") if response is not None else None
     try:

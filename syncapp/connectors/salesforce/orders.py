@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from syncapp import conf
 from syncapp.connectors.salesforce.soql import soql
 from syncapp.domain.records import (
     Address, BillingTerms, Contact, Discount, DraftOrder, OrderLine, OrderStatus,
@@ -35,6 +36,7 @@ class SalesforceSide:
     status: str = ""  # the Salesforce Order's status, "" when it does not exist yet
     origin: str = "billing"
     custom_fields: dict[str, str] = field(default_factory=dict)  # billing field → Order field
+    currency: str = ""  # the Order's CurrencyIsoCode in a multi-currency org, else ""
 
 
 def _money(value: Decimal | None) -> float | None:
@@ -54,6 +56,8 @@ def order_fields(order: DraftOrder, side: SalesforceSide) -> dict:
             fields[sf_name] = order.custom_field_map[billing_name]
     if side.status in ("", OrderStatus.DRAFT):
         fields.update(AccountId=side.account_id, Pricebook2Id=side.pricebook_id, Status=OrderStatus.DRAFT.value)
+        if side.currency:
+            fields["CurrencyIsoCode"] = side.currency
     return fields
 
 
@@ -151,6 +155,8 @@ def orders_soql(where: str, custom_fields: dict[str, str] | None = None) -> str:
     """The query reading Orders with their items, Account and bill-to Contact; `where` is a SOQL
     condition built with `soql()`. Its rows go through `order_from_row`."""
     extra = "".join(f", {name}" for name in sorted(set(_mapped(custom_fields).values())))
+    if conf.salesforce_multi_currency():
+        extra += ", CurrencyIsoCode"
     return (f"SELECT {_ORDER_FIELDS}{extra}, (SELECT {_ITEM_FIELDS} FROM OrderItems "
             f"ORDER BY CreatedDate, Id) FROM Order WHERE {where}")
 
@@ -184,7 +190,7 @@ def order_from_row(row: dict, custom_fields: dict[str, str] | None = None) -> Sa
             list_price=list_price, net_price=net, line_id=item.get("Billing_Line_Id__c") or None,
             discount=Discount(percent=percent) if percent else None, description=item.get("Description") or ""))
     draft = DraftOrder(
-        currency="USD", order_date=dt.date.fromisoformat(row["EffectiveDate"]), lines=tuple(lines),
+        currency=row.get("CurrencyIsoCode") or conf.salesforce_currency(), order_date=dt.date.fromisoformat(row["EffectiveDate"]), lines=tuple(lines),
         status=OrderStatus(row["Status"]) if row["Status"] in OrderStatus._value2member_map_ else OrderStatus.DRAFT,
         order_id=row.get("Billing_Order_Id__c") or None,
         terms=BillingTerms(billing_period=row.get("Billing_Period__c") or "Month",

@@ -6,6 +6,7 @@ import pytest
 import requests
 from simple_salesforce import Salesforce, SalesforceAuthenticationFailed
 
+from hub.keypair import data_keypair
 from syncapp.connectors.sandbox_transport import sandbox_session
 
 from .conftest import API, Rest, error_of, oauth_token
@@ -98,6 +99,32 @@ def test_client_credentials_flow_by_form_and_by_basic_auth(sf_base):
     client = Salesforce(consumer_key="sandbox", consumer_secret="sandbox", domain="hub-sandbox.my",
                         version=API, session=sandbox_session(sf_base))
     assert client.query("SELECT COUNT() FROM Pricebook2")["totalSize"] == 1
+
+
+def test_jwt_bearer_flow_through_simple_salesforce(sf_base, settings, control):
+    """The recommended login: an assertion signed with the key whose certificate the sandbox's
+    connected app trusts. Its answer carries no signature: there is no secret to sign with."""
+    client = Salesforce(username="hub@sandbox.example", consumer_key="sandbox",
+                        privatekey_file=settings.SANDBOX_SALESFORCE_KEY_FILE, domain="login",
+                        version=API, session=sandbox_session(sf_base))
+    assert client.query("SELECT COUNT() FROM Pricebook2")["totalSize"] == 1
+    assert control()["logins"] == 1
+
+
+def test_jwt_bearer_flow_refuses_a_key_the_app_does_not_trust(sf_base, tmp_path):
+    other_key, _ = data_keypair(tmp_path, "other")
+    with pytest.raises(SalesforceAuthenticationFailed) as failed:
+        Salesforce(username="hub@sandbox.example", consumer_key="sandbox", privatekey_file=other_key,
+                   domain="login", version=API, session=sandbox_session(sf_base))
+    assert failed.value.code == "invalid_grant"
+
+
+@pytest.mark.parametrize("version", ["30.0", "65.0"])
+def test_soap_login_is_refused_at_an_api_version_not_served(sf_base, version):
+    with pytest.raises(SalesforceAuthenticationFailed) as failed:
+        Salesforce(username="hub@sandbox.example", password="sandbox", security_token="",
+                   domain="login", version=version, session=sandbox_session(sf_base))
+    assert failed.value.code == "UNSUPPORTED_API_VERSION"
 
 
 def test_direct_session_and_instance_url(sf_base, token):

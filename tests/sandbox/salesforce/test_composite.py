@@ -177,3 +177,35 @@ def test_collection_upsert_by_external_id(rest, make_order, catalog):
     second = rest.patch("composite/sobjects/OrderItem/Billing_Line_Id__c", {"records": records})
     assert second.json()[0]["created"] is False
     assert rest.records("SELECT Quantity FROM OrderItem")[0]["Quantity"] == 4
+
+
+def test_graph_count_limit(rest):
+    graphs = [{"graphId": f"g{n}", "compositeRequest": [sub("a", "GET", "limits")]} for n in range(76)]
+    response = rest.post("composite/graph", {"graphs": graphs})
+    assert response.status_code == 400 and error_of(response)["errorCode"] == "LIMIT_EXCEEDED"
+    assert rest.post("composite/graph", {"graphs": graphs[:75]}).status_code == 200
+
+
+def test_after_fourteen_failed_graphs_the_rest_are_halted(rest):
+    """Salesforce stops working through a request once 14 of its graphs failed: the graphs after
+    them are not tried, and every node of theirs answers PROCESSING_HALTED."""
+    failing = [{"graphId": f"bad{n}", "compositeRequest": [
+        sub("a", "POST", "sobjects/Account", {"Name": None})]} for n in range(14)]
+    later = [{"graphId": f"later{n}", "compositeRequest": [
+        sub("a", "POST", "sobjects/Account", {"Name": f"Later {n}"}),
+        sub("c", "POST", "sobjects/Contact", {"LastName": "Diaz", "AccountId": "@{a.id}"})]}
+        for n in range(2)]
+    response = rest.post("composite/graph", {"graphs": failing + later})
+    assert response.status_code == 200
+    graphs = response.json()["graphs"]
+    assert [g["isSuccessful"] for g in graphs] == [False] * 16
+    assert graphs[0]["graphResponse"]["compositeResponse"][0]["body"][0]["errorCode"] == \
+        "REQUIRED_FIELD_MISSING"
+    for halted in graphs[14:]:
+        nodes = halted["graphResponse"]["compositeResponse"]
+        assert [(n["referenceId"], n["httpStatusCode"], n["body"][0]["errorCode"]) for n in nodes] == \
+            [("a", 400, "PROCESSING_HALTED"), ("c", 400, "PROCESSING_HALTED")]
+    assert count(rest, "Account") == 0
+    # Thirteen failures halt nothing.
+    again = rest.post("composite/graph", {"graphs": failing[:13] + later}).json()["graphs"]
+    assert [g["isSuccessful"] for g in again[13:]] == [True, True]

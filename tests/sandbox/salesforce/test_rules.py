@@ -66,6 +66,18 @@ def test_account_changes_only_while_draft(rest, make_order):
                       {"Description": "paid", "Billing_Period__c": "Month"}).status_code == 204
 
 
+def test_status_code_is_the_status_category(rest, make_order):
+    """StatusCode is Draft or Activated; the Canceled status the hub ships sits in Draft."""
+    made = make_order()
+    codes = [order_of(rest, made["order"], "StatusCode")["StatusCode"]]
+    for status in ("Activated", "Canceled"):
+        assert rest.patch(f"sobjects/Order/{made['order']}", {"Status": status}).status_code == 204
+        codes.append(order_of(rest, made["order"], "StatusCode")["StatusCode"])
+    assert codes == ["Draft", "Activated", "Draft"]
+    described = {f["name"]: f for f in rest.get("sobjects/Order/describe").json()["fields"]}
+    assert [v["value"] for v in described["StatusCode"]["picklistValues"]] == ["Draft", "Activated"]
+
+
 def test_activation_needs_products(rest, make_order):
     made = make_order(items=())
     response = rest.patch(f"sobjects/Order/{made['order']}", {"Status": "Activated"})
@@ -202,3 +214,31 @@ def test_duplicate_rules_refuse_with_the_matching_records(rest, control):
     control(duplicate_rules=False)
     assert rest.post("sobjects/Contact", {"LastName": "E", "Email": "ana@acme.io"}).status_code \
         == 201
+
+
+def test_a_single_currency_org_has_no_currency_field(rest):
+    response = rest.query("SELECT CurrencyIsoCode FROM Order")
+    assert response.status_code == 400 and error_of(response)["errorCode"] == "INVALID_FIELD"
+
+
+def test_a_multi_currency_org_prices_each_order_in_its_currency(rest, control, catalog):
+    """Switched to multi-currency, every record has a currency, the products have EUR standard
+    prices beside the USD ones, and an order product must be priced in its order's currency."""
+    control(multi_currency=True)
+    entries = rest.records("SELECT ProductCode, CurrencyIsoCode FROM PricebookEntry WHERE "
+                           "ProductCode = 'PRO-MONTHLY' ORDER BY CurrencyIsoCode")
+    assert [e["CurrencyIsoCode"] for e in entries] == ["EUR", "USD"]
+    eur = rest.records("SELECT Id FROM PricebookEntry WHERE ProductCode = 'PRO-MONTHLY' AND "
+                       "CurrencyIsoCode = 'EUR'")[0]["Id"]
+    account = rest.create("Account", {"Name": "Acme GmbH"})
+    order = rest.create("Order", {"AccountId": account, "EffectiveDate": "2026-01-15", "Status": "Draft",
+                                  "Pricebook2Id": catalog["pricebook"], "CurrencyIsoCode": "EUR"})
+    usd_item = rest.post("sobjects/OrderItem", {"OrderId": order, "Quantity": 1, "UnitPrice": 49,
+                                                "PricebookEntryId": catalog["entries"]["PRO-MONTHLY"]["Id"]})
+    assert usd_item.status_code == 400 and error_of(usd_item)["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    item = rest.create("OrderItem", {"OrderId": order, "Quantity": 1, "UnitPrice": 45, "PricebookEntryId": eur})
+    assert rest.get(f"sobjects/OrderItem/{item}").json()["CurrencyIsoCode"] == "EUR"
+    changed = rest.patch(f"sobjects/Order/{order}", {"CurrencyIsoCode": "USD"})
+    assert changed.status_code == 400 and error_of(changed)["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    described = {f["name"]: f for f in rest.get("sobjects/PricebookEntry/describe").json()["fields"]}
+    assert (described["CurrencyIsoCode"]["createable"], described["CurrencyIsoCode"]["updateable"]) == (True, False)

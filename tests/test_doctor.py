@@ -1,0 +1,85 @@
+"""`manage.py doctor` against the live sandbox: every check passes on the embedded default, and one
+broken thing is a ✗ with its fix and exit status 1."""
+import json
+from io import StringIO
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.services import heartbeat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def doctor(*args) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("doctor", *args, stdout=out)
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code
+    return status, out.getvalue()
+
+
+@pytest.fixture
+def worker_seen(hub_url):
+    heartbeat.beat()  # what a worker's every-minute sweep does
+
+
+def test_the_sandbox_passes_every_check(worker_seen):
+    status, out = doctor()
+    assert status == 0, out
+    assert "✗" not in out
+    for line in ("✓ Salesforce login (OAuth 2.0 JWT bearer flow)", "✓ Salesforce API version 62.0 served",
+                 "✓ Order.Billing_Order_Id__c writable", "✓ Order status Canceled exists",
+                 "✓ PricebookEntry for PRO-MONTHLY in USD", "✓ Billing (zuora) credentials and catalog",
+                 "✓ Webhook authentication (zuora)", "✓ Workers alive"):
+        assert line in out
+
+
+def test_json_names_each_check(worker_seen):
+    status, out = doctor("--json")
+    report = json.loads(out)
+    assert status == 0 and report["ok"] is True
+    assert {"name", "ok", "detail", "fix"} == set(report["checks"][0])
+
+
+def test_a_product_without_an_active_price_is_a_cross_with_its_fix(worker_seen):
+    sf = SalesforceConnector.from_settings()
+    entry = sf.query("SELECT Id FROM PricebookEntry WHERE ProductCode = 'TEAM-ANNUAL'")[0]
+    sf.update("PricebookEntry", entry["Id"], {"IsActive": False})
+    status, out = doctor("--json")
+    assert status == 1
+    failed = [c for c in json.loads(out)["checks"] if not c["ok"]]
+    assert [c["name"] for c in failed] == ["PricebookEntry for TEAM-ANNUAL in USD"]
+    assert "ProductCode TEAM-ANNUAL" in failed[0]["fix"]
+
+
+def test_a_refused_login_and_dead_workers_are_crosses(hub_url, settings):
+    settings.SALESFORCE_USERNAME = "nobody@sandbox.example"
+    settings.ZUORA_WEBHOOK_SECRET = ""
+    status, out = doctor()
+    assert status == 1
+    assert "✗ Salesforce login (OAuth 2.0 JWT bearer flow)" in out and "invalid_grant" in out
+    assert "✗ Webhook authentication (zuora)" in out and "fix: set ZUORA_WEBHOOK_SECRET" in out
+    assert "✗ Workers alive" in out and "never seen" in out
+    assert "✓ Billing (zuora) credentials and catalog" in out
+
+
+def test_a_multi_currency_org_needs_the_setting_and_prices_in_each_currency(hub_url, worker_seen, settings):
+    requests.post(f"{hub_url}/sandbox/salesforce/_control", json={"multi_currency": True}, timeout=10)
+    status, out = doctor("--json")
+    failed = {c["name"]: c["fix"] for c in json.loads(out)["checks"] if not c["ok"]}
+    assert status == 1 and failed == {
+        "Salesforce currencies match SALESFORCE_MULTI_CURRENCY": "set SALESFORCE_MULTI_CURRENCY=1"}
+    settings.SALESFORCE_MULTI_CURRENCY = True
+    assert doctor()[0] == 0
+
+
+def test_a_missing_private_key_file_is_a_cross_naming_it(hub_url, worker_seen, settings, tmp_path):
+    settings.SALESFORCE_PRIVATE_KEY_FILE = str(tmp_path / "salesforce.key")
+    status, out = doctor()
+    assert status == 1
+    assert "✗ Salesforce login (OAuth 2.0 JWT bearer flow)" in out and "salesforce.key" in out
