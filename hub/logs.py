@@ -9,6 +9,8 @@ rendering) applies to every line. The ids are bound as context variables:
 """
 from __future__ import annotations
 
+import logging.handlers
+import os
 import re
 
 import structlog
@@ -58,6 +60,15 @@ def redact_secrets(logger, method_name, event_dict: dict) -> dict:
     return {key: _redacted(key, value) for key, value in event_dict.items()}
 
 
+class PrivateFileHandler(logging.handlers.WatchedFileHandler):
+    """A WatchedFileHandler whose file, when it creates it (first write, after logrotate moved the
+    old one), is readable by the hub's user only: log lines carry customers' names and emails."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def configure(level: str, console_format: str = "json", log_file: str = "") -> dict:
     """Set up structlog and return Django's `LOGGING` for it: JSON lines (or structlog's plain
     console format, `console_format="console"`) on stderr, and JSON lines appended to
@@ -82,7 +93,7 @@ def configure(level: str, console_format: str = "json", log_file: str = "") -> d
     json_renderer = structlog.processors.JSONRenderer()
     handlers = {"console": {"class": "logging.StreamHandler", "formatter": console_format}}
     if log_file:
-        handlers["file"] = {"class": "logging.handlers.WatchedFileHandler", "filename": log_file,
+        handlers["file"] = {"class": "hub.logs.PrivateFileHandler", "filename": log_file,
                             "delay": True, "formatter": "json"}
     return {
         "version": 1,
