@@ -70,8 +70,10 @@ class WebhookView(View):
         except Rejected as rejected:
             # Checked only now: a verified delivery is never counted, slowed or refused here.
             if not event.verified and throttle.rejected_too_often(event.remote_addr):
-                return json_error("too_many_rejected_deliveries", "Too many rejected deliveries from this "
-                                  "address; try again in a minute.", 429, {"retry_after_seconds": 60})
+                refused = json_error("too_many_rejected_deliveries", "Too many rejected deliveries from this "
+                                     "address; try again in a minute.", 429)
+                refused["Retry-After"] = "60"
+                return refused
             event.keep(raw)
             event.error = rejected.message
             try:

@@ -57,7 +57,7 @@ def test_rejected_deliveries_past_a_burst_answer_429_and_are_not_stored(post, se
         assert post(provider, order_event()).status_code == 401
     refused = post(provider, order_event())
     assert refused.status_code == 429
-    assert refused["Content-Type"] == "application/json"
+    assert (refused["Content-Type"], refused["Retry-After"]) == ("application/json", "60")
     assert refused.json()["error"]["code"] == "too_many_rejected_deliveries"
     assert WebhookEvent.objects.count() == throttle.REJECTED_PER_MINUTE
     # A verified delivery from the same address goes through, as does another address's rejection.
