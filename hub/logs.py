@@ -9,6 +9,8 @@ rendering) applies to every line. The ids are bound as context variables:
 """
 from __future__ import annotations
 
+import logging.handlers
+import os
 import re
 
 import structlog
@@ -22,7 +24,7 @@ SECRET_TEXT = [
     # Authorization header values: Bearer/OAuth tokens (hub and Salesforce), Basic credentials.
     (re.compile(r"(?i)\b(bearer|oauth|basic)(\s+)[A-Za-z0-9._~+/=!\-]{8,}"), r"\1\2" + REDACTED),
     (re.compile(r"\bosh_[A-Za-z0-9_\-]{8,}"), REDACTED),  # the hub's API tokens
-    (re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"), REDACTED),  # Standard Webhooks secrets
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), REDACTED),  # Standard Webhooks secrets (base64 or urlsafe)
     (re.compile(r"\bv1,[A-Za-z0-9+/]{16,}={0,2}"), "v1," + REDACTED),  # webhook signatures
     (re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+"), REDACTED),  # Salesforce session ids
     (re.compile(r"(?i)<((?:\w+:)?(?:password|sessionId))>[^<]*"), r"<\1>" + REDACTED),  # SOAP login
@@ -58,6 +60,15 @@ def redact_secrets(logger, method_name, event_dict: dict) -> dict:
     return {key: _redacted(key, value) for key, value in event_dict.items()}
 
 
+class PrivateFileHandler(logging.handlers.WatchedFileHandler):
+    """A WatchedFileHandler whose file, when it creates it (first write, after logrotate moved the
+    old one), is readable by the hub's user only: log lines carry customers' names and emails."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def configure(level: str, console_format: str = "json", log_file: str = "") -> dict:
     """Set up structlog and return Django's `LOGGING` for it: JSON lines (or structlog's plain
     console format, `console_format="console"`) on stderr, and JSON lines appended to
@@ -82,7 +93,7 @@ def configure(level: str, console_format: str = "json", log_file: str = "") -> d
     json_renderer = structlog.processors.JSONRenderer()
     handlers = {"console": {"class": "logging.StreamHandler", "formatter": console_format}}
     if log_file:
-        handlers["file"] = {"class": "logging.handlers.WatchedFileHandler", "filename": log_file,
+        handlers["file"] = {"class": "hub.logs.PrivateFileHandler", "filename": log_file,
                             "delay": True, "formatter": "json"}
     return {
         "version": 1,

@@ -53,6 +53,16 @@ if env_bool("HUB_DEBUG"):
 ZUORA_WEBHOOK_SECRET = env("ZUORA_WEBHOOK_SECRET")
 NUE_WEBHOOK_SECRET = env("NUE_WEBHOOK_SECRET")
 _provider = BILLING_PROVIDER.upper()  # noqa: F405
+# The active billing provider's API, which hub.settings would point at the sandbox: unset, every
+# sync and checkout would fail while the hub looked up (health: "billing: not configured").
+_BILLING_API = {"ZUORA": ("ZUORA_BASE_URL", "ZUORA_CLIENT_ID", "ZUORA_CLIENT_SECRET"),
+                "NUE": ("NUE_BASE_URL", "NUE_API_KEY")}
+if _provider not in _BILLING_API:
+    raise ImproperlyConfigured(f"BILLING_PROVIDER must be one of: {', '.join(_BILLING_API).lower()}.")
+_missing = [name for name in _BILLING_API[_provider] if not env(name)]
+if _missing:
+    raise ImproperlyConfigured(f"Set {', '.join(_missing)}: BILLING_PROVIDER={_provider.lower()} needs them to "
+                               "reach the billing API.")
 if not env(f"{_provider}_WEBHOOK_SECRET") and not env(f"{_provider}_WEBHOOK_BASIC"):
     raise ImproperlyConfigured(f"Set {_provider}_WEBHOOK_SECRET (or {_provider}_WEBHOOK_BASIC): without "
                                "either, every billing webhook is refused.")

@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
+from hub.datadir import private_dir, private_file
 from hub.keypair import data_keypair
 from hub.logs import configure as configure_logging
 from hub.secrets import data_secret
@@ -30,8 +31,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 HUB_PORT = int(env("HUB_PORT", "8000"))
 HUB_BIND = env("HUB_BIND", "127.0.0.1")
-HUB_DATA_DIR = Path(env("HUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-HUB_DATA_DIR.mkdir(parents=True, exist_ok=True)
+HUB_DATA_DIR = private_dir(Path(env("HUB_DATA_DIR", str(BASE_DIR / "var"))).resolve())
 # The hub's own address as other systems (the sandbox emulators' webhooks, the storefront) reach it.
 HUB_PUBLIC_URL = env("HUB_PUBLIC_URL", f"http://127.0.0.1:{HUB_PORT}").rstrip("/")
 
@@ -163,6 +163,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so live servers and worker processes in tests share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(HUB_DATA_DIR / "test.sqlite3")}
+    _sqlite_file = Path(str(DATABASES["default"]["NAME"]))
+    if _sqlite_file.name != ":memory:" and _sqlite_file.parent.is_dir():
+        private_file(_sqlite_file)  # before SQLite creates it readable by all
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,6 +13,8 @@ urlpatterns = [
 if settings.HUB_SANDBOX:
     urlpatterns += [path("sandbox/", include("sandbox.urls"))]
 
-# Under /api/, a path no endpoint matches and an unexpected crash still answer JSON (CONTRACT §2).
+# Under /api/, an unreadable or over-size body, a path no endpoint matches and an unexpected crash
+# still answer JSON: API clients never get an HTML page.
+handler400 = "syncapp.api.errors.bad_request"
 handler404 = "syncapp.api.errors.not_found"
 handler500 = "syncapp.api.errors.server_error"

@@ -10,6 +10,8 @@ SCHEDULES = [
     ("hub: watch Salesforce orders", "syncapp.tasks.watch_salesforce", 1),
     ("hub: find abandoned carts", "syncapp.tasks.find_abandoned_carts", 15),
     ("hub: nightly reconcile", "syncapp.tasks.nightly_reconcile", dt.time(2, 30)),  # daily, 02:30 UTC
+    # Hourly, so each run has an hour's worth to delete (Sync settings: retention).
+    ("hub: prune records past their retention", "syncapp.tasks.prune_old_records", 60),
 ]
 
 

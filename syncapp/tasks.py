@@ -4,7 +4,7 @@ import logging
 
 import structlog
 
-from syncapp.services import abandonment, heartbeat, jobs, reconcile, watch
+from syncapp.services import abandonment, heartbeat, jobs, reconcile, retention, watch
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +32,7 @@ def find_abandoned_carts():
 
 def nightly_reconcile():
     return reconcile.nightly()
+
+
+def prune_old_records():
+    return retention.prune()

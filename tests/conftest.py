@@ -22,6 +22,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: counts kept there (rejected webhook deliveries per
+    address, cached health probes) belong to the test that made them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def hub_url(live_server, settings):
     """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""

@@ -7,12 +7,13 @@
 - `deletion`: "delete on both sides", behind a confirmation page;
 - `settings`: the `SyncSettings` switches; `history`: the audit log; `logs`: outside calls, checkouts;
 - `reconcile`: the reports of reconcile runs, linked from the dashboard;
-- `roles`: the Ops, Support and Viewer groups; `task_queue`: django-q2's pages, permission-checked.
+- `roles`: the Ops, Support and Viewer groups; `task_queue`: django-q2's pages, permission-checked;
+- `api_clients`: the systems holding API tokens (never the tokens).
 """
 from django.contrib import admin
 
 from syncapp.admin import (  # noqa: F401 (registers)
-    history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks)
+    api_clients, history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks)
 
 admin.site.site_header = "Order Sync Hub"
 admin.site.site_title = "Order Sync Hub console"

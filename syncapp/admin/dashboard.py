@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob, WebhookEvent
+from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob, SyncSettings, WebhookEvent
 from syncapp.models.failed_syncs import FAILED_STATUSES
 
 Status = SyncJob.Status
@@ -55,6 +55,11 @@ class Dashboard:
     @property
     def failing_total(self) -> int:
         return sum(f.total for f in self.failing)
+
+    @property
+    def retention(self) -> SyncSettings:
+        """How long the retention sweep keeps records; read only when the page shows it."""
+        return SyncSettings.objects.first() or SyncSettings()
 
 
 def build(now: datetime | None = None) -> Dashboard:

@@ -16,7 +16,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         client = ApiClient.objects.authenticate(token.strip())
         if client is None:
-            raise exceptions.AuthenticationFailed("Invalid or inactive API token.")
+            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API token.")
+        client.record_use()
         return client, token
 
     def authenticate_header(self, request):

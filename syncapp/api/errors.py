@@ -1,4 +1,6 @@
 """Every API error has the contract's shape: {"error": {"code", "message", "details"}}."""
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -37,6 +39,17 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return json_error("not_found", "No API endpoint at this path.", 404, {"path": request.path})
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """The hub's handler400: under /api/ the contract's JSON error — a body over the size limit is
+    413 `payload_too_large` — elsewhere Django's own page."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return json_error("payload_too_large", f"Request bodies over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+                          "are refused.", 413, {"limit_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    return json_error("bad_request", "The request could not be read.", 400)
 
 
 def server_error(request):

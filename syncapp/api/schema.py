@@ -128,11 +128,17 @@ WEBHOOK_STATUS = {
     200: OpenApiResponse(inline_serializer("WebhookDuplicate", fields={
         "status": serializers.ChoiceField(choices=["duplicate"])}),
         description="This `webhook-id` (or Basic-auth body `id`) was received before; nothing is done again."),
-    400: error("MalformedEvent", "Verified, but the body is not the event shape.", ["malformed_body"]),
+    400: error("MalformedEvent", "Verified, but the body is not the event shape, or an id or field is longer than "
+                                 "the hub stores (never cut): `details` names it.", ["malformed_body", "field_too_long"],
+               serializers.DictField(help_text="For `field_too_long`: the field (`webhook-id`, `id`, `type`, "
+                                               "`data.order_id`, `data.account_id`) and its limit.")),
     401: error("UnverifiedEvent", "Missing or bad signature, stale timestamp, or wrong Basic credentials; "
                                   "stored as rejected, never processed.", ["missing_signature", "invalid_signature"]),
     404: described(NOT_FOUND, "No such provider."),
     413: error("EventTooLarge", "Bodies over 1 MiB are refused.", ["body_too_large"]),
+    429: error("TooManyRejected", "This address sent too many deliveries that failed verification in the last "
+                                  "minute; this one is not stored. Verified deliveries are never refused so.",
+               ["too_many_rejected_deliveries"]),
 }
 
 

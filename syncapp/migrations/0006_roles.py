@@ -1,21 +1,42 @@
-"""The console's roles — Ops, Support, Viewer — as groups of permissions (syncapp.admin.roles)."""
+"""The console's roles — Ops, Support, Viewer — as groups of permissions.
+
+`ROLES` is a frozen copy of the table in `syncapp/roles.py` (role → what it holds besides viewing
+every console page); a change to that table comes with a new migration holding the new copy.
+"""
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+CONSOLE_APPS = ("syncapp", "django_q")
+_SUPPORT = ["syncapp.retry_syncjob", "syncapp.replay_webhookevent"]
+ROLES = {
+    "Ops": frozenset(_SUPPORT + [
+        "syncapp.resolve_syncjob", "syncapp.delete_on_both_sides", "syncapp.change_syncsettings",
+        "syncapp.add_accountlink", "syncapp.change_accountlink", "syncapp.delete_accountlink",
+        "syncapp.add_orderlink", "syncapp.change_orderlink", "syncapp.delete_orderlink",
+        "syncapp.add_linelink", "syncapp.change_linelink", "syncapp.delete_linelink",
+        "syncapp.add_productmapping", "syncapp.change_productmapping", "syncapp.delete_productmapping",
+        "syncapp.add_fieldmapping", "syncapp.change_fieldmapping", "syncapp.delete_fieldmapping",
+        "django_q.change_success", "django_q.delete_success", "django_q.change_failure", "django_q.delete_failure",
+        "django_q.delete_ormq", "django_q.delete_schedule",
+    ]),
+    "Support": frozenset(_SUPPORT),
+    "Viewer": frozenset(),
+}
+
 
 def create_roles(apps, schema_editor):
+    from syncapp.roles import apply_roles  # applies a table it is given; holds none itself
+
     # Permissions are normally created after all migrations ran; the groups need them now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    from syncapp.admin.roles import ensure_roles
-
-    ensure_roles(apps)
+    apply_roles(apps, ROLES, CONSOLE_APPS)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=["Ops", "Support", "Viewer"]).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,5 @@
 """The switches staff flip in the console. One row, read fresh when used."""
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from syncapp.domain.matching import PUBLIC_EMAIL_DOMAINS
@@ -19,6 +20,11 @@ class SyncSettings(models.Model):
     public_email_domains = models.TextField(
         default=_default_public_domains,
         help_text="Mail providers never used to match an account by domain, one per line.")
+    retention_processed_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1)],
+        help_text="Days the retention sweep keeps processed webhook deliveries, outside calls and finished jobs.")
+    retention_rejected_days = models.PositiveIntegerField(
+        default=7, validators=[MinValueValidator(1)], help_text="Days it keeps rejected webhook deliveries.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

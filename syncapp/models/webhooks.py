@@ -1,5 +1,12 @@
 """Every inbound webhook delivery, stored before anything else happens to it (STYLE §3)."""
+import hashlib
+
 from django.db import models
+
+# What is kept of a delivery that failed verification: anyone can send one, so it must not be able
+# to fill the disk. Enough to see what was sent; its size and SHA-256 say the rest.
+UNVERIFIED_EXCERPT_BYTES = 4 * 1024
+UNVERIFIED_HEADERS = 40  # headers kept, each value cut to the excerpt size / 8
 
 
 class WebhookEvent(models.Model):
@@ -16,7 +23,9 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict, help_text="Request headers, secrets redacted.")
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="The whole body when verified, else its first bytes.")
+    body_size = models.PositiveIntegerField(default=0, help_text="Bytes received.")
+    body_sha256 = models.CharField("body SHA-256", max_length=64, blank=True)
     verified = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices)
     error = models.TextField(blank=True)
@@ -34,3 +43,14 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.event_type or '?'} {self.event_id}"
+
+    def keep(self, raw: bytes) -> None:
+        """Record the body received: whole once verified, else an excerpt (and excerpts of the
+        headers); always its size and SHA-256."""
+        self.body_size, self.body_sha256 = len(raw), hashlib.sha256(raw).hexdigest()
+        if not self.verified:
+            raw = raw[:UNVERIFIED_EXCERPT_BYTES]
+            cut = UNVERIFIED_EXCERPT_BYTES // 8
+            self.headers = {k[:cut]: str(v)[:cut] for k, v in list(self.headers.items())[:UNVERIFIED_HEADERS]}
+        # NUL cannot be stored in a PostgreSQL text column; the body is kept for people to read.
+        self.body = raw.decode("utf-8", "replace").replace("\x00", "\ufffd")

@@ -25,8 +25,15 @@ from syncapp.api.errors import json_error
 from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
 from syncapp.models import SyncJob, WebhookEvent
 from syncapp.services import jobs
+from syncapp.webhooks import throttle
 
 MAX_BODY = 1024 * 1024
+# The longest value of each field the hub stores (its column). Longer is refused, never cut: a cut
+# event id would deduplicate two events as one, a cut order id would sync another order.
+MAX_EVENT_ID = WebhookEvent._meta.get_field("event_id").max_length
+MAX_FIELDS = {"type": WebhookEvent._meta.get_field("event_type").max_length,
+              "data.order_id": WebhookEvent._meta.get_field("order_id").max_length,
+              "data.account_id": WebhookEvent._meta.get_field("account_id").max_length}
 SECRET_HEADERS = {"authorization", "webhook-signature", "cookie", "x-api-key", "nue-api-key"}
 # SQLite admits one writer at a time and makes the others poll, sleeping 1 to 100 ms between tries:
 # under a burst, deliveries wait in that busy handler far longer than their writes take. This
@@ -36,9 +43,9 @@ _SQLITE_WRITER = threading.Lock()
 
 
 class Rejected(Exception):
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -52,23 +59,30 @@ class WebhookView(View):
     def post(self, request):
         event = WebhookEvent(provider=self.provider, remote_addr=request.META.get("REMOTE_ADDR") or None,
                              headers=_redacted(request.headers), status=WebhookEvent.Status.REJECTED)
+        raw = b""
         try:
             raw = request.read(MAX_BODY + 1)
             if len(raw) > MAX_BODY:
                 raise Rejected(413, "body_too_large", f"Bodies over {MAX_BODY} bytes are refused.")
-            # NUL cannot be stored in a PostgreSQL text column; the raw body is kept for people to read.
-            event.body = raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
-            event.event_id = self.verify(request, raw)[:255]
+            event.event_id = self.verify(request, raw)
             event.verified = True
             payload = self.parse(raw)
         except Rejected as rejected:
+            # Checked only now: a verified delivery is never counted, slowed or refused here.
+            if not event.verified and throttle.rejected_too_often(event.remote_addr):
+                refused = json_error("too_many_rejected_deliveries", "Too many rejected deliveries from this "
+                                     "address; try again in a minute.", 429)
+                refused["Retry-After"] = "60"
+                return refused
+            event.keep(raw)
             event.error = rejected.message
             try:
                 with transaction.atomic():
                     event.save()
             except IntegrityError:  # a verified but malformed event, delivered again
                 return JsonResponse({"status": "duplicate"}, status=200)
-            return json_error(rejected.code, rejected.message, rejected.status)
+            return json_error(rejected.code, rejected.message, rejected.status, rejected.details)
+        event.keep(raw)
         return self.dispatch_event(event, payload)
 
     # --- hooks ----------------------------------------------------------------------------------
@@ -77,14 +91,14 @@ class WebhookView(View):
         Standard Webhooks signatures with the provider's secret; HTTP Basic where configured."""
         if request.headers.get("webhook-signature"):
             _verify_signature(self.provider, raw, dict(request.headers))
-            return request.headers["webhook-id"]
+            return _checked_id(request.headers["webhook-id"], "webhook-id")
         # Several `user:password` pairs, space-separated, while Basic credentials are rotated.
         given = request.headers.get("Authorization", "")
         if any(_basic_matches(given, expected) for expected in conf.webhook_basic(self.provider).split()):
             event_id = _json_field(raw, "id")
             if not event_id:
                 raise Rejected(400, "malformed_body", "Basic-authenticated events need an 'id' field.")
-            return event_id
+            return _checked_id(event_id, "id")
         raise Rejected(401, "missing_signature", "The delivery is not signed (webhook-signature header).")
 
     def parse(self, raw: bytes) -> dict:
@@ -99,6 +113,10 @@ class WebhookView(View):
         data = body["data"]
         if not all(_storable(v) for v in (body["type"], data.get("order_id"), data.get("account_id"))):
             raise Rejected(400, "malformed_body", "Text fields must not contain NUL or lone surrogates.")
+        for field, value in (("type", body["type"]), ("data.order_id", data.get("order_id")),
+                             ("data.account_id", data.get("account_id"))):
+            if len(str(value or "")) > MAX_FIELDS[field]:
+                raise _too_long(field, MAX_FIELDS[field])
         event_type = self.event_types.get(body["type"], body["type"])
         if event_type in ORDER_EVENTS and not (isinstance(data.get("order_id"), str) and data["order_id"]):
             raise Rejected(400, "malformed_body", "Order events need data.order_id.")
@@ -145,6 +163,17 @@ def _verify_signature(provider: str, raw: bytes, headers: dict) -> None:
             continue
         return
     raise Rejected(401, "invalid_signature", f"Signature verification failed: {failure}")
+
+
+def _checked_id(event_id: str, field: str) -> str:
+    if len(event_id) > MAX_EVENT_ID:
+        raise _too_long(field, MAX_EVENT_ID)
+    return event_id
+
+
+def _too_long(field: str, limit: int) -> Rejected:
+    return Rejected(400, "field_too_long", f"{field} is longer than {limit} characters.",
+                    {field: f"at most {limit} characters"})
 
 
 def _one_writer():

@@ -11,7 +11,7 @@ from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 
 from syncapp.admin.roles import ensure_roles
-from syncapp.models import (AccountLink, AuditEntry, CheckoutSession, FieldMapping, LineLink, OrderLink,
+from syncapp.models import (AccountLink, ApiClient, AuditEntry, CheckoutSession, FieldMapping, LineLink, OrderLink,
                             ProductMapping, ReconcileReport, SyncAttempt, SyncJob, SyncSettings, WebhookEvent)
 from tests.admin.scenario import sandbox  # noqa: F401 (a fixture for the tests here)
 
@@ -83,6 +83,7 @@ def world(roles):
     ReconcileReport.objects.create(outcome="complete", checked=3, orphans=1, findings=[
         {"kind": "orphan", "billing_order_id": "O-GONE", "salesforce_order_id": "801Hb0000000002AAA", "detail": "x"}])
     _task_queue_rows()
+    ApiClient.issue("storefront", ["checkout"])
     User.objects.create(username="someone-else")
     Group.objects.get_or_create(name="Extra")
     return {"account": account, "order": order, "failed": failed}

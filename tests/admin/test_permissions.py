@@ -134,7 +134,8 @@ def test_only_ops_changes_the_settings(role, allowed, world, staff):
     client = staff(role)
     settings_url = reverse("admin:syncapp_syncsettings_change", args=[SyncSettings.load().pk])
     response = client.post(settings_url, {"max_attempts": "3", "abandonment_threshold_hours": "24",
-                                          "public_email_domains": "gmail.com"})
+                                          "public_email_domains": "gmail.com",
+                                          "retention_processed_days": "30", "retention_rejected_days": "7"})
     assert response.status_code == (302 if allowed else 403)
     assert (SyncSettings.load().max_attempts == 3) == allowed
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, event as note_event, given, settings as hyp_settings, strategies as st
@@ -38,7 +39,9 @@ class _Rollback(Exception):
 @contextmanager
 def isolated():
     """Run one example in a savepoint that is rolled back, so every example starts from the same
-    database and a failure replays the same way."""
+    database (and an empty cache, where rejected deliveries are counted) and a failure replays the
+    same way."""
+    cache.clear()
     try:
         with transaction.atomic():
             yield
@@ -113,7 +116,8 @@ webhook_bodies = st.one_of(
 # --- webhooks -----------------------------------------------------------------------------------
 def well_formed(raw: bytes) -> bool:
     """CONTRACT §2's body: a JSON object with a text `type` and an object `data`; order events
-    name their order. (Text that cannot be stored — NUL, lone surrogates — counts as malformed.)"""
+    name their order. (Text that cannot be stored — NUL, lone surrogates, more than its column
+    holds — counts as malformed.)"""
     try:
         body = json.loads(raw)  # as the hub reads it: UTF-8, or UTF-16/32 told by the first bytes
     except (ValueError, RecursionError):
@@ -122,6 +126,9 @@ def well_formed(raw: bytes) -> bool:
         return False
     fields = [body["type"]] + [v for k, v in body["data"].items() if k in ("order_id", "account_id")]
     if any(isinstance(v, str) and not _storable(v) for v in fields):
+        return False
+    # Each is stored in a column of 100 characters: longer is refused (400), never cut.
+    if any(len(str(v or "")) > 100 for v in (body["type"], body["data"].get("order_id"), body["data"].get("account_id"))):
         return False
     order_id = body["data"].get("order_id")
     return body["type"] not in ORDER_EVENTS or (isinstance(order_id, str) and order_id != "")
