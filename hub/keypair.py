@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 
 def data_keypair(data_dir: Path, name: str) -> tuple[Path, Path]:
-    """Paths of `{name}.key` (PEM, mode 0600) and `{name}.crt` in data_dir, made when missing.
+    """Paths of `{name}.key` and `{name}.crt` (PEM, mode 0600) in data_dir, made when missing.
 
     Processes starting together may race: the key is linked into place only if absent (the first
     one wins), and the certificate is always made from the key on disk, so the pair matches."""
@@ -24,10 +24,7 @@ def data_keypair(data_dir: Path, name: str) -> tuple[Path, Path]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        tmp = data_dir / f".{name}.{os.getpid()}.key"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
+        tmp = _write_private(data_dir / f".{name}.{os.getpid()}.key", pem)
         try:
             os.link(tmp, key_path)
         except FileExistsError:
@@ -42,7 +39,15 @@ def data_keypair(data_dir: Path, name: str) -> tuple[Path, Path]:
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1))
                 .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
-        tmp = data_dir / f".{name}.{os.getpid()}.crt"
-        tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        tmp = _write_private(data_dir / f".{name}.{os.getpid()}.crt",
+                             cert.public_bytes(serialization.Encoding.PEM))
         os.replace(tmp, cert_path)
     return key_path, cert_path
+
+
+def _write_private(path: Path, data: bytes) -> Path:
+    """Write `path` with mode 0600, as every file of the hub's data directory is."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return path

@@ -23,23 +23,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Each test starts with an empty cache: counts kept there (rejected webhook deliveries per
-    address, cached health probes) belong to the test that made them."""
-    from django.core.cache import cache
-
-    cache.clear()
+def _fresh_cache(settings):
+    """Each test reads and writes every cache under a prefix of its own, so what is kept there
+    (rejected webhook deliveries per address, health probes, shared vendor sessions and tokens)
+    belongs to the test that made it. Clearing instead would need the database (the cache table)
+    in every test, and would empty a Redis broker's queues."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {name: {**cache, "KEY_PREFIX": prefix}
+                       for name, cache in settings.CACHES.items()}
 
 
 @pytest.fixture
 def hub_url(live_server, settings):
     """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""
     base = live_server.url
-    # Sessions and tokens cached for an earlier test's emulator state are not this test's: each
-    # test reads and writes the shared cache under its own prefix (clearing it would also empty
-    # a Redis broker's queues).
-    settings.CACHES = {name: {**cache, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"}
-                       for name, cache in settings.CACHES.items()}
     settings.HUB_PUBLIC_URL = base
     settings.SANDBOX_URL = f"{base}/sandbox"
     settings.SALESFORCE_INSTANCE_URL = f"{base}/sandbox/salesforce"
