@@ -15,6 +15,7 @@ class AccountLink(models.Model):
     billing_provider = models.CharField(max_length=20)
     billing_account_id = models.CharField(max_length=80, blank=True, db_index=True)
     email = models.EmailField(blank=True, db_index=True)
+    company = models.CharField(max_length=255, blank=True, help_text="The customer's name in billing.")
     match_key = models.CharField(max_length=300, blank=True, db_index=True)
     matched_by = models.CharField(max_length=20, choices=MatchedBy.choices)
     created_at = models.DateTimeField(auto_now_add=True)
