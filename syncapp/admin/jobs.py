@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 from syncapp.admin.base import ReadOnlyAdmin, excerpt, has_perm
 from syncapp.admin.history import history_table
 from syncapp.admin.logs import AttemptInline
+from syncapp.admin.records import JOB_SEARCH_HELP, billing_order_url, orders_matching, record_link, salesforce_url
 from syncapp.models import AuditEntry, FailedSync, OrderLink, SyncJob
 from syncapp.models.failed_syncs import FAILED_STATUSES
 from syncapp.services import jobs
@@ -87,16 +88,16 @@ class JobAdminBase(ReadOnlyAdmin):
     list_display = ("order_id", "direction", "provider", "status", "last_error_code", "attempts", "finished_at")
     list_filter = ("kind", "provider", "status", "last_error_code")
     search_fields = ("subject", "last_error")
-    search_help_text = "Order id, error text, or a customer email (with @)."
+    search_help_text = JOB_SEARCH_HELP
     actions = [retry_now, mark_resolved]
     inlines = [AttemptInline]
     change_form_template = "admin/console/job_change_form.html"
     fieldsets = [
-        ("Order", {"fields": ("subject", "kind", "provider", "order", "customer_email", "events")}),
+        ("Order", {"fields": ("customer", "account", "orders", "subject", "kind", "provider", "order", "events")}),
         ("Outcome", {"fields": ("status", "attempts", "last_error_code", "error", "result_json", "staff_actions")}),
         ("Timing", {"fields": ("created_at", "next_attempt_at", "finished_at", "rerun")}),
     ]
-    readonly_fields = ("subject", "kind", "provider", "order", "customer_email", "events", "status", "attempts",
+    readonly_fields = ("customer", "account", "orders", "subject", "kind", "provider", "order", "events", "status", "attempts",
                        "last_error_code", "error", "result_json", "staff_actions", "created_at", "next_attempt_at",
                        "finished_at", "rerun")
 
@@ -105,10 +106,11 @@ class JobAdminBase(ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         found, duplicates = super().get_search_results(request, queryset, search_term)
-        if "@" in search_term:
-            orders = OrderLink.objects.filter(account_link__email__icontains=search_term.strip())
-            found |= queryset.filter(Q(subject__in=orders.values("billing_order_id"))
-                                     | Q(subject__in=orders.values("salesforce_order_id")))
+        if search_term.strip():
+            orders = orders_matching(search_term)
+            found |= queryset.filter(Q(subject__in=orders.exclude(billing_order_id="").values("billing_order_id"))
+                                     | Q(subject__in=orders.exclude(salesforce_order_id="").values(
+                                         "salesforce_order_id")))
         return found, duplicates
 
     @admin.display(description="order", ordering="subject")
@@ -121,20 +123,47 @@ class JobAdminBase(ReadOnlyAdmin):
 
     # --- the job's page ----------------------------------------------------------------------
     def _link(self, job):
-        return OrderLink.objects.filter(Q(billing_provider=job.provider, billing_order_id=job.subject)
-                                        | Q(salesforce_order_id=job.subject)).select_related("account_link").first()
+        if not hasattr(job, "_order_link"):
+            job._order_link = OrderLink.objects.filter(
+                Q(billing_provider=job.provider, billing_order_id=job.subject)
+                | Q(salesforce_order_id=job.subject)).select_related("account_link").first()
+        return job._order_link
 
     @admin.display(description="order link")
     def order(self, job):
         link = self._link(job)
         if link is None:
-            return "—"
+            return "— (the order has not reached the other side yet)"
         return format_html('<a href="{}">{}</a>', reverse("admin:syncapp_orderlink_change", args=[link.pk]), link)
 
-    @admin.display(description="customer email")
-    def customer_email(self, job):
+    @admin.display(description="customer")
+    def customer(self, job):
+        account = getattr(self._link(job), "account_link", None)
+        if account is None:
+            return "—"
+        return format_html("{} · {}", account.email or "(no email)", account.company or "(no company)")
+
+    @admin.display(description="account")
+    def account(self, job):
+        account = getattr(self._link(job), "account_link", None)
+        if account is None:
+            return "—"
+        return format_html(
+            'Salesforce Account {} · {} billing account {} · <a href="{}">account link</a>',
+            record_link(salesforce_url("Account", account.salesforce_account_id), account.salesforce_account_id),
+            account.billing_provider, record_link("", account.billing_account_id),
+            reverse("admin:syncapp_accountlink_change", args=[account.pk]))
+
+    @admin.display(description="order in each system")
+    def orders(self, job):
         link = self._link(job)
-        return (link.account_link.email if link and link.account_link else "") or "—"
+        billing_id = link.billing_order_id if link else (job.subject if job.kind != SyncJob.Kind.SALESFORCE_TO_BILLING
+                                                          else "")
+        salesforce_id = link.salesforce_order_id if link else (
+            job.subject if job.kind == SyncJob.Kind.SALESFORCE_TO_BILLING else "")
+        return format_html("{} order {} · Salesforce Order {}", job.provider,
+                           record_link(billing_order_url(job.provider, billing_id), billing_id),
+                           record_link(salesforce_url("Order", salesforce_id), salesforce_id))
 
     @admin.display(description="last error")
     def error(self, job):

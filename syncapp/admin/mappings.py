@@ -12,6 +12,8 @@ from django.utils.html import format_html
 from syncapp.admin.base import has_perm
 from syncapp.admin.deletion import delete_on_both_sides
 from syncapp.admin.history import AuditedAdmin
+from syncapp.admin.records import (ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link,
+                                   salesforce_url)
 from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping
 from syncapp.services import mapping_checks
 
@@ -64,10 +66,10 @@ class MappingAdmin(AuditedAdmin):
 
 @admin.register(AccountLink)
 class AccountLinkAdmin(MappingAdmin):
-    list_display = ("salesforce_account_id", "billing_provider", "billing_account_id", "email", "matched_by",
-                    "updated_at")
+    list_display = ("salesforce_account_id", "billing_provider", "billing_account_id", "email", "company",
+                    "matched_by", "updated_at")
     list_filter = ("billing_provider", "matched_by")
-    search_fields = ("salesforce_account_id", "billing_account_id", "email", "match_key")
+    search_fields = ("salesforce_account_id", "billing_account_id", "email", "company", "match_key")
     readonly_fields = ("created_at", "updated_at")
 
 
@@ -106,17 +108,33 @@ class AbandonedFilter(admin.SimpleListFilter):
 
 @admin.register(OrderLink)
 class OrderLinkAdmin(MappingAdmin):
-    list_display = ("billing_order_id", "salesforce_order_id", "billing_provider", "origin", "status",
+    list_display = ("billing_order_id", "salesforce_order_id", "customer", "billing_provider", "origin", "status",
                     "last_synced_at", "abandoned", "problem")
+    list_select_related = ("account_link",)
     list_filter = ("billing_provider", "origin", "status", AbandonedFilter)
-    search_fields = ("billing_order_id", "salesforce_order_id", "account_link__email")
-    search_help_text = "Billing or Salesforce order id, or the customer's email."
+    search_fields = ORDER_SEARCH
+    search_help_text = SEARCH_HELP
     raw_id_fields = ("account_link",)
-    readonly_fields = ("billing_fingerprint", "salesforce_fingerprint", "last_synced_at", "conflict",
+    readonly_fields = ("in_each_system", "billing_fingerprint", "salesforce_fingerprint", "last_synced_at", "conflict",
                        "deleted_in_billing_at", "created_at", "updated_at")
     inlines = [LineLinkInline]
     actions = [delete_on_both_sides]
     has_delete_on_both_sides_permission = has_perm("delete_on_both_sides")
+
+    @admin.display(description="in each system")
+    def in_each_system(self, link):
+        account = link.account_link
+        return format_html(
+            "{} order {} · Salesforce Order {}<br>customer {} · {} · Salesforce Account {}", link.billing_provider,
+            record_link(billing_order_url(link.billing_provider, link.billing_order_id), link.billing_order_id),
+            record_link(salesforce_url("Order", link.salesforce_order_id), link.salesforce_order_id),
+            account.email if account else "—", account.company if account else "—",
+            record_link(salesforce_url("Account", account.salesforce_account_id) if account else "",
+                        account.salesforce_account_id if account else ""))
+
+    @admin.display(description="customer", ordering="account_link__email")
+    def customer(self, link):
+        return link.account_link.email if link.account_link else "—"
 
     @admin.display(boolean=True, description="abandoned")
     def abandoned(self, link):
