@@ -88,7 +88,9 @@ class OrderLink(models.Model):
             models.UniqueConstraint(fields=["salesforce_order_id"], condition=~models.Q(salesforce_order_id=""),
                                     name="unique_salesforce_order"),
         ]
-        permissions = [("delete_on_both_sides", "Can delete orders in billing and Salesforce")]
+        permissions = [("delete_on_both_sides", "Can delete orders in billing and Salesforce"),
+                       ("delete_activated_on_both_sides",
+                        "Can delete activated (paid) orders in billing and Salesforce")]
 
     def __str__(self):
         return f"{self.billing_order_id or '—'} ↔ {self.salesforce_order_id or '—'}"
