@@ -4,7 +4,7 @@ shows that failure in full at the top."""
 import pytest
 from django.urls import reverse
 
-from syncapp.models import SyncAttempt, SyncJob
+from syncapp.models import ProductMapping, SyncAttempt, SyncJob
 from syncapp.services import jobs
 from tests.admin.scenario import billing_order, set_entry_active, synced_order
 
@@ -30,6 +30,10 @@ def test_a_graph_with_a_failed_node_is_a_failed_call_with_its_real_error(failed_
     assert failed_graph.failure["node"] == "item0"
     assert failed_graph.failure["fields"] == ["PricebookEntryId"]
     assert "inactive" in failed_graph.failure["message"]
+    # the record and value to fix, as the hub sent them
+    assert failed_graph.failure["values"] == {"PricebookEntryId": ProductMapping.objects.get(sku="TEAM-ANNUAL").pricebook_entry_id}
+    assert failed_graph.failure["request"].startswith("PATCH /services/data/") and "/OrderItem/" in \
+        failed_graph.failure["request"]
 
 
 def test_the_list_finds_it_by_ok_and_by_error_code(failed_graph, staff):

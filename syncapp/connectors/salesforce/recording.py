@@ -11,6 +11,7 @@ Authorization header, which is never copied into a record.
 """
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -65,7 +66,7 @@ def call_record(operation: str, elapsed_ms: float,
         request = response.request
         if error is None:
             error, parts = parts_failure(operation, response)
-    failure = {**describe_failure(error), **parts} if error else None
+    failure = {**describe_failure(error), **parts, **failed_node(request, error)} if error else None
     return CallRecord(
         vendor=VENDOR,
         operation=operation,
@@ -102,6 +103,31 @@ def parts_failure(operation: str, response: requests.Response) -> tuple[SyncErro
         return None, {}
     failed = sum(e is not None for e in errors)
     return first_failure(errors), ({"failed_parts": failed, "parts": len(errors)} if failed else {})
+
+
+def failed_node(request: requests.PreparedRequest | None, error: SyncError) -> dict:
+    """The subrequest that failed, as sent: its method and URL (which name the record), and the
+    values it gave the fields Salesforce named — so staff see which record and value to fix."""
+    node, graph = error.details.get("reference_id"), error.details.get("graph_id")
+    if not node or request is None or not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    graphs = body.get("graphs") if isinstance(body.get("graphs"), list) else [body]
+    for one in graphs:
+        if not isinstance(one, dict) or (graph and one.get("graphId") != graph):
+            continue
+        for sent in one.get("compositeRequest") or []:
+            if isinstance(sent, dict) and sent.get("referenceId") == node:
+                values = sent.get("body") if isinstance(sent.get("body"), dict) else {}
+                first = first_real_error(error.details.get("errors") or []) or {}
+                return {"request": f"{sent.get('method', '')} {sent.get('url', '')}",
+                        "values": {name: values[name] for name in first.get("fields") or [] if name in values}}
+    return {}
 
 
 def describe_failure(error: SyncError) -> dict:
