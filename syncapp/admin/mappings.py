@@ -3,6 +3,8 @@
 A changed Salesforce id is checked against Salesforce before it is saved (it must exist and be the
 right object), and every change is kept in the object's history.
 """
+import threading
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -163,10 +165,34 @@ class LineLinkAdmin(MappingAdmin):
 
 @admin.register(ProductMapping)
 class ProductMappingAdmin(MappingAdmin):
-    list_display = ("sku", "currency", "product2_id", "pricebook_entry_id", "pricebook2_id", "updated_at")
+    """The list reads, in one Salesforce call, whether each mapped PricebookEntry is still active:
+    an entry deactivated in Salesforce fails every sync of its SKU until it is fixed."""
+    list_display = ("sku", "currency", "product2_id", "pricebook_entry_id", "entry_state", "pricebook2_id",
+                    "updated_at")
     list_filter = ("currency",)
     search_fields = ("sku", "product2_id", "pricebook_entry_id")
     readonly_fields = ("updated_at",)
+    _entries = threading.local()  # this request's answer: entry id → IsActive (None: could not read)
+
+    def changelist_view(self, request, extra_context=None):
+        self._entries.active = mapping_checks.entries_active(
+            ProductMapping.objects.values_list("pricebook_entry_id", flat=True))
+        try:
+            response = super().changelist_view(request, extra_context)
+            return response.render() if hasattr(response, "render") else response  # while the answer is known
+        finally:
+            self._entries.active = None
+
+    @admin.display(description="price book entry in Salesforce")
+    def entry_state(self, mapping):
+        known = getattr(self._entries, "active", None)
+        if known is None:
+            return "—"
+        state = known.get(mapping.pricebook_entry_id)
+        if state is None:
+            return format_html('<span class="console-flag">missing: fix the mapping</span>')
+        return "active" if state else format_html(
+            '<span class="console-flag">inactive: syncs of {} fail</span>', mapping.sku)
 
 
 @admin.register(FieldMapping)
