@@ -5,6 +5,7 @@ from syncapp.models.api_client import SCOPES
 
 
 class Command(BaseCommand):
+    requires_migrations_checks = True  # syncapp.management.preflight: stop with a sentence when missing
     help = "Create an API client and print its bearer token as the last line of output."
 
     def add_arguments(self, parser):

@@ -125,6 +125,7 @@ class Command(BaseCommand):
                 f"                  {base}/sandbox/zuora       (client sandbox / sandbox)",
                 f"                  {base}/sandbox/nue         (api key sandbox)",
             ]
-        lines += ["  API token       python manage.py create_api_client NAME --scope checkout", "",
+        lines += ["  API token       .venv/bin/python manage.py create_api_client NAME --scope checkout",
+                  "                  (in another terminal: the same environment as this one, or put it in .env)", "",
                   "Press Ctrl-C to stop.", ""]
         self.stdout.write("\n".join(lines))
