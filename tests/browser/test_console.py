@@ -1,5 +1,6 @@
-"""What ops staff do in the console, in a real browser: see the dashboard, retry a failed sync and see
-it succeed, get a wrong Salesforce id refused, delete an order on both sides."""
+"""What ops staff do in the console, in a real browser: see the dashboard, find a customer's orders,
+read the failing call in full, fix a failed sync from what its page says and retry it, get a wrong
+Salesforce id refused, delete an activated order on both sides."""
 import random
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.exceptions import NotFoundError
 from syncapp.models import AuditEntry, OrderLink, ProductMapping, SyncAttempt, SyncJob, WebhookEvent
 from syncapp.services import jobs
-from tests.admin.scenario import failed_sync, set_entry_active, synced_order
+from tests.admin.scenario import billing_order, failed_sync, set_entry_active, synced_order
 from tests.browser.conftest import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,6 +65,11 @@ def test_retry_a_failed_sync_and_see_it_succeed(page, hub_url, console_user):
     attempts = page.locator(".console-attempts").inner_text()
     assert "unmapped_sku" in page.locator(".field-error").inner_text()
     assert "PricebookEntry" in attempts and "query" in attempts  # the calls, with their excerpts
+    advice = page.locator("#what-to-do")
+    assert advice.is_visible() and advice.bounding_box()["y"] < page.locator(".field-error").bounding_box()["y"]
+    assert "activate the PricebookEntry of the Product2 whose Product Code is TEAM-ANNUAL" in advice.inner_text()
+    assert "Next attempt at" not in page.content()
+    screenshot(page, "failed-sync", docs=True)
     screenshot(page, "failed-sync-detail", full_page=True)
 
     set_entry_active("TEAM-ANNUAL", True)  # the fix: the product is sold in Salesforce again
@@ -110,21 +116,29 @@ def test_a_wrong_salesforce_id_in_a_mapping_is_refused(page, hub_url, console_us
     screenshot(page, "mapping-history")
 
 
-def test_delete_an_order_on_both_sides_through_the_confirmation_page(page, hub_url, console_user):
-    link = synced_order(["PRO-MONTHLY", "ADDON-SEATS"], activate=True)
+def test_delete_an_activated_order_after_checking_it_and_typing_its_number(page, hub_url, console_user):
+    link = synced_order(["PRO-MONTHLY", "ADDON-SEATS"], activate=True, email="hal@theta.io", company="Theta Labs")
     log_in(page, hub_url, console_user("Ops"))
     page.goto(f"{hub_url}/admin/syncapp/orderlink/")
     page.locator(f"#result_list tr:has-text('{link.billing_order_id}') input.action-select").check()
     page.select_option("select[name=action]", "delete_on_both_sides")
     page.click("button[name=index]")
 
+    assert "paid for" in page.locator("#activated-warning").inner_text()
     plan = page.locator("#deletion-plan").inner_text()
-    assert link.billing_order_id in plan and link.salesforce_order_id in plan
-    assert page.locator("#deletion-plan td.lines").all_inner_texts() == ["2", "2"]  # billing, Salesforce
-    assert "will be set back to Draft first" in plan
-    screenshot(page, "delete-on-both-sides-confirmation")
-    page.click("input[type=submit][value='Yes, delete on both sides']")
+    for shown in (link.billing_order_id, link.salesforce_order_id, "hal@theta.io", "Theta Labs",
+                  link.account_link.salesforce_account_id, "59.00 USD", "Activated", "set back to Draft, then deleted"):
+        assert shown in plan, shown
+    assert page.locator("#deletion-plan small.lines").all_inner_texts() == ["2 lines", "2 lines"]
+    page.fill("#id_reason", "Ordered twice; the customer was refunded")
+    screenshot(page, "delete-activated-order", docs=True)
+    page.fill("#id_order_number", "O-WRONG")
+    page.click("input[type=submit][value='Yes, delete this activated order']")
+    assert f"Type {link.billing_order_id} exactly" in page.locator(".errorlist").inner_text()  # nothing deleted
 
+    page.fill("#id_reason", "Ordered twice; the customer was refunded")
+    page.fill("#id_order_number", link.billing_order_id)
+    page.click("input[type=submit][value='Yes, delete this activated order']")
     assert "deleted on both sides" in page.locator(".messagelist").inner_text()
     with pytest.raises(NotFoundError):
         billing_connector(provider="zuora").get_order(link.billing_order_id)
@@ -132,3 +146,34 @@ def test_delete_an_order_on_both_sides_through_the_confirmation_page(page, hub_u
         SalesforceConnector.from_settings().get("Order", link.salesforce_order_id)
     entry = AuditEntry.objects.get(action=AuditEntry.Action.DELETED_ON_BOTH_SIDES)
     assert (entry.username, entry.outcome, entry.details["lines"]) == ("ops-user", "ok", 2)
+    assert entry.details["reason"] == "Ordered twice; the customer was refunded"
+
+
+def test_find_a_customer_and_read_the_failing_call_in_full(page, hub_url, console_user):
+    synced_order(["TEAM-ANNUAL"], email="ivy@iota.io", company="Iota Inc")  # maps TEAM-ANNUAL
+    set_entry_active("TEAM-ANNUAL", False)
+    order = billing_order(["TEAM-ANNUAL"], email="ivy@iota.io", company="Iota Inc")
+    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
+    assert jobs.run(job.pk) == SyncJob.Status.FAILED
+    log_in(page, hub_url, console_user("Support"))
+
+    page.goto(f"{hub_url}/admin/syncapp/failedsync/")
+    page.fill("#searchbar", "ivy@iota.io")
+    page.press("#searchbar", "Enter")
+    page.get_by_role("link", name=order.order_id).click()
+    customer = page.locator(".field-customer").inner_text()
+    assert "ivy@iota.io" in customer and "Iota Inc" in customer
+    account = OrderLink.objects.get(billing_order_id=order.order_id).account_link
+    with page.expect_popup() as opened:  # the other system's page of the Account
+        page.locator(".field-account a", has_text=account.salesforce_account_id).click()
+    assert "Iota Inc" in opened.value.locator("#fields").inner_text()
+    opened.value.close()
+
+    page.goto(f"{hub_url}/admin/syncapp/syncattempt/?ok__exact=0")
+    page.locator("#result_list tr:has-text('graph') th a").first.click()
+    failure = page.locator(".console-failure")
+    text = failure.inner_text()
+    for shown in ("FIELD_INTEGRITY_EXCEPTION", "inactive", "PricebookEntryId", "item0"):
+        assert shown in text, shown
+    assert failure.bounding_box()["y"] < page.locator(".field-response").bounding_box()["y"]
+    screenshot(page, "failed-call")
