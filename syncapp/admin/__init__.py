@@ -9,7 +9,10 @@
 - `reconcile`: the reports of reconcile runs, linked from the dashboard;
 - `roles`: the Ops, Support and Viewer groups; `task_queue`: django-q2's pages, permission-checked.
 """
+from django.conf import settings as django_settings
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.functional import lazy
 
 from syncapp.admin import (  # noqa: F401 (registers)
     history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks)
@@ -18,3 +21,11 @@ admin.site.site_header = "Order Sync Hub"
 admin.site.site_title = "Order Sync Hub console"
 admin.site.index_title = "Ops console"
 admin.site.index_template = "admin/console/dashboard.html"
+
+
+def _view_site() -> str:
+    """Where "View site" leads: the sandbox storefront (try a checkout), else the API's docs."""
+    return "/sandbox/store/" if django_settings.HUB_SANDBOX else reverse("api-docs")
+
+
+admin.site.site_url = lazy(_view_site, str)()  # read when a page is shown, not at import

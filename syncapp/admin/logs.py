@@ -69,7 +69,7 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "vendor", "operation", "method", "status_code", "ok", "error_code", "duration_ms",
+    list_display = ("created_at", "vendor", "operation", "method", "status_code", "ok", "error_code", "duration",
                     "job")
     list_filter = ("vendor", "ok", "error_code")
     search_fields = ("operation", "url", "error_code")
@@ -78,14 +78,18 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     fieldsets = [
         (None, {"fields": ("what_failed",)}),
         ("Call", {"fields": ("created_at", "vendor", "operation", "method", "url", "status_code", "ok", "error_code",
-                             "duration_ms", "api_used", "api_limit", "job", "checkout", "request", "response")}),
+                             "duration", "api_used", "api_limit", "job", "checkout", "request", "response")}),
     ]
     readonly_fields = ("what_failed", "created_at", "vendor", "operation", "method", "url", "status_code", "ok",
-                       "error_code", "duration_ms", "api_used", "api_limit", "job", "checkout", "request", "response")
+                       "error_code", "duration", "api_used", "api_limit", "job", "checkout", "request", "response")
 
     @admin.display(description="what failed")
     def what_failed(self, attempt):
         return what_failed(attempt)
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, attempt):
+        return f"{attempt.duration_ms:.1f} ms"
 
     @admin.display(description="request excerpt")
     def request(self, attempt):

@@ -85,6 +85,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
+        if stopping:
+            self.stdout.write(f"Stopping the hub (web server, workers, scheduler); at most {STOP_GRACE_SECONDS} s…")
+            self.stdout.flush()
         exit_code = self._stop(children)
         if not stopping:
             self.stderr.write("A hub process exited unexpectedly; stopped the rest.")
