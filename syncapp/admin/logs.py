@@ -69,8 +69,7 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "vendor", "operation", "method", "status_code", "ok", "error_code", "duration",
-                    "job")
+    list_display = ("created_at", "vendor", "operation", "status_code", "ok", "error_code", "duration", "job_order")
     list_filter = ("vendor", "ok", "error_code")
     search_fields = ("operation", "url", "error_code")
     date_hierarchy = "created_at"
@@ -86,6 +85,10 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     @admin.display(description="what failed")
     def what_failed(self, attempt):
         return what_failed(attempt)
+
+    @admin.display(description="job's order", ordering="job__subject")
+    def job_order(self, attempt):
+        return attempt.job.subject if attempt.job else "—"
 
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, attempt):

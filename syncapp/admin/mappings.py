@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from syncapp.admin.base import has_perm
 from syncapp.admin.deletion import delete_on_both_sides
@@ -110,8 +111,9 @@ class AbandonedFilter(admin.SimpleListFilter):
 
 @admin.register(OrderLink)
 class OrderLinkAdmin(MappingAdmin):
-    list_display = ("billing_order_id", "salesforce_order_id", "customer", "billing_provider", "origin", "status",
-                    "last_synced_at", "abandoned", "problem")
+    list_display = ("billing_order", "salesforce_order", "customer", "origin", "status", "synced", "abandoned",
+                    "problem")
+    list_display_links = ("billing_order",)
     list_select_related = ("account_link",)
     list_filter = ("billing_provider", "origin", "status", AbandonedFilter)
     search_fields = ORDER_SEARCH
@@ -133,6 +135,18 @@ class OrderLinkAdmin(MappingAdmin):
             account.email if account else "—", account.company if account else "—",
             record_link(salesforce_url("Account", account.salesforce_account_id) if account else "",
                         account.salesforce_account_id if account else ""))
+
+    @admin.display(description="billing order", ordering="billing_order_id")
+    def billing_order(self, link):
+        return link.billing_order_id or "—"
+
+    @admin.display(description="Salesforce order", ordering="salesforce_order_id")
+    def salesforce_order(self, link):
+        return link.salesforce_order_id or "—"
+
+    @admin.display(description="last synced", ordering="last_synced_at")
+    def synced(self, link):
+        return f"{timesince(link.last_synced_at, depth=1)} ago" if link.last_synced_at else "—"
 
     @admin.display(description="customer", ordering="account_link__email")
     def customer(self, link):
@@ -167,8 +181,7 @@ class LineLinkAdmin(MappingAdmin):
 class ProductMappingAdmin(MappingAdmin):
     """The list reads, in one Salesforce call, whether each mapped PricebookEntry is still active:
     an entry deactivated in Salesforce fails every sync of its SKU until it is fixed."""
-    list_display = ("sku", "currency", "product2_id", "pricebook_entry_id", "entry_state", "pricebook2_id",
-                    "updated_at")
+    list_display = ("sku", "currency", "product2_id", "pricebook_entry_id", "entry_state", "updated_at")
     list_filter = ("currency",)
     search_fields = ("sku", "product2_id", "pricebook_entry_id")
     readonly_fields = ("updated_at",)

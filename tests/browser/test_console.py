@@ -177,3 +177,27 @@ def test_find_a_customer_and_read_the_failing_call_in_full(page, hub_url, consol
         assert shown in text, shown
     assert failure.bounding_box()["y"] < page.locator(".field-response").bounding_box()["y"]
     screenshot(page, "failed-call")
+
+
+@pytest.mark.parametrize("listing, key_columns", [
+    ("failedsync", ["order", "status", "error", "failed"]),
+    ("orderlink", ["billing order", "salesforce order", "customer", "status"]),
+    ("productmapping", ["sku", "currency", "pricebook entry id", "price book entry in salesforce"]),
+    ("syncattempt", ["created at", "operation", "ok", "error code", "duration"]),
+])
+def test_lists_show_their_key_columns_at_1280_without_scrolling_sideways(page, hub_url, console_user, listing,
+                                                                      key_columns):
+    synced_order(["PRO-MONTHLY", "TEAM-ANNUAL"], email="a.very.long.customer.address@subsidiary.example.com",
+                 company="A Company With A Rather Long Registered Name GmbH")
+    failed_sync(["ADDON-SEATS"])
+    log_in(page, hub_url, console_user("Ops"))
+    page.goto(f"{hub_url}/admin/syncapp/{listing}/")
+    assert page.viewport_size == {"width": 1280, "height": 800}
+    screenshot(page, f"list-{listing}-1280")
+    results = page.locator("#changelist .results")
+    overflow = results.evaluate("el => el.scrollWidth - el.clientWidth")
+    assert overflow <= 0, f"{listing}: the list scrolls sideways by {overflow}px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    headers = [h.strip().lower() for h in page.locator("#result_list thead th").all_inner_texts()]
+    for column in key_columns:
+        assert column in headers, (column, headers)
