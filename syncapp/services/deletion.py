@@ -131,9 +131,8 @@ def _billing_preview(link: OrderLink, recorder) -> SidePreview:
     else:
         found.status, found.lines = str(order.status), len(order.lines)
         found.amount, found.currency, found.account = order.total, order.currency, order.account_id or ""
-        found.will = ("deleted if billing allows it; billing cannot delete an activated order once it is invoiced "
-                      "(Nue: never), and then it is canceled and stays there as Canceled"
-                      if order.status == OrderStatus.ACTIVATED else "deleted")
+        found.will = ("deleted — or, where billing refuses (once invoiced; Nue always), canceled and kept as "
+                      "Canceled" if order.status == OrderStatus.ACTIVATED else "deleted")
     return found
 
 

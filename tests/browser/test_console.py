@@ -56,7 +56,6 @@ def test_retry_a_failed_sync_and_see_it_succeed(page, hub_url, console_user):
     job = failed_sync(["TEAM-ANNUAL"])
     log_in(page, hub_url, console_user("Support"))
     page.goto(f"{hub_url}/admin/syncapp/failedsync/?age=24h")
-    page.click("#toggle-nav-sidebar")  # the list, not the menu
     page.evaluate("window.scrollTo(0, 0)")
     assert page.locator("#result_list").get_by_text(job.subject).is_visible()
     screenshot(page, "failed-syncs", docs=True)
