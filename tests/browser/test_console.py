@@ -43,12 +43,35 @@ def test_log_in_and_see_the_dashboard_chart(page, hub_url, console_user):
     a_week_of_syncs()
     synced_order(["PRO-MONTHLY"])  # real Salesforce calls: their usage header feeds the API card
     log_in(page, hub_url, console_user("Viewer"))
-    assert page.locator("#syncs-chart .bar rect").count() > 100
+    assert page.locator("#syncs-chart-hour a.bar").count() == 24
+    assert page.locator("#syncs-chart-day a.bar").count() == 14
     failing = page.locator("#failing-now").inner_text()
     assert "unmapped_sku" in failing and "SERVER_UNAVAILABLE" in failing
     used = SyncAttempt.objects.filter(api_limit__isnull=False).latest("created_at")
     assert f"{used.api_used} of {used.api_limit} calls" in page.locator("#api-usage").inner_text()
     screenshot(page, "dashboard", docs=True)
+
+    counts = [int(n) for n in page.locator("#syncs-chart-day a.bar .value").all_text_contents()]  # no hovering
+    busiest = counts.index(max(counts))
+    count = counts[busiest]
+    page.locator("#syncs-chart-day a.bar").nth(busiest).click()
+    assert page.locator("#result_list tbody tr").count() == min(count, 100)  # that day's jobs, one page
+    assert "finished_at__gte" in page.url
+
+
+def test_the_dashboard_reads_well_on_day_one(page, hub_url, console_user):
+    log_in(page, hub_url, console_user("Viewer"))
+    for chart in ("#syncs-chart-hour", "#syncs-chart-day"):
+        box = page.locator(chart).bounding_box()
+        for label in page.locator(f"{chart} text.axis").all():
+            inside = label.bounding_box()
+            assert box["x"] <= inside["x"] and inside["x"] + inside["width"] <= box["x"] + box["width"]  # not clipped
+        zeros = page.locator(f"{chart} .value.zero")
+        assert zeros.count() == page.locator(f"{chart} a.bar").count()
+        assert zeros.first.evaluate("el => getComputedStyle(el).fill") == "rgb(176, 176, 176)"  # neutral grey
+    page.locator("a.console-card", has_text="Failing now").click()
+    assert "/admin/syncapp/failedsync/" in page.url
+    screenshot(page, "dashboard-day-one")
 
 
 def test_retry_a_failed_sync_and_see_it_succeed(page, hub_url, console_user):
