@@ -6,9 +6,13 @@ right object), and every change is kept in the object's history.
 import threading
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
@@ -17,8 +21,8 @@ from syncapp.admin.deletion import delete_on_both_sides
 from syncapp.admin.history import AuditedAdmin
 from syncapp.admin.records import (ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link,
                                    salesforce_url)
-from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping
-from syncapp.services import mapping_checks
+from syncapp.models import AccountLink, AuditEntry, FieldMapping, LineLink, OrderLink, ProductMapping, SyncJob
+from syncapp.services import mapping_checks, side_by_side
 
 
 class SalesforceCheckedForm(forms.ModelForm):
@@ -119,11 +123,48 @@ class OrderLinkAdmin(MappingAdmin):
     search_fields = ORDER_SEARCH
     search_help_text = SEARCH_HELP
     raw_id_fields = ("account_link",)
-    readonly_fields = ("in_each_system", "billing_fingerprint", "salesforce_fingerprint", "last_synced_at", "conflict",
+    readonly_fields = ("both_sides", "in_each_system", "billing_fingerprint", "salesforce_fingerprint", "last_synced_at", "conflict",
                        "deleted_in_billing_at", "created_at", "updated_at")
     inlines = [LineLinkInline]
     actions = [delete_on_both_sides]
+    change_form_template = "admin/console/orderlink_change_form.html"
     has_delete_on_both_sides_permission = has_perm("delete_on_both_sides")
+    has_sync_permission = has_perm("retry_syncjob")
+
+    def get_fieldsets(self, request, obj=None):
+        """The order as both systems have it now comes first on its page."""
+        fieldsets = super().get_fieldsets(request, obj)
+        rest = [name for name in fieldsets[0][1]["fields"] if name != "both_sides"]
+        if obj is None:
+            return [(None, {"fields": rest})]
+        return [("Both sides, now", {"fields": ["both_sides"]}), (None, {"fields": rest})]
+
+    @admin.display(description="billing and Salesforce")
+    def both_sides(self, link):
+        return render_to_string("admin/console/side_by_side.html",
+                                {"link": link, "comparison": side_by_side.compare(link)})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url,
+                                   {"can_sync": self.has_sync_permission(request), **(extra_context or {})})
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("<path:object_id>/sync-now/<str:side>/", self.admin_site.admin_view(self.sync_now_view),
+                     name="%s_%s_sync_now" % info)] + super().get_urls()
+
+    def sync_now_view(self, request, object_id, side):
+        """POST: write the order from `side` to the other side now (a job, queued at once)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_sync_permission(request) or side not in ("billing", "salesforce"):
+            raise PermissionDenied
+        link = get_object_or_404(OrderLink, pk=object_id)
+        job = side_by_side.sync_now(link, side)
+        AuditEntry.record(request.user, job, AuditEntry.Action.RETRIED, model=SyncJob,
+                          details={"from": side, "order_link": str(link)})
+        self.message_user(request, f"Queued a sync of {link} from {side} now.", messages.SUCCESS)
+        return redirect("admin:syncapp_orderlink_change", link.pk)
 
     @admin.display(description="in each system")
     def in_each_system(self, link):
