@@ -223,3 +223,25 @@ def test_lists_show_their_key_columns_at_1280_without_scrolling_sideways(page, h
     headers = [h.strip().lower() for h in page.locator("#result_list thead th").all_inner_texts()]
     for column in key_columns:
         assert column in headers, (column, headers)
+
+
+def test_see_both_sides_of_an_order_and_sync_it_from_billing(page, hub_url, console_user):
+    link = synced_order(["PRO-MONTHLY", "ADDON-SEATS"])
+    sf = SalesforceConnector.from_settings()
+    order = sf.get("Order", link.salesforce_order_id, ["Id"])
+    sf.update("Order", order["Id"], {"Payment_Term__c": "Net 60"})  # changed in Salesforce, not by the hub
+    log_in(page, hub_url, console_user("Ops"))
+    page.goto(f"{hub_url}/admin/syncapp/orderlink/{link.pk}/change/")
+    sides = page.locator("#side-by-side")
+    assert "1 difference" in sides.inner_text()
+    differs = sides.locator("tr.differs")
+    assert differs.count() == 1 and "Net 30" in differs.inner_text() and "Net 60" in differs.inner_text()
+    assert differs.locator("td").first.evaluate("el => getComputedStyle(el).backgroundColor") != "rgba(0, 0, 0, 0)"
+    screenshot(page, "order-both-sides")
+
+    page.get_by_role("button", name="Sync now from billing").click()
+    assert "Queued a sync" in page.locator(".messagelist").inner_text()
+    job = SyncJob.objects.get(kind="billing_to_salesforce", subject=link.billing_order_id)
+    assert jobs.run(job.pk) == SyncJob.Status.SUCCEEDED  # what a worker does with it
+    page.reload()
+    assert "Both sides show the same order" in page.locator("#side-by-side").inner_text()
