@@ -123,7 +123,8 @@ class OrderLinkAdmin(MappingAdmin):
     search_fields = ORDER_SEARCH
     search_help_text = SEARCH_HELP
     raw_id_fields = ("account_link",)
-    readonly_fields = ("both_sides", "in_each_system", "billing_fingerprint", "salesforce_fingerprint", "last_synced_at", "conflict",
+    readonly_fields = ("both_sides", "in_each_system", "billing_fingerprint", "salesforce_fingerprint",
+                       "last_synced_at", "conflict",
                        "deleted_in_billing_at", "created_at", "updated_at")
     inlines = [LineLinkInline]
     actions = [delete_on_both_sides]

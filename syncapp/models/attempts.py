@@ -38,7 +38,8 @@ class SyncAttempt(models.Model):
             cls.objects.create(
                 vendor=call.vendor, operation=call.operation[:100], method=call.method, url=call.url[:500],
                 status_code=call.status, duration_ms=call.duration_ms, ok=call.ok,
-                error_code=call.error_code[:100], failure=call.extra.get("failure"), request_excerpt=call.request_excerpt,
+                error_code=call.error_code[:100], failure=call.extra.get("failure"),
+                request_excerpt=call.request_excerpt,
                 response_excerpt=call.response_excerpt, api_used=used, api_limit=limit, **owner)
 
         return record

@@ -31,7 +31,8 @@ def test_a_graph_with_a_failed_node_is_a_failed_call_with_its_real_error(failed_
     assert failed_graph.failure["fields"] == ["PricebookEntryId"]
     assert "inactive" in failed_graph.failure["message"]
     # the record and value to fix, as the hub sent them
-    assert failed_graph.failure["values"] == {"PricebookEntryId": ProductMapping.objects.get(sku="TEAM-ANNUAL").pricebook_entry_id}
+    entry = ProductMapping.objects.get(sku="TEAM-ANNUAL").pricebook_entry_id
+    assert failed_graph.failure["values"] == {"PricebookEntryId": entry}
     assert failed_graph.failure["request"].startswith("PATCH /services/data/") and "/OrderItem/" in \
         failed_graph.failure["request"]
 

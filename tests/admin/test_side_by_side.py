@@ -25,7 +25,8 @@ def test_the_page_shows_both_sides_and_highlights_what_differs(sandbox, staff):
     assert "Both sides show the same order" in page and differing(page) == []
 
     sf = SalesforceConnector.from_settings()
-    item = sf.query(soql("SELECT Id FROM OrderItem WHERE OrderId = {} ORDER BY CreatedDate", link.salesforce_order_id))[1]
+    item = sf.query(soql("SELECT Id FROM OrderItem WHERE OrderId = {} ORDER BY CreatedDate",
+                         link.salesforce_order_id))[1]
     sf.update("OrderItem", item["Id"], {"Quantity": 5, "UnitPrice": 10})  # edited in Salesforce, not by the hub
     link.save()  # (a new state of the link: its page reads both sides again)
     calls = SyncAttempt.objects.count()
