@@ -24,3 +24,17 @@ def test_the_audit_logs_filter_lists_only_what_staff_acted_on(world, staff):
 def test_view_site_leads_to_the_sandbox_storefront(world, staff):
     page = staff("Viewer").get(reverse("admin:index")).content.decode()
     assert 'href="/sandbox/store/">View site' in page.replace("\n", "").replace("  ", "")
+
+
+def test_not_found_is_one_error_code_whichever_vendor_said_it(sandbox, staff):
+    from syncapp.connectors.billing import billing_connector
+    from syncapp.connectors.salesforce import SalesforceConnector
+    from syncapp.exceptions import NotFoundError
+
+    with pytest.raises(NotFoundError):  # Zuora answers 200 with success false; the hub said "not_found"
+        billing_connector(provider="zuora", recorder=SyncAttempt.recorder()).get_order("O-NOBODY")
+    with pytest.raises(NotFoundError):  # Salesforce's own NOT_FOUND
+        SalesforceConnector.from_settings(recorder=SyncAttempt.recorder()).get("Order", "801Hb000000NOBODY")
+    assert set(SyncAttempt.objects.exclude(error_code="").values_list("error_code", flat=True)) == {"NOT_FOUND"}
+    page = staff("Viewer").get(reverse("admin:syncapp_syncattempt_changelist")).content.decode()
+    assert "not_found" not in page
