@@ -52,3 +52,8 @@ def test_the_banner_and_the_readme_show_the_same_command():
     banner = (ROOT / "syncapp/management/commands/runhub.py").read_text()
     command = re.search(r"API token\s+(\.venv/bin/python manage\.py create_api_client)", banner)
     assert command and command[1] in (ROOT / "README.md").read_text()
+
+
+def test_the_settings_option_still_chooses_the_settings(tmp_path):
+    result = manage(tmp_path, "check", "--settings=hub.no_such_settings")
+    assert "No module named 'hub.no_such_settings'" in result.stderr  # the option was honoured

@@ -15,6 +15,7 @@ the setting to check; the exit status is 2.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def main(argv: list[str]) -> None:
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError
 
+    _apply_options(argv)
     try:
         django.setup()
     except Exception:  # noqa: BLE001 — a settings error is Django's to report, as it always does
@@ -45,6 +47,19 @@ def main(argv: list[str]) -> None:
     except DatabaseError as err:
         _stop(f"The database at {database_location()} failed: {str(err).splitlines()[0] if str(err) else err}. "
               f"Check DATABASE_URL and HUB_DATA_DIR — {ENVIRONMENT}.")
+
+
+def _apply_options(argv: list[str]) -> None:
+    """`--settings` and `--pythonpath` act before the settings load, as in Django's own command line
+    (which reads them only after this preflight has loaded the settings)."""
+    for i, arg in enumerate(argv):
+        name, _, value = arg.partition("=")
+        if name in ("--settings", "--pythonpath") and not value and i + 1 < len(argv):
+            value = argv[i + 1]
+        if name == "--settings" and value:
+            os.environ["DJANGO_SETTINGS_MODULE"] = value
+        elif name == "--pythonpath" and value:
+            sys.path.insert(0, value)
 
 
 def _stop(sentence: str) -> None:
