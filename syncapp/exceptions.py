@@ -43,7 +43,11 @@ class PermanentError(SyncError):
 
 
 class NotFoundError(PermanentError):
-    default_code = "not_found"
+    # One spelling whichever vendor said it (Salesforce's), so the console lists and filters one code.
+    default_code = "NOT_FOUND"
+
+    def __init__(self, message: str, *, code: str = "", **kwargs):
+        super().__init__(message, code=self.default_code if code.lower() == "not_found" else code, **kwargs)
 
 
 class UnsupportedError(PermanentError):

@@ -4,7 +4,8 @@ Every role sees every page of the console (the view permissions of `CONSOLE_APPS
 a role holds exactly the permissions written out below — none granted by a rule — so a new model or
 permission gives nobody a new power until it is added here on purpose.
 
-- Ops: retries, resolves, replays, edits the mappings and the settings, deletes on both sides;
+- Ops: retries, resolves, replays, edits the mappings and the settings, deletes on both sides
+  (activated orders too);
   resubmits and clears django-q2's finished tasks, queued tasks and schedules. User accounts stay
   with superusers.
 - Support: retries failed syncs and replays webhooks.
@@ -27,6 +28,7 @@ SUPPORT = frozenset({"syncapp.retry_syncjob", "syncapp.replay_webhookevent"})
 OPS = SUPPORT | {
     "syncapp.resolve_syncjob",
     "syncapp.delete_on_both_sides",
+    "syncapp.delete_activated_on_both_sides",
     "syncapp.change_syncsettings",
     *(f"syncapp.{verb}_{model}" for model in MAPPINGS for verb in ("add", "change", "delete")),
     # Resubmit (a "change" action) reruns a task the hub itself queued; every field stays read-only.

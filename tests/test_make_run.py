@@ -111,5 +111,5 @@ def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_pat
     # make itself dies of the SIGINT, as it does at a terminal; the hub under it stops cleanly.
     assert proc.returncode in (0, -signal.SIGINT, 2), output
     assert "Admin console" in output and f"Billing         {provider}" in output
-    assert "Order Sync Hub stopped." in output
+    assert "Stopping the hub" in output and "Order Sync Hub stopped." in output
     assert "Traceback" not in output, output

@@ -10,7 +10,10 @@
 - `roles`: the Ops, Support and Viewer groups; `task_queue`: django-q2's pages, permission-checked;
 - `api_clients`: the systems holding API tokens (never the tokens).
 """
+from django.conf import settings as django_settings
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.functional import lazy
 
 from syncapp.admin import (  # noqa: F401 (registers)
     api_clients, history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks)
@@ -19,3 +22,14 @@ admin.site.site_header = "Order Sync Hub"
 admin.site.site_title = "Order Sync Hub console"
 admin.site.index_title = "Ops console"
 admin.site.index_template = "admin/console/dashboard.html"
+# The lists need the width (their key columns fit 1280 px without scrolling sideways); the
+# dashboard lists every model, and the breadcrumbs lead back to it.
+admin.site.enable_nav_sidebar = False
+
+
+def _view_site() -> str:
+    """Where "View site" leads: the sandbox storefront (try a checkout), else the API's docs."""
+    return "/sandbox/store/" if django_settings.HUB_SANDBOX else reverse("api-docs")
+
+
+admin.site.site_url = lazy(_view_site, str)()  # read when a page is shown, not at import

@@ -2,17 +2,20 @@
 
 Six aggregated queries, whatever the number of jobs, most answered from an index alone: with 100,000
 jobs the figures take well under 100 ms on SQLite. A `SyncJob` row holds its latest run, so "syncs"
-here are jobs by the outcome of their latest run, counted in the hour it finished; "the last 24 h"
-is the chart's last 24 hourly bars.
+here are jobs by the outcome of their latest run, counted in the hour it finished. Two charts read
+from the same hourly counts: the last 24 hours by hour and the last 14 days by day, each bar
+labelled with its count and linking to the jobs it counts; "the last 24 h" is the first chart.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 import datetime as dt
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
+from django.urls import reverse
 from django.utils import timezone
 
 from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob, SyncSettings, WebhookEvent
@@ -21,7 +24,7 @@ from syncapp.models.failed_syncs import FAILED_STATUSES
 Status = SyncJob.Status
 # The chart's series, bottom up (plain strings: they key the counts read from the database).
 OUTCOMES = tuple(s.value for s in (Status.SUCCEEDED, Status.FAILED, Status.DEAD, Status.RESOLVED))
-CHART_HOURS = 7 * 24
+CHART_DAYS = 14
 API_WARNING = 0.8  # share of the daily allocation past which the usage shows as a warning
 
 
@@ -45,8 +48,14 @@ class Dashboard:
     rejected_webhooks: dict
     abandoned_carts: dict
     api_usage: dict | None
-    chart: Chart
+    chart: Chart  # the last 24 hours, by hour
+    daily: Chart  # the last 14 days, by day
     last_reconcile: ReconcileReport | None = None
+
+    @property
+    def last_24h_url(self) -> str:
+        """The jobs the "last 24 h" figures count."""
+        return _jobs_between(self.chart.start, self.chart.start + len(self.chart.buckets) * self.chart.step)
 
     @property
     def dead(self) -> int:
@@ -65,9 +74,9 @@ class Dashboard:
 def build(now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     day_ago = now - timedelta(hours=24)
-    chart = _chart(now)
+    chart, daily = _charts(now)
     return Dashboard(
-        last_24h=chart.last_hours(24),
+        last_24h=chart.totals,
         in_flight=_count_by_status(SyncJob.objects.filter(status__in=SyncJob.ACTIVE)),
         failing=_failing_now(),
         rejected_webhooks=WebhookEvent.objects.filter(status=WebhookEvent.Status.REJECTED).aggregate(
@@ -76,6 +85,7 @@ def build(now: datetime | None = None) -> Dashboard:
             total=Count("id"), still_draft=Count("id", filter=Q(status="Draft"))),
         api_usage=_api_usage(),
         chart=chart,
+        daily=daily,
         last_reconcile=ReconcileReport.objects.exclude(outcome=ReconcileReport.Outcome.RUNNING).defer("findings").first(),
     )
 
@@ -106,28 +116,27 @@ def _api_usage() -> dict | None:
     return {**seen, "percent": round(100 * share, 2 if share < 0.01 else 1), "warning": share >= API_WARNING}
 
 
-# --- the chart: syncs per hour by outcome, the last 7 days, as server-rendered SVG ---------------
+# --- the charts: syncs by outcome, per hour and per day, as server-rendered SVG -----------------
 
 @dataclass
 class Chart:
+    """Stacked bars of jobs by outcome, one per bucket (an hour or a day), each with its count
+    printed above it (a zero in a neutral colour) and a link to the jobs it counts."""
+    name: str
     start: datetime
-    hours: list[dict[str, int]]  # per hour: outcome → count
+    step: timedelta
+    buckets: list[dict[str, int]]  # per bucket: outcome → count
     width: int = 900
-    height: int = 220
-    left: int = 44
-    bottom: int = 26
-    top: int = 12
+    height: int = 200
+    left: int = 36
+    bottom: int = 34
+    top: int = 18
     bars: list = field(default_factory=list)
-    days: list = field(default_factory=list)
     grid: list = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
-        return self.last_hours(len(self.hours))
-
-    def last_hours(self, count: int) -> dict[str, int]:
-        """Jobs by outcome over the last `count` hourly bars (the current hour included)."""
-        return {o: sum(h.get(o, 0) for h in self.hours[-count:]) for o in OUTCOMES}
+        return {o: sum(b.get(o, 0) for b in self.buckets) for o in OUTCOMES}
 
 
 class UtcHour(TruncHour):
@@ -143,44 +152,60 @@ class UtcHour(TruncHour):
         return f"strftime('%%Y-%%m-%%d %%H:00:00', {sql})", params
 
 
-def _chart(now: datetime) -> Chart:
-    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=CHART_HOURS - 1)
+def _charts(now: datetime) -> tuple[Chart, Chart]:
+    """One query for 14 days of hourly counts, folded into both charts."""
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    today = this_hour.replace(hour=0)
+    hourly = Chart("hour", this_hour - timedelta(hours=23), timedelta(hours=1), [{} for _ in range(24)])
+    daily = Chart("day", today - timedelta(days=CHART_DAYS - 1), timedelta(days=1), [{} for _ in range(CHART_DAYS)])
     # No status filter: the (finished_at, status) index alone answers this; a job queued again
     # since it finished still has its old finished_at, and is left out below.
-    rows = (SyncJob.objects.filter(finished_at__gte=start).order_by()
+    rows = (SyncJob.objects.filter(finished_at__gte=daily.start).order_by()
             .annotate(hour=UtcHour("finished_at")).values_list("hour", "status").annotate(n=Count("id")))
-    hours = [{} for _ in range(CHART_HOURS)]
     for hour, status, n in rows:
-        index = int((hour - start).total_seconds() // 3600)
-        if 0 <= index < CHART_HOURS and status in OUTCOMES:
-            hours[index][status] = hours[index].get(status, 0) + n
-    return _lay_out(Chart(start=start, hours=hours))
+        if status not in OUTCOMES:
+            continue
+        for chart in (hourly, daily):
+            index = int((hour - chart.start) // chart.step)
+            if 0 <= index < len(chart.buckets):
+                chart.buckets[index][status] = chart.buckets[index].get(status, 0) + n
+    return _lay_out(hourly), _lay_out(daily)
 
 
 def _lay_out(chart: Chart) -> Chart:
-    """Stacked bars, one per hour; gridlines at 0, ½ and the top; a label at each midnight."""
     plot_w, plot_h = chart.width - chart.left - 6, chart.height - chart.top - chart.bottom
-    step = plot_w / CHART_HOURS
-    top = _nice_ceiling(max((sum(h.values()) for h in chart.hours), default=0))
+    step = plot_w / len(chart.buckets)
+    top = _nice_ceiling(max((sum(b.values()) for b in chart.buckets), default=0))
     scale = plot_h / top
     base = chart.top + plot_h
-    for i, hour in enumerate(chart.hours):
+    every = 3 if chart.name == "hour" else 1  # a label every 3 hours, every day
+    for i, bucket in enumerate(chart.buckets):
         y, segments = base, []
         for outcome in OUTCOMES:
-            n = hour.get(outcome, 0)
+            n = bucket.get(outcome, 0)
             if n:
                 h = n * scale
                 y -= h
                 segments.append({"outcome": outcome, "y": round(y, 1), "height": round(h, 1), "n": n})
-        when = chart.start + timedelta(hours=i)
-        title = f"{when:%a %d %b %H:00} UTC — " + (", ".join(f"{s['n']} {s['outcome']}" for s in segments) or "none")
-        chart.bars.append({"x": round(chart.left + i * step, 1), "width": round(max(step - 1, 1), 1),
-                           "segments": segments, "title": title})
-        if when.hour == 0:
-            chart.days.append({"x": round(chart.left + i * step, 1), "label": f"{when:%a %d}"})
+        when = chart.start + i * chart.step
+        total = sum(bucket.values())
+        label = f"{when:%H:00}" if chart.name == "hour" else f"{when:%a %d}"
+        title = f"{when:%a %d %b}{f' {when:%H:00}' if chart.name == 'hour' else ''} UTC — " + (
+            ", ".join(f"{s['n']} {s['outcome']}" for s in segments) or "none")
+        x = chart.left + i * step
+        chart.bars.append({
+            "x": round(x, 1), "width": round(max(step - 2, 1), 1), "middle": round(x + step / 2, 1),
+            "segments": segments, "title": title, "total": total, "total_y": round(y - 4, 1),
+            "label": label if i % every == 0 else "", "href": _jobs_between(when, when + chart.step)})
     chart.grid = [{"y": round(base - plot_h * f, 1), "label": int(top * f) if top * f == int(top * f) else top * f}
                   for f in (0, 0.5, 1)]
     return chart
+
+
+def _jobs_between(start: datetime, end: datetime) -> str:
+    """The sync jobs list, showing the jobs that finished in [start, end)."""
+    return f"{reverse('admin:syncapp_syncjob_changelist')}?" + urlencode(
+        {"finished_at__gte": start.isoformat(), "finished_at__lt": end.isoformat()})
 
 
 def _nice_ceiling(value: int) -> int:

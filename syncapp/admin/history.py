@@ -75,7 +75,8 @@ class AuditedAdmin(admin.ModelAdmin):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "username", "action", "outcome", "content_type", "object_repr")
-    list_filter = ("action", "outcome", "content_type", "username")
+    # Only the kinds of record staff acted on (the hub's), not every model Django knows.
+    list_filter = ("action", "outcome", ("content_type", admin.RelatedOnlyFieldListFilter), "username")
     search_fields = ("object_repr", "object_id", "username")
     date_hierarchy = "at"
     readonly_fields = ("at", "username", "action", "outcome", "content_type", "object_id", "object_repr",

@@ -10,10 +10,13 @@ import json
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -22,6 +25,8 @@ from django.utils.timesince import timesince
 from syncapp.admin.base import ReadOnlyAdmin, excerpt, has_perm
 from syncapp.admin.history import history_table
 from syncapp.admin.logs import AttemptInline
+from syncapp.admin.records import JOB_SEARCH_HELP, billing_order_url, orders_matching, record_link, salesforce_url
+from syncapp.admin.remedies import remedy
 from syncapp.models import AuditEntry, FailedSync, OrderLink, SyncJob
 from syncapp.models.failed_syncs import FAILED_STATUSES
 from syncapp.services import jobs
@@ -69,17 +74,27 @@ def retry_now(modeladmin, request, queryset):
                             + (f" {skipped} running job(s) left alone." if skipped else ""), messages.SUCCESS)
 
 
-@admin.action(description="Mark resolved", permissions=["resolve"])
+@admin.action(description="Mark resolved…", permissions=["resolve"])
 def mark_resolved(modeladmin, request, queryset):
+    """Close failed jobs without a retry, with a note saying why (kept in the audit log): first a
+    page asking for the note, then the jobs are closed."""
+    note = request.POST.get("note", "").strip()
+    if not note:
+        chosen = list(queryset.filter(status__in=FAILED_STATUSES))
+        return TemplateResponse(request, "admin/console/resolve_note.html", {
+            **modeladmin.admin_site.each_context(request), "title": "Mark failed syncs resolved",
+            "opts": modeladmin.opts, "jobs": chosen, "asked": "post" in request.POST,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "media": modeladmin.media})
     resolved = 0
     for job in queryset.filter(status__in=FAILED_STATUSES):
         # Conditional: a job that started again meanwhile is not closed under a worker's feet.
         if SyncJob.objects.filter(pk=job.pk, status__in=FAILED_STATUSES).update(status=SyncJob.Status.RESOLVED):
             AuditEntry.record(request.user, job, AuditEntry.Action.RESOLVED, model=SyncJob,
-                              details={"status_before": job.status, "last_error_code": job.last_error_code,
-                                       "last_error": job.last_error[:500]})
+                              details={"note": note, "status_before": job.status,
+                                       "last_error_code": job.last_error_code, "last_error": job.last_error[:500]})
             resolved += 1
     modeladmin.message_user(request, f"Marked {resolved} failed job(s) resolved.", messages.SUCCESS)
+    return None
 
 
 class JobAdminBase(ReadOnlyAdmin):
@@ -87,28 +102,55 @@ class JobAdminBase(ReadOnlyAdmin):
     list_display = ("order_id", "direction", "provider", "status", "last_error_code", "attempts", "finished_at")
     list_filter = ("kind", "provider", "status", "last_error_code")
     search_fields = ("subject", "last_error")
-    search_help_text = "Order id, error text, or a customer email (with @)."
+    search_help_text = JOB_SEARCH_HELP
     actions = [retry_now, mark_resolved]
     inlines = [AttemptInline]
     change_form_template = "admin/console/job_change_form.html"
     fieldsets = [
-        ("Order", {"fields": ("subject", "kind", "provider", "order", "customer_email", "events")}),
+        ("Order", {"fields": ("customer", "account", "orders", "subject", "kind", "provider", "order", "events")}),
         ("Outcome", {"fields": ("status", "attempts", "last_error_code", "error", "result_json", "staff_actions")}),
-        ("Timing", {"fields": ("created_at", "next_attempt_at", "finished_at", "rerun")}),
+        ("Timing", {"fields": ("created_at", "next_attempt", "finished_at", "changed_while_running")}),
     ]
-    readonly_fields = ("subject", "kind", "provider", "order", "customer_email", "events", "status", "attempts",
-                       "last_error_code", "error", "result_json", "staff_actions", "created_at", "next_attempt_at",
-                       "finished_at", "rerun")
+    readonly_fields = ("what_to_do", "customer", "account", "orders", "subject", "kind", "provider", "order",
+                       "events", "status", "attempts", "last_error_code", "error", "result_json", "staff_actions",
+                       "created_at", "next_attempt", "finished_at", "changed_while_running")
+
+    def get_fieldsets(self, request, obj=None):
+        """A failed job's page starts with what to do about it; "next attempt" shows only while one
+        is scheduled, and "changed while running" only while the job runs."""
+        fieldsets = [(name, {**options, "fields": tuple(
+            f for f in options["fields"]
+            if not (f == "next_attempt" and getattr(obj, "status", None) != SyncJob.Status.PENDING)
+            and not (f == "changed_while_running" and not getattr(obj, "rerun", False)))})
+            for name, options in self.fieldsets]
+        if obj is not None and obj.status in FAILED_STATUSES:
+            fieldsets.insert(0, ("What to do", {"fields": ("what_to_do",)}))
+        return fieldsets
+
+    @admin.display(description="what to change")
+    def what_to_do(self, job):
+        found = remedy(job)
+        return render_to_string("admin/console/remedy.html", {"remedy": found}) if found else "—"
+
+    @admin.display(description="next attempt at")
+    def next_attempt(self, job):
+        return job.next_attempt_at if job.status == SyncJob.Status.PENDING else "—"
+
+    @admin.display(description="runs again")
+    def changed_while_running(self, job):
+        return ("Yes: the order changed while this job was running, so it runs once more when this run ends."
+                if job.rerun else "No")
 
     has_retry_permission = has_perm("retry_syncjob")
     has_resolve_permission = has_perm("resolve_syncjob")
 
     def get_search_results(self, request, queryset, search_term):
         found, duplicates = super().get_search_results(request, queryset, search_term)
-        if "@" in search_term:
-            orders = OrderLink.objects.filter(account_link__email__icontains=search_term.strip())
-            found |= queryset.filter(Q(subject__in=orders.values("billing_order_id"))
-                                     | Q(subject__in=orders.values("salesforce_order_id")))
+        if search_term.strip():
+            orders = orders_matching(search_term)
+            found |= queryset.filter(Q(subject__in=orders.exclude(billing_order_id="").values("billing_order_id"))
+                                     | Q(subject__in=orders.exclude(salesforce_order_id="").values(
+                                         "salesforce_order_id")))
         return found, duplicates
 
     @admin.display(description="order", ordering="subject")
@@ -121,20 +163,47 @@ class JobAdminBase(ReadOnlyAdmin):
 
     # --- the job's page ----------------------------------------------------------------------
     def _link(self, job):
-        return OrderLink.objects.filter(Q(billing_provider=job.provider, billing_order_id=job.subject)
-                                        | Q(salesforce_order_id=job.subject)).select_related("account_link").first()
+        if not hasattr(job, "_order_link"):
+            job._order_link = OrderLink.objects.filter(
+                Q(billing_provider=job.provider, billing_order_id=job.subject)
+                | Q(salesforce_order_id=job.subject)).select_related("account_link").first()
+        return job._order_link
 
     @admin.display(description="order link")
     def order(self, job):
         link = self._link(job)
         if link is None:
-            return "—"
+            return "— (the order has not reached the other side yet)"
         return format_html('<a href="{}">{}</a>', reverse("admin:syncapp_orderlink_change", args=[link.pk]), link)
 
-    @admin.display(description="customer email")
-    def customer_email(self, job):
+    @admin.display(description="customer")
+    def customer(self, job):
+        account = getattr(self._link(job), "account_link", None)
+        if account is None:
+            return "—"
+        return format_html("{} · {}", account.email or "(no email)", account.company or "(no company)")
+
+    @admin.display(description="account")
+    def account(self, job):
+        account = getattr(self._link(job), "account_link", None)
+        if account is None:
+            return "—"
+        return format_html(
+            'Salesforce Account {} · {} billing account {} · <a href="{}">account link</a>',
+            record_link(salesforce_url("Account", account.salesforce_account_id), account.salesforce_account_id),
+            account.billing_provider, record_link("", account.billing_account_id),
+            reverse("admin:syncapp_accountlink_change", args=[account.pk]))
+
+    @admin.display(description="order in each system")
+    def orders(self, job):
         link = self._link(job)
-        return (link.account_link.email if link and link.account_link else "") or "—"
+        billing_id = link.billing_order_id if link else (job.subject if job.kind != SyncJob.Kind.SALESFORCE_TO_BILLING
+                                                          else "")
+        salesforce_id = link.salesforce_order_id if link else (
+            job.subject if job.kind == SyncJob.Kind.SALESFORCE_TO_BILLING else "")
+        return format_html("{} order {} · Salesforce Order {}", job.provider,
+                           record_link(billing_order_url(job.provider, billing_id), billing_id),
+                           record_link(salesforce_url("Order", salesforce_id), salesforce_id))
 
     @admin.display(description="last error")
     def error(self, job):
@@ -175,19 +244,20 @@ class JobAdminBase(ReadOnlyAdmin):
         return self._button(request, object_id, self.has_resolve_permission, mark_resolved)
 
     def _button(self, request, object_id, allowed, action):
-        """Run `action` on one job from its page (POST only), then show the job with its new status."""
+        """Run `action` on one job from its page (POST only), then show the job with its new status
+        (or the page the action asks something on, such as the note for "mark resolved")."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not allowed(request):
             raise PermissionDenied
         job = get_object_or_404(SyncJob, pk=object_id)
-        action(self, request, SyncJob.objects.filter(pk=job.pk))
-        return redirect("admin:syncapp_syncjob_change", job.pk)
+        return action(self, request, SyncJob.objects.filter(pk=job.pk)) or redirect(
+            "admin:syncapp_syncjob_change", job.pk)
 
 
 @admin.register(SyncJob)
 class SyncJobAdmin(JobAdminBase):
-    list_display = (*JobAdminBase.list_display, "next_attempt_at")
+    list_display = (*JobAdminBase.list_display, "next_attempt")
 
 
 @admin.register(FailedSync)

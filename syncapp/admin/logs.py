@@ -3,12 +3,23 @@ and every checkout."""
 from urllib.parse import unquote_plus, urlsplit
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
 from syncapp.admin.base import ReadOnlyAdmin, excerpt
 from syncapp.models import CheckoutSession, SyncAttempt
+
+
+def what_failed(attempt: SyncAttempt):
+    """A failed call's first real failure in full (code, message, fields, node), or "—"."""
+    if attempt.ok:
+        return "—"
+    failure = attempt.failure or {"errorCode": attempt.error_code or "failed",
+                                  "message": "(see the response excerpt)"}
+    return mark_safe(render_to_string("admin/console/failure.html", {"failure": failure}))
 
 
 class AttemptInline(admin.TabularInline):
@@ -42,9 +53,10 @@ class AttemptInline(admin.TabularInline):
 
     @admin.display(description="outcome")
     def outcome(self, attempt):
-        verdict = "ok" if attempt.ok else (attempt.error_code or "failed")
-        return format_html('<span class="console-{}">{}</span><br>HTTP {} · {} ms', "ok" if attempt.ok else "bad",
-                           verdict, attempt.status_code or "—", round(attempt.duration_ms))
+        summary = format_html("HTTP {} · {} ms", attempt.status_code or "—", f"{attempt.duration_ms:.1f}")
+        if attempt.ok:
+            return format_html('<span class="console-ok">ok</span><br>{}', summary)
+        return format_html("{}{}", what_failed(attempt), summary)
 
     @admin.display(description="request excerpt")
     def request(self, attempt):
@@ -57,15 +69,30 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "vendor", "operation", "method", "status_code", "ok", "error_code", "duration_ms",
-                    "job")
+    list_display = ("created_at", "vendor", "operation", "status_code", "ok", "error_code", "duration", "job_order")
     list_filter = ("vendor", "ok", "error_code")
     search_fields = ("operation", "url", "error_code")
     date_hierarchy = "created_at"
     list_select_related = ("job",)
-    fields = ("created_at", "vendor", "operation", "method", "url", "status_code", "ok", "error_code", "duration_ms",
-              "api_used", "api_limit", "job", "checkout", "request", "response")
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ("what_failed",)}),
+        ("Call", {"fields": ("created_at", "vendor", "operation", "method", "url", "status_code", "ok", "error_code",
+                             "duration", "api_used", "api_limit", "job", "checkout", "request", "response")}),
+    ]
+    readonly_fields = ("what_failed", "created_at", "vendor", "operation", "method", "url", "status_code", "ok",
+                       "error_code", "duration", "api_used", "api_limit", "job", "checkout", "request", "response")
+
+    @admin.display(description="what failed")
+    def what_failed(self, attempt):
+        return what_failed(attempt)
+
+    @admin.display(description="job's order", ordering="job__subject")
+    def job_order(self, attempt):
+        return attempt.job.subject if attempt.job else "—"
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, attempt):
+        return f"{attempt.duration_ms:.1f} ms"
 
     @admin.display(description="request excerpt")
     def request(self, attempt):

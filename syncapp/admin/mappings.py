@@ -3,17 +3,26 @@
 A changed Salesforce id is checked against Salesforce before it is saved (it must exist and be the
 right object), and every change is kept in the object's history.
 """
+import threading
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from syncapp.admin.base import has_perm
 from syncapp.admin.deletion import delete_on_both_sides
 from syncapp.admin.history import AuditedAdmin
-from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping
-from syncapp.services import mapping_checks
+from syncapp.admin.records import (ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link,
+                                   salesforce_url)
+from syncapp.models import AccountLink, AuditEntry, FieldMapping, LineLink, OrderLink, ProductMapping, SyncJob
+from syncapp.services import mapping_checks, side_by_side
 
 
 class SalesforceCheckedForm(forms.ModelForm):
@@ -64,10 +73,10 @@ class MappingAdmin(AuditedAdmin):
 
 @admin.register(AccountLink)
 class AccountLinkAdmin(MappingAdmin):
-    list_display = ("salesforce_account_id", "billing_provider", "billing_account_id", "email", "matched_by",
-                    "updated_at")
+    list_display = ("salesforce_account_id", "billing_provider", "billing_account_id", "email", "company",
+                    "matched_by", "updated_at")
     list_filter = ("billing_provider", "matched_by")
-    search_fields = ("salesforce_account_id", "billing_account_id", "email", "match_key")
+    search_fields = ("salesforce_account_id", "billing_account_id", "email", "company", "match_key")
     readonly_fields = ("created_at", "updated_at")
 
 
@@ -106,17 +115,84 @@ class AbandonedFilter(admin.SimpleListFilter):
 
 @admin.register(OrderLink)
 class OrderLinkAdmin(MappingAdmin):
-    list_display = ("billing_order_id", "salesforce_order_id", "billing_provider", "origin", "status",
-                    "last_synced_at", "abandoned", "problem")
+    list_display = ("billing_order", "salesforce_order", "customer", "origin", "status", "synced", "abandoned",
+                    "problem")
+    list_display_links = ("billing_order",)
+    list_select_related = ("account_link",)
     list_filter = ("billing_provider", "origin", "status", AbandonedFilter)
-    search_fields = ("billing_order_id", "salesforce_order_id", "account_link__email")
-    search_help_text = "Billing or Salesforce order id, or the customer's email."
+    search_fields = ORDER_SEARCH
+    search_help_text = SEARCH_HELP
     raw_id_fields = ("account_link",)
-    readonly_fields = ("billing_fingerprint", "salesforce_fingerprint", "last_synced_at", "conflict",
+    readonly_fields = ("both_sides", "in_each_system", "billing_fingerprint", "salesforce_fingerprint",
+                       "last_synced_at", "conflict",
                        "deleted_in_billing_at", "created_at", "updated_at")
     inlines = [LineLinkInline]
     actions = [delete_on_both_sides]
+    change_form_template = "admin/console/orderlink_change_form.html"
     has_delete_on_both_sides_permission = has_perm("delete_on_both_sides")
+    has_sync_permission = has_perm("retry_syncjob")
+
+    def get_fieldsets(self, request, obj=None):
+        """The order as both systems have it now comes first on its page."""
+        fieldsets = super().get_fieldsets(request, obj)
+        rest = [name for name in fieldsets[0][1]["fields"] if name != "both_sides"]
+        if obj is None:
+            return [(None, {"fields": rest})]
+        return [("Both sides, now", {"fields": ["both_sides"]}), (None, {"fields": rest})]
+
+    @admin.display(description="billing and Salesforce")
+    def both_sides(self, link):
+        return render_to_string("admin/console/side_by_side.html",
+                                {"link": link, "comparison": side_by_side.compare(link)})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url,
+                                   {"can_sync": self.has_sync_permission(request), **(extra_context or {})})
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("<path:object_id>/sync-now/<str:side>/", self.admin_site.admin_view(self.sync_now_view),
+                     name="%s_%s_sync_now" % info)] + super().get_urls()
+
+    def sync_now_view(self, request, object_id, side):
+        """POST: write the order from `side` to the other side now (a job, queued at once)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_sync_permission(request) or side not in ("billing", "salesforce"):
+            raise PermissionDenied
+        link = get_object_or_404(OrderLink, pk=object_id)
+        job = side_by_side.sync_now(link, side)
+        AuditEntry.record(request.user, job, AuditEntry.Action.RETRIED, model=SyncJob,
+                          details={"from": side, "order_link": str(link)})
+        self.message_user(request, f"Queued a sync of {link} from {side} now.", messages.SUCCESS)
+        return redirect("admin:syncapp_orderlink_change", link.pk)
+
+    @admin.display(description="in each system")
+    def in_each_system(self, link):
+        account = link.account_link
+        return format_html(
+            "{} order {} · Salesforce Order {}<br>customer {} · {} · Salesforce Account {}", link.billing_provider,
+            record_link(billing_order_url(link.billing_provider, link.billing_order_id), link.billing_order_id),
+            record_link(salesforce_url("Order", link.salesforce_order_id), link.salesforce_order_id),
+            account.email if account else "—", account.company if account else "—",
+            record_link(salesforce_url("Account", account.salesforce_account_id) if account else "",
+                        account.salesforce_account_id if account else ""))
+
+    @admin.display(description="billing order", ordering="billing_order_id")
+    def billing_order(self, link):
+        return link.billing_order_id or "—"
+
+    @admin.display(description="Salesforce order", ordering="salesforce_order_id")
+    def salesforce_order(self, link):
+        return link.salesforce_order_id or "—"
+
+    @admin.display(description="last synced", ordering="last_synced_at")
+    def synced(self, link):
+        return f"{timesince(link.last_synced_at, depth=1)} ago" if link.last_synced_at else "—"
+
+    @admin.display(description="customer", ordering="account_link__email")
+    def customer(self, link):
+        return link.account_link.email if link.account_link else "—"
 
     @admin.display(boolean=True, description="abandoned")
     def abandoned(self, link):
@@ -145,10 +221,33 @@ class LineLinkAdmin(MappingAdmin):
 
 @admin.register(ProductMapping)
 class ProductMappingAdmin(MappingAdmin):
-    list_display = ("sku", "currency", "product2_id", "pricebook_entry_id", "pricebook2_id", "updated_at")
+    """The list reads, in one Salesforce call, whether each mapped PricebookEntry is still active:
+    an entry deactivated in Salesforce fails every sync of its SKU until it is fixed."""
+    list_display = ("sku", "currency", "product2_id", "pricebook_entry_id", "entry_state", "updated_at")
     list_filter = ("currency",)
     search_fields = ("sku", "product2_id", "pricebook_entry_id")
     readonly_fields = ("updated_at",)
+    _entries = threading.local()  # this request's answer: entry id → IsActive (None: could not read)
+
+    def changelist_view(self, request, extra_context=None):
+        self._entries.active = mapping_checks.entries_active(
+            ProductMapping.objects.values_list("pricebook_entry_id", flat=True))
+        try:
+            response = super().changelist_view(request, extra_context)
+            return response.render() if hasattr(response, "render") else response  # while the answer is known
+        finally:
+            self._entries.active = None
+
+    @admin.display(description="price book entry in Salesforce")
+    def entry_state(self, mapping):
+        known = getattr(self._entries, "active", None)
+        if known is None:
+            return "—"
+        state = known.get(mapping.pricebook_entry_id)
+        if state is None:
+            return format_html('<span class="console-flag">missing: fix the mapping</span>')
+        return "active" if state else format_html(
+            '<span class="console-flag">inactive: syncs of {} fail</span>', mapping.sku)
 
 
 @admin.register(FieldMapping)

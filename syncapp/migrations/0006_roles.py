@@ -24,7 +24,8 @@ ROLES = {
 }
 
 
-def create_roles(apps, schema_editor):
+def create_roles(apps, schema_editor, table=None):
+    """Set the groups to `table` (default: this migration's); later migrations pass their own copy."""
     from syncapp.roles import apply_roles  # applies a table it is given; holds none itself
 
     # Permissions are normally created after all migrations ran; the groups need them now.
@@ -32,7 +33,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    apply_roles(apps, ROLES, CONSOLE_APPS)
+    apply_roles(apps, table or ROLES, CONSOLE_APPS)
 
 
 def remove_roles(apps, schema_editor):

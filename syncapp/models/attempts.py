@@ -14,6 +14,8 @@ class SyncAttempt(models.Model):
     error_code = models.CharField(max_length=100, blank=True, db_index=True)
     api_used = models.PositiveIntegerField(null=True, blank=True, help_text="Salesforce API calls used today")
     api_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Salesforce daily API allocation")
+    failure = models.JSONField(null=True, blank=True, help_text=(
+        "The call's first real failure: errorCode, message, fields, and the node and graph it came from."))
     request_excerpt = models.TextField(blank=True)
     response_excerpt = models.TextField(blank=True)
     checkout = models.ForeignKey("syncapp.CheckoutSession", null=True, blank=True, on_delete=models.CASCADE,
@@ -36,7 +38,8 @@ class SyncAttempt(models.Model):
             cls.objects.create(
                 vendor=call.vendor, operation=call.operation[:100], method=call.method, url=call.url[:500],
                 status_code=call.status, duration_ms=call.duration_ms, ok=call.ok,
-                error_code=call.error_code[:100], request_excerpt=call.request_excerpt,
+                error_code=call.error_code[:100], failure=call.extra.get("failure"),
+                request_excerpt=call.request_excerpt,
                 response_excerpt=call.response_excerpt, api_used=used, api_limit=limit, **owner)
 
         return record

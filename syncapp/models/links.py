@@ -15,6 +15,7 @@ class AccountLink(models.Model):
     billing_provider = models.CharField(max_length=20)
     billing_account_id = models.CharField(max_length=80, blank=True, db_index=True)
     email = models.EmailField(blank=True, db_index=True)
+    company = models.CharField(max_length=255, blank=True, help_text="The customer's name in billing.")
     match_key = models.CharField(max_length=300, blank=True, db_index=True)
     matched_by = models.CharField(max_length=20, choices=MatchedBy.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -28,6 +29,27 @@ class AccountLink(models.Model):
 
     def __str__(self):
         return f"{self.salesforce_account_id} ↔ {self.billing_account_id or '—'}"
+
+    @classmethod
+    def remember(cls, provider: str, billing_account_id: str, salesforce_account_id: str, *, email: str = "",
+                 company: str = "", matched_by: str = MatchedBy.CRM_ID, match_key: str = "") -> "AccountLink":
+        """The link of a billing account, made or brought up to date: the Salesforce Account is the
+        one billing now names; how it was first matched is kept, and what is known of the customer
+        fills what the link does not know yet."""
+        link, created = cls.objects.get_or_create(
+            billing_provider=provider, billing_account_id=billing_account_id,
+            defaults={"salesforce_account_id": salesforce_account_id, "email": email, "company": company,
+                      "matched_by": matched_by, "match_key": match_key})
+        if created:
+            return link
+        wanted = {"salesforce_account_id": salesforce_account_id, "email": link.email or email,
+                  "company": link.company or company, "match_key": link.match_key or match_key}
+        changed = [name for name, value in wanted.items() if getattr(link, name) != value]
+        if changed:
+            for name in changed:
+                setattr(link, name, wanted[name])
+            link.save(update_fields=[*changed, "updated_at"])
+        return link
 
 
 class OrderLink(models.Model):
@@ -66,7 +88,9 @@ class OrderLink(models.Model):
             models.UniqueConstraint(fields=["salesforce_order_id"], condition=~models.Q(salesforce_order_id=""),
                                     name="unique_salesforce_order"),
         ]
-        permissions = [("delete_on_both_sides", "Can delete orders in billing and Salesforce")]
+        permissions = [("delete_on_both_sides", "Can delete orders in billing and Salesforce"),
+                       ("delete_activated_on_both_sides",
+                        "Can delete activated (paid) orders in billing and Salesforce")]
 
     def __str__(self):
         return f"{self.billing_order_id or '—'} ↔ {self.salesforce_order_id or '—'}"

@@ -8,18 +8,25 @@ Deletion is never synced automatically (ARCHITECTURE "How work flows", step 5). 
 - something already gone counts as deleted, so running the action again after a partial failure
   finishes the job;
 - Salesforce refuses to delete an Activated Order; it is set back to Draft first;
-- every run leaves an `AuditEntry` with each side's outcome. The `OrderLink` is removed once both
-  sides are gone; after a partial failure it stays, with the failure in `last_error`.
+- billing may refuse to delete an activated order (Nue always does; Zuora once its charges are
+  invoiced): it is canceled instead and stays in billing as Canceled. Activated orders are paid
+  for, so the console asks more of whoever deletes one (a separate permission, the order number
+  typed, a reason);
+- every run leaves an `AuditEntry` with each side's outcome and the reason given. The `OrderLink`
+  is removed once both sides are done; after a partial failure it stays, with the failure in
+  `last_error`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.domain.records import OrderStatus
 from syncapp.exceptions import NotFoundError, SyncError
 from syncapp.models import AuditEntry, OrderLink, SyncAttempt
 
@@ -35,8 +42,16 @@ class SidePreview:
     status: str = ""
     number: str = ""
     lines: int | None = None
+    amount: Decimal | None = None
+    currency: str = ""
+    account: str = ""  # the account the order belongs to on this side
+    will: str = ""  # what the deletion will do to this side
     note: str = ""  # e.g. "already gone", "will be set back to Draft first"
     error: str = ""  # the side could not be read
+
+    @property
+    def activated(self) -> bool:
+        return self.status == OrderStatus.ACTIVATED.value
 
 
 @dataclass
@@ -49,16 +64,27 @@ class OrderPreview:
     def sides(self) -> tuple[SidePreview, SidePreview]:
         return self.billing, self.salesforce
 
+    @property
+    def activated(self) -> bool:
+        """Activated on either side (or as last synced, when a side could not be read): paid for."""
+        unread = any(side.error for side in self.sides) and self.link.status == OrderStatus.ACTIVATED.value
+        return unread or any(side.activated for side in self.sides)
+
+    @property
+    def number(self) -> str:
+        """The order number staff type to confirm deleting an activated order."""
+        return self.link.billing_order_id or self.salesforce.number or self.link.salesforce_order_id
+
 
 @dataclass
 class SideOutcome:
     side: str
-    status: str  # deleted | already_gone | not_linked | failed | not_attempted
+    status: str  # deleted | canceled | already_gone | not_linked | failed | not_attempted
     detail: str = ""
 
     @property
     def done(self) -> bool:
-        return self.status in ("deleted", "already_gone", "not_linked")
+        return self.status in ("deleted", "canceled", "already_gone", "not_linked")
 
 
 @dataclass
@@ -72,7 +98,7 @@ class DeletionOutcome:
         done = [s.done for s in self.sides.values()]
         if all(done):
             return AuditEntry.Outcome.OK
-        return AuditEntry.Outcome.PARTIAL if any(s.status == "deleted" for s in self.sides.values()) \
+        return AuditEntry.Outcome.PARTIAL if any(s.status in ("deleted", "canceled") for s in self.sides.values()) \
             else AuditEntry.Outcome.FAILED
 
     @property
@@ -104,6 +130,9 @@ def _billing_preview(link: OrderLink, recorder) -> SidePreview:
         found.error = str(err)
     else:
         found.status, found.lines = str(order.status), len(order.lines)
+        found.amount, found.currency, found.account = order.total, order.currency, order.account_id or ""
+        found.will = ("deleted — or, where billing refuses (once invoiced; Nue always), canceled and kept as "
+                      "Canceled" if order.status == OrderStatus.ACTIVATED else "deleted")
     return found
 
 
@@ -117,7 +146,8 @@ def _salesforce_previews(links, sf, recorder) -> dict[int, SidePreview]:
         return found
     try:
         sf = sf or SalesforceConnector.from_settings(recorder=recorder)
-        orders = {r["Id"]: r for r in sf.query(soql("SELECT Id, OrderNumber, Status FROM Order WHERE Id IN {}", ids))}
+        orders = {r["Id"]: r for r in sf.query(soql(
+            "SELECT Id, OrderNumber, Status, TotalAmount, AccountId FROM Order WHERE Id IN {}", ids))}
         items = [r["OrderId"] for r in sf.query(soql("SELECT Id, OrderId FROM OrderItem WHERE OrderId IN {}", ids))]
     except SyncError as err:
         for link in links:
@@ -132,21 +162,25 @@ def _salesforce_previews(links, sf, recorder) -> dict[int, SidePreview]:
             side.note = "already gone"
             continue
         side.status, side.number, side.lines = order["Status"], order.get("OrderNumber") or "", items.count(order["Id"])
+        side.account = order.get("AccountId") or ""
+        side.amount = Decimal(str(order["TotalAmount"])) if order.get("TotalAmount") is not None else None
+        side.will = "deleted with its OrderItems"
         if order["Status"] == "Activated":
             side.note = "Activated: will be set back to Draft first (Salesforce deletes only drafts)"
+            side.will = "set back to Draft, then deleted with its OrderItems"
     return found
 
 
 # --- deletion ----------------------------------------------------------------------------------
 
-def delete_orders(links, user=None) -> list[DeletionOutcome]:
+def delete_orders(links, user=None, reason: str = "") -> list[DeletionOutcome]:
     """Delete each order on both sides; see the module docstring for the rules."""
     recorder = SyncAttempt.recorder()
     sf = SalesforceConnector.from_settings(recorder=recorder)
-    return [delete_order(link, user, sf=sf, recorder=recorder) for link in links]
+    return [delete_order(link, user, reason=reason, sf=sf, recorder=recorder) for link in links]
 
 
-def delete_order(link: OrderLink, user=None, *, sf=None, recorder=None) -> DeletionOutcome:
+def delete_order(link: OrderLink, user=None, *, reason: str = "", sf=None, recorder=None) -> DeletionOutcome:
     recorder = recorder or SyncAttempt.recorder()
     sf = sf or SalesforceConnector.from_settings(recorder=recorder)
     result = DeletionOutcome(link.billing_order_id, link.salesforce_order_id)
@@ -158,7 +192,7 @@ def delete_order(link: OrderLink, user=None, *, sf=None, recorder=None) -> Delet
     else:
         result.sides[second] = SideOutcome(second, "not_attempted", f"kept until the {first} side (where the order "
                                                                     "came from) is deleted, so no sync brings it back")
-    _remember(link, result, user)
+    _remember(link, result, user, reason)
     return result
 
 
@@ -167,14 +201,29 @@ def _delete_billing(link: OrderLink, recorder) -> SideOutcome:
         return SideOutcome(BILLING, "not_linked")
     billing = billing_connector(recorder=recorder, provider=link.billing_provider)
     try:
-        billing.get_order(link.billing_order_id)
+        order = billing.get_order(link.billing_order_id)
     except NotFoundError:
         return SideOutcome(BILLING, "already_gone")
+    except SyncError as err:
+        return SideOutcome(BILLING, "failed", _why(err))
     try:
         billing.delete_order(link.billing_order_id)
     except SyncError as err:
-        return SideOutcome(BILLING, "failed", _why(err))
+        if order.status != OrderStatus.ACTIVATED or err.retryable:
+            return SideOutcome(BILLING, "failed", _why(err))
+        return _cancel_instead(billing, link, err)
     return SideOutcome(BILLING, "deleted", f"{link.billing_provider} order {link.billing_order_id}")
+
+
+def _cancel_instead(billing, link: OrderLink, refused: SyncError) -> SideOutcome:
+    """Billing refused to delete an activated order (Nue never deletes one; Zuora not once its
+    charges are invoiced): cancel it, so it stays in billing as Canceled."""
+    try:
+        billing.cancel_order(link.billing_order_id)
+    except SyncError as err:
+        return SideOutcome(BILLING, "failed", f"delete refused ({refused}); cancel refused too: {_why(err)}")
+    return SideOutcome(BILLING, "canceled", f"{link.billing_provider} order {link.billing_order_id} (activated: "
+                                            f"{link.billing_provider} refused to delete it, so it was canceled)")
 
 
 def _delete_salesforce(sf: SalesforceConnector, link: OrderLink) -> SideOutcome:
@@ -199,9 +248,11 @@ def _why(err: SyncError) -> str:
     return f"{err} ({again})"
 
 
-def _remember(link: OrderLink, result: DeletionOutcome, user) -> None:
-    details = {"billing_provider": link.billing_provider, "billing_order_id": link.billing_order_id,
-               "salesforce_order_id": link.salesforce_order_id, "lines": link.lines.count(),
+def _remember(link: OrderLink, result: DeletionOutcome, user, reason: str) -> None:
+    account = link.account_link
+    details = {"reason": reason or "—", "billing_provider": link.billing_provider,
+               "billing_order_id": link.billing_order_id, "salesforce_order_id": link.salesforce_order_id,
+               "status": link.status, "customer": account.email if account else "", "lines": link.lines.count(),
                "sides": {name: {"status": s.status, "detail": s.detail} for name, s in result.sides.items()}}
     with transaction.atomic():
         AuditEntry.record(user, link, AuditEntry.Action.DELETED_ON_BOTH_SIDES, outcome=result.outcome,

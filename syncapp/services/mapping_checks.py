@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.exceptions import NotFoundError, SyncError, TransientError
 from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncAttempt
 
@@ -136,3 +136,20 @@ def _field_problem(sf: SalesforceConnector, sobject: str, name: str) -> str | No
     if name.lower() not in fields:
         return f"Salesforce's {sobject} has no field {name}."
     return None
+
+
+def entries_active(entry_ids, sf: SalesforceConnector | None = None) -> dict[str, bool] | None:
+    """Whether each PricebookEntry is active in Salesforce now (ids Salesforce does not know are
+    left out), in one call per 200 ids; None when Salesforce cannot be read."""
+    ids = sorted({i for i in entry_ids if i and _ID.match(i)})
+    if not ids:
+        return {}
+    try:
+        sf = sf or SalesforceConnector.from_settings(recorder=SyncAttempt.recorder())
+        rows = [row for start in range(0, len(ids), 200) for row in sf.query(soql(
+            "SELECT Id, IsActive FROM PricebookEntry WHERE Id IN {}", ids[start:start + 200]))]
+    except SyncError:
+        return None
+    # Salesforce answers 18-character ids; a mapping may hold the 15-character form (its prefix).
+    active = {row["Id"][:15]: bool(row["IsActive"]) for row in rows}
+    return {i: active[i[:15]] for i in ids if i[:15] in active}

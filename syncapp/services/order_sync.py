@@ -171,8 +171,14 @@ def plan(provider: str, order_id: str, *, sf, billing) -> Planned | dict:
         activate_in_salesforce(sf, link)
         _remember(link, order, digest, link.salesforce_order_id, None)
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
-    account_id = ensure_account(sf, billing, provider, order)
+    account = ensure_account(sf, billing, provider, order)
     link = link or OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING)
+    if link.account_link_id != account.pk or link.pk is None:
+        # Linked to its customer before the write, so staff find even an order whose first sync
+        # failed by its customer (the Salesforce side stays empty until a write succeeds).
+        link.account_link = account
+        link.save()
+    account_id = account.salesforce_account_id
     return Planned(provider, link, order, digest, account_id, _salesforce_side(sf, link, order, account_id))
 
 
@@ -256,25 +262,25 @@ def pricebook_entries(sf, skus: set[str], currency: str) -> tuple[str, dict[str,
     return pricebook_id, {sku: m.pricebook_entry_id for sku, m in known.items()}
 
 
-def ensure_account(sf, billing, provider: str, order: DraftOrder) -> str:
-    """The Salesforce Account of the order's billing account: its CRM id, else the link the hub
-    made, else the checkout matching rules (then the CRM id is written back to billing)."""
+def ensure_account(sf, billing, provider: str, order: DraftOrder) -> AccountLink:
+    """The link to the Salesforce Account of the order's billing account: its CRM id, else the link
+    the hub made, else the checkout matching rules (then the CRM id is written back to billing)."""
     customer = order.customer or billing.get_account(order.account_id)
+    account_id = customer.account_id or order.account_id
+    email = customer.email or (customer.bill_to.email if customer.bill_to else "")
     if customer.crm_id:
-        return customer.crm_id
-    known = AccountLink.objects.filter(billing_provider=provider, billing_account_id=customer.account_id).first()
+        return AccountLink.remember(provider, account_id, customer.crm_id, email=email, company=customer.name)
+    known = AccountLink.objects.filter(billing_provider=provider, billing_account_id=account_id).first()
     if known:
-        billing.set_account_crm_id(customer.account_id, known.salesforce_account_id)
-        return known.salesforce_account_id
+        billing.set_account_crm_id(account_id, known.salesforce_account_id)
+        return AccountLink.remember(provider, account_id, known.salesforce_account_id, email=email,
+                                    company=customer.name)
     contact = customer.bill_to or Contact(email=customer.email)
     buyer = Buyer(contact=contact, company=customer.name)
     public = SyncSettings.load().public_domains
     key = match_key(buyer.email, public)
     with lease(f"match:{key}", ttl=timedelta(seconds=60), wait=60):
         result = resolve(sf, buyer, public)
-    billing.set_account_crm_id(customer.account_id, result.account_id)
-    AccountLink.objects.update_or_create(
-        billing_provider=provider, billing_account_id=customer.account_id,
-        defaults={"salesforce_account_id": result.account_id, "email": buyer.email, "match_key": key,
-                  "matched_by": result.account_match})
-    return result.account_id
+    billing.set_account_crm_id(account_id, result.account_id)
+    return AccountLink.remember(provider, account_id, result.account_id, email=buyer.email, company=customer.name,
+                                matched_by=result.account_match, match_key=key)

@@ -69,6 +69,19 @@ class Deferred(Exception):
         self.until = until
 
 
+def catalog_drift(billing: DraftOrder, salesforce: DraftOrder) -> list[tuple[str, str]]:
+    """The (billing SKU, Salesforce Product Code) pairs that alone make two orders differ — a
+    product renamed in the Salesforce catalog — or [] when anything else differs too."""
+    def without_skus(order: DraftOrder) -> DraftOrder:
+        return replace(order, lines=tuple(replace(line, sku="") for line in order.lines))
+
+    if fingerprint(without_skus(billing)) != fingerprint(without_skus(salesforce)):
+        return []
+    theirs = {line.line_id: line.sku for line in salesforce.lines}
+    return sorted({(line.sku, theirs.get(line.line_id, "")) for line in billing.lines
+                   if theirs.get(line.line_id, line.sku) != line.sku})
+
+
 def as_salesforce_shows(order: DraftOrder, custom_fields: Iterable[str]) -> DraftOrder:
     """`order` reduced to what a Salesforce Order written by the order sync carries, so a billing
     draft and a Salesforce Order read back compare equal when they say the same thing: net unit
@@ -200,7 +213,16 @@ class Walk:
                         Kind.ACTIVATION, found.id)
             return
         names = self.fields.keys()
-        if fingerprint(as_salesforce_shows(order, names)) == fingerprint(as_salesforce_shows(found.draft, names)):
+        ours, theirs = as_salesforce_shows(order, names), as_salesforce_shows(found.draft, names)
+        if fingerprint(ours) == fingerprint(theirs):
+            return
+        renamed = catalog_drift(ours, theirs)
+        if renamed:
+            # Only the Salesforce catalog changed under the order: no sync fixes that, staff do.
+            self._found(Finding("stale_in_salesforce", billing_id, found.id, (
+                "catalog drift, not an order edit: the Salesforce product of " + ", ".join(
+                    f"SKU {sku} now has Product Code {code or '(none)'}" for sku, code in renamed)
+                + "; fix the Product2's Product Code or the product mapping")))
             return
         changed_in_billing = link is None or link.billing_fingerprint != fingerprint(order)
         origin = link.origin if link else (found.origin or OrderLink.Origin.BILLING)

@@ -70,8 +70,9 @@ def push_order(sf_order_id: str, *, recorder=None, sf=None, billing=None) -> Pus
         digest = fingerprint(source.draft)
         if link.pk and link.salesforce_fingerprint == digest and link.billing_order_id:
             return Pushed(link.billing_order_id, source.draft.checkout_url or "", source.status, created=False)
-        account_id = ensure_billing_account(sf, billing, source)
-        draft = replace(source.draft, account_id=account_id, status=OrderStatus.DRAFT)
+        account = ensure_billing_account(sf, billing, source)
+        link.account_link = account  # the console finds the order by its customer
+        draft = replace(source.draft, account_id=account.billing_account_id, status=OrderStatus.DRAFT)
         created = not link.billing_order_id
         if created:
             written = billing.create_order(replace(draft, order_id=None),
@@ -93,11 +94,13 @@ def _link_for(source: SalesforceOrder) -> OrderLink:
                              origin=source.origin or OrderLink.Origin.SALESFORCE)
 
 
-def ensure_billing_account(sf, billing, source: SalesforceOrder) -> str:
-    """The billing account carrying the Order's Account as CRM id; created when there is none."""
+def ensure_billing_account(sf, billing, source: SalesforceOrder) -> AccountLink:
+    """The link to the billing account carrying the Order's Account as CRM id; the billing account
+    is created when there is none."""
     existing = billing.find_account_by_crm_id(source.account_id)
     if existing:
-        return existing.account_id
+        return AccountLink.remember(billing.provider, existing.account_id, source.account_id,
+                                    email=existing.email, company=existing.name or source.account_name)
     contact = source.contact or first_contact(sf, source.account_id)
     if contact is None:
         raise PermanentError(f"Account {source.account_id} has no Contact with an email to bill.",
@@ -106,11 +109,8 @@ def ensure_billing_account(sf, billing, source: SalesforceOrder) -> str:
         Customer(name=source.account_name or contact.email, email=contact.email, currency=source.draft.currency,
                  crm_id=source.account_id, bill_to=contact),
         idempotency_key=f"sf-account-{source.account_id}")
-    AccountLink.objects.update_or_create(
-        billing_provider=billing.provider, billing_account_id=customer.account_id,
-        defaults={"salesforce_account_id": source.account_id, "email": contact.email,
-                  "matched_by": AccountLink.MatchedBy.CRM_ID})
-    return customer.account_id
+    return AccountLink.remember(billing.provider, customer.account_id, source.account_id, email=contact.email,
+                                company=source.account_name)
 
 
 def _write_back(sf, source: SalesforceOrder, written: DraftOrder, origin: str) -> dict[str, str]:

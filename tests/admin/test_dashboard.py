@@ -52,23 +52,33 @@ def test_the_figures(day):
     assert (board.api_usage["api_used"], board.api_usage["api_limit"], board.api_usage["percent"]) == (120, 1000, 12.0)
 
 
-def test_the_chart_counts_each_hour_by_outcome(day):
-    chart = dashboard.build().chart
-    assert len(chart.bars) == 7 * 24
-    assert chart.totals == {"succeeded": 2, "failed": 2, "dead": 1, "resolved": 1}
-    latest = chart.bars[-1]
-    assert [(s["outcome"], s["n"]) for s in latest["segments"]] == [("succeeded", 1)]
-    assert len(chart.days) in (6, 7)  # a label at each midnight in the window
-    tallest = max(b["segments"][-1]["y"] for b in chart.bars if b["segments"])
-    assert tallest <= chart.height - chart.bottom
+def test_the_charts_count_the_last_24_hours_by_hour_and_14_days_by_day(day):
+    board = dashboard.build()
+    hourly, daily = board.chart, board.daily
+    assert (len(hourly.bars), len(daily.bars)) == (24, 14)
+    assert hourly.totals == {"succeeded": 2, "failed": 1, "dead": 0, "resolved": 1}
+    assert daily.totals == {"succeeded": 3, "failed": 2, "dead": 1, "resolved": 1}
+    latest = hourly.bars[-1]
+    assert [(s["outcome"], s["n"]) for s in latest["segments"]] == [("succeeded", 1)] and latest["total"] == 1
+    assert sum(bar["total"] for bar in daily.bars) == 7
+    for chart in (hourly, daily):
+        labels = [bar for bar in chart.bars if bar["label"]]
+        assert labels and all(0 < bar["middle"] < chart.width for bar in labels)  # none clipped
+        assert all(bar["total_y"] > 0 for bar in chart.bars)  # every count is printed inside the picture
 
 
-def test_the_page_shows_them_to_a_viewer(day, staff):
-    page = staff("Viewer").get(reverse("admin:index")).content.decode()
-    assert page.count('class="succeeded"') + page.count('class="failed"') + page.count('class="dead"') \
-        + page.count('class="resolved"') == 6  # one rect per hour and outcome with syncs
+def test_the_page_prints_every_count_and_links_each_bar_to_its_jobs(day, staff):
+    viewer = staff("Viewer")
+    page = viewer.get(reverse("admin:index")).content.decode()
+    board = dashboard.build()
+    empty = sum(not bar["total"] for chart in (board.chart, board.daily) for bar in chart.bars)
+    assert 0 < empty == page.count('class="value zero"')  # every zero printed, in a neutral colour
     assert "12.0%" in page and "120 of 1000 calls" in page
     assert "?last_error_code=unmapped_sku" in page
+    bar = board.chart.bars[-1]
+    assert f'href="{bar["href"]}"'.replace("&", "&amp;") in page
+    listed = viewer.get(bar["href"]).context["cl"].result_list
+    assert [job.subject for job in listed] == ["O-1"]  # the job that finished in that hour
 
 
 def test_it_takes_the_same_few_queries_with_many_jobs(roles):

@@ -73,7 +73,7 @@ def test_retry_now_queues_many_at_once_and_leaves_running_jobs_alone(world, ops)
 
 def test_mark_resolved_closes_a_failure_until_a_new_event_arrives(world, ops):
     job = world["failed"]
-    ops.post(LIST, {"action": "mark_resolved", "_selected_action": [job.pk]})
+    ops.post(LIST, {"action": "mark_resolved", "_selected_action": [job.pk], "post": "yes", "note": "fixed by hand"})
     job.refresh_from_db()
     assert (job.status, job.last_error_code) == ("resolved", "unmapped_sku")  # the error is kept
     assert listed(ops) == {"O-WORLD-2"}

@@ -147,7 +147,7 @@ def test_the_buttons_on_a_failed_sync_follow_the_role(role, retry, resolve, worl
     job = world["failed"]
     page = client.get(reverse("admin:syncapp_failedsync_change", args=[job.pk])).content
     assert (b'name="retry"' in page, b'name="resolve"' in page) == (retry, resolve)
-    resolving = client.post(reverse("admin:syncapp_failedsync_resolve", args=[job.pk]))
+    resolving = client.post(reverse("admin:syncapp_failedsync_resolve", args=[job.pk]), {"note": "checked"})
     assert resolving.status_code == (302 if resolve else 403)
     retrying = client.post(reverse("admin:syncapp_failedsync_retry", args=[job.pk]))
     assert retrying.status_code == (302 if retry else 403)

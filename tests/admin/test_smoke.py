@@ -91,7 +91,8 @@ def test_every_action_runs(model, action, world, staff, hub_url):
     form = {"action": action, "_selected_action": [obj.pk]}
     response = client.post(url(model, "changelist"), form)
     if response.status_code == 200 and b'name="post"' in response.content:
-        response = client.post(url(model, "changelist"), {**form, "post": "yes"})
+        # What confirmation pages ask for: a note (mark resolved), a reason (delete on both sides).
+        response = client.post(url(model, "changelist"), {**form, "post": "yes", "note": "smoke", "reason": "smoke"})
     assert response.status_code == 302, response.content[:1000]
     shown = list(response.wsgi_request._messages)
     assert shown, "an action says what it did"

@@ -96,7 +96,7 @@ def test_http_200_with_success_false_is_a_failure_with_zuoras_reasons(connector,
 def test_unknown_account_key_is_not_found_even_with_http_200(connector, records):
     with pytest.raises(NotFoundError) as missing:
         connector.get_account("A09999999")
-    assert missing.value.status == 200 and records[-1].error_code == "not_found"
+    assert missing.value.status == 200 and records[-1].error_code == "NOT_FOUND"
 
 
 @pytest.mark.parametrize("failure, error, code", [

@@ -1,11 +1,17 @@
 """Describe one Salesforce HTTP exchange as a `CallRecord`, with every secret taken out.
 
+A call is ok only when everything in it worked: composite, graph and collection calls answer
+HTTP 200 even when some of their parts failed, so their record carries the first real failure
+among the parts (not the PROCESSING_HALTED markers of the parts rolled back with it) as its error
+code, and that failure in full in `extra["failure"]` for the console.
+
 Login requests carry the password, client secret and security token (SOAP XML or an OAuth form);
 login answers carry the session id or access token. Data calls carry the session only in the
 Authorization header, which is never copied into a record.
 """
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -15,7 +21,11 @@ from syncapp.connectors.http import (EXCERPT_CHARS, REDACTED, SECRET_KEYS, CallR
                                      redact)
 from syncapp.exceptions import SyncError
 
-from .errors import VENDOR
+from .errors import (VENDOR, first_failure, first_real_error, graph_error, node_error,
+                     record_error)
+
+# Calls whose 2xx answer holds one outcome per part.
+MULTIPART_OPERATIONS = ("composite", "graph", "collection create", "collection update")
 
 # SOAP elements whose text is a secret: <n1:password>, <sessionId>, <sf:securityToken>, …
 _SECRET_XML = re.compile(
@@ -51,8 +61,12 @@ def call_record(operation: str, elapsed_ms: float,
                 response: requests.Response | None, request: requests.PreparedRequest | None,
                 error: SyncError | None, *, login: bool = False) -> CallRecord:
     """The record of one exchange. `response` is None when no answer came (timeout, refused)."""
+    parts: dict = {}
     if response is not None:
         request = response.request
+        if error is None:
+            error, parts = parts_failure(operation, response)
+    failure = {**describe_failure(error), **parts, **failed_node(request, error)} if error else None
     return CallRecord(
         vendor=VENDOR,
         operation=operation,
@@ -66,5 +80,59 @@ def call_record(operation: str, elapsed_ms: float,
         if response is not None else "",
         error_code=error.code if error else "",
         ok=error is None,
-        extra={"login": True} if login else {},
+        extra={**({"login": True} if login else {}), **({"failure": failure} if failure else {})},
     )
+
+
+def parts_failure(operation: str, response: requests.Response) -> tuple[SyncError | None, dict]:
+    """The first real failure among the parts of a multipart call answered with 2xx, and how
+    many parts failed of how many (`{"failed_parts", "parts"}`)."""
+    if response.status_code >= 300 or operation not in MULTIPART_OPERATIONS:
+        return None, {}
+    try:
+        body = response.json()
+    except ValueError:
+        return None, {}
+    if isinstance(body, dict) and isinstance(body.get("graphs"), list):
+        errors = [graph_error(g) for g in body["graphs"] if isinstance(g, dict)]
+    elif isinstance(body, dict) and isinstance(body.get("compositeResponse"), list):
+        errors = [node_error(n) for n in body["compositeResponse"] if isinstance(n, dict)]
+    elif isinstance(body, list):
+        errors = [record_error(r) for r in body if isinstance(r, dict)]
+    else:
+        return None, {}
+    failed = sum(e is not None for e in errors)
+    return first_failure(errors), ({"failed_parts": failed, "parts": len(errors)} if failed else {})
+
+
+def failed_node(request: requests.PreparedRequest | None, error: SyncError) -> dict:
+    """The subrequest that failed, as sent: its method and URL (which name the record), and the
+    values it gave the fields Salesforce named — so staff see which record and value to fix."""
+    node, graph = error.details.get("reference_id"), error.details.get("graph_id")
+    if not node or request is None or not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    graphs = body.get("graphs") if isinstance(body.get("graphs"), list) else [body]
+    for one in graphs:
+        if not isinstance(one, dict) or (graph and one.get("graphId") != graph):
+            continue
+        for sent in one.get("compositeRequest") or []:
+            if isinstance(sent, dict) and sent.get("referenceId") == node:
+                values = sent.get("body") if isinstance(sent.get("body"), dict) else {}
+                first = first_real_error(error.details.get("errors") or []) or {}
+                return {"request": f"{sent.get('method', '')} {sent.get('url', '')}",
+                        "values": {name: values[name] for name in first.get("fields") or [] if name in values}}
+    return {}
+
+
+def describe_failure(error: SyncError) -> dict:
+    """What the console shows of a failed call: Salesforce's error code and message, the fields it
+    names, and the subrequest (node) and graph it came from."""
+    first = first_real_error(error.details.get("errors") or []) or {}
+    return {"errorCode": error.code, "message": error.message, "fields": list(first.get("fields") or []),
+            "node": error.details.get("reference_id") or "", "graph": error.details.get("graph_id") or ""}

@@ -7,6 +7,8 @@ from syncapp.services import backfill, jobs
 
 
 class Command(BaseCommand):
+    requires_migrations_checks = True  # syncapp.management.preflight checks both first
+    requires_vendors = True
     help = ("Bring existing billing drafts into Salesforce the first time, through the job engine. Resumable: "
             "an interrupted run continues where it stopped, and a repeated run syncs nothing twice.")
 

@@ -22,6 +22,7 @@ lifetime.__name__ = "duration such as 90d, 12h or 4w"  # how argparse names a ba
 
 
 class Command(BaseCommand):
+    requires_migrations_checks = True  # syncapp.management.preflight: stop with a sentence when missing
     help = "Create an API client and print its bearer token as the last line of output."
 
     def add_arguments(self, parser):

@@ -13,6 +13,8 @@ LABELS = {"missing_in_salesforce": "missing in Salesforce", "missing_in_billing"
 
 
 class Command(BaseCommand):
+    requires_migrations_checks = True  # syncapp.management.preflight checks both first
+    requires_vendors = True
     help = ("Compare billing orders with Salesforce Orders and report what is missing or stale on either side, "
             "and orphans. --fix queues the repairs as sync jobs (nothing is ever deleted). Exit status: 0 no "
             f"drift (or --fix), {DRIFT} drift found without --fix, {DEFERRED} deferred by the Salesforce API "

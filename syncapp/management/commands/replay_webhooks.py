@@ -8,6 +8,7 @@ from syncapp.services.webhook_replay import replay
 
 
 class Command(BaseCommand):
+    requires_migrations_checks = True  # syncapp.management.preflight: stop with a sentence when missing
     help = ("Re-process stored webhook events (verified ones only): queue their orders' syncs again; each "
             "sync fetches the order's current state, so replaying is always safe. Orders whose sync ran "
             "while sync was turned off in settings finished as succeeded with a 'skipped' result and are "

@@ -12,6 +12,8 @@ MAX_RERUNS = 3
 
 
 class Command(BaseCommand):
+    requires_migrations_checks = True  # syncapp.management.preflight checks both first
+    requires_vendors = True
     help = ("Sync one billing order to Salesforce now, through the job engine, and print the result. "
             "An explicit request: it runs even with auto-sync turned off (not with sync draft orders off).")
 

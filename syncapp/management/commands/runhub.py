@@ -85,6 +85,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
+        if stopping:
+            self.stdout.write(f"Stopping the hub (web server, workers, scheduler); at most {STOP_GRACE_SECONDS} s…")
+            self.stdout.flush()
         exit_code = self._stop(children)
         if not stopping:
             self.stderr.write("A hub process exited unexpectedly; stopped the rest.")
@@ -125,6 +128,7 @@ class Command(BaseCommand):
                 f"                  {base}/sandbox/zuora       (client sandbox / sandbox)",
                 f"                  {base}/sandbox/nue         (api key sandbox)",
             ]
-        lines += ["  API token       python manage.py create_api_client NAME --scope checkout", "",
+        lines += ["  API token       .venv/bin/python manage.py create_api_client NAME --scope checkout",
+                  "                  (in another terminal: the same environment as this one, or put it in .env)", "",
                   "Press Ctrl-C to stop.", ""]
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,50 @@
+"""Where the console finds an order by its customer, and where it links to each system's own page
+of a record.
+
+Salesforce: the record's Lightning page on the configured instance (the sandbox emulator serves a
+read-only page at the same path). Billing: the emulator's page of the order in the sandbox; a real
+tenant's UI address cannot be derived from its API address, so there the ids are shown unlinked.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.html import format_html
+
+from syncapp import conf
+from syncapp.models import OrderLink
+
+# The fields a person may type to find an order: its ids on either side, and its customer's.
+ORDER_SEARCH = ("billing_order_id", "salesforce_order_id", "account_link__email", "account_link__company",
+                "account_link__billing_account_id", "account_link__salesforce_account_id")
+SEARCH_HELP = "Customer email or company, billing account or order number, Salesforce Account or Order id."
+JOB_SEARCH_HELP = SEARCH_HELP.removesuffix(".") + ", or error text."
+
+
+def orders_matching(term: str) -> QuerySet:
+    """The order links whose ids or customer match `term` (every word of it, in any of those fields)."""
+    found = OrderLink.objects.all()
+    for word in term.split():
+        found = found.filter(Q(*(Q(**{f"{name}__icontains": word}) for name in ORDER_SEARCH), _connector=Q.OR))
+    return found
+
+
+def salesforce_url(sobject: str, record_id: str) -> str:
+    instance = (conf.salesforce().instance_url or "").rstrip("/")
+    return f"{instance}/lightning/r/{sobject}/{record_id}/view" if instance and record_id else ""
+
+
+def billing_order_url(provider: str, order_id: str) -> str:
+    if not (settings.HUB_SANDBOX and order_id):
+        return ""
+    base = {"zuora": settings.ZUORA_BASE_URL, "nue": settings.NUE_BASE_URL}.get(provider, "")
+    return f"{base.rstrip('/')}/checkout/{order_id}" if base else ""
+
+
+def record_link(url: str, text: str):
+    """`text` linking to `url` in a new tab (the other system's page), or just `text`."""
+    if not text:
+        return "—"
+    if not url:
+        return format_html("<code>{}</code>", text)
+    return format_html('<a href="{}" target="_blank" rel="noopener"><code>{}</code></a>', url, text)
