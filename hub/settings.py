@@ -1,4 +1,4 @@
-"""Settings for Order Sync Hub, read from the environment (CONTRACT §1).
+"""Settings for Order Sync Hub, read from the environment (see docs/deploy.md).
 
 `.env` in the repository root is read if present; real environment variables win over it.
 """
@@ -208,7 +208,7 @@ REST_FRAMEWORK = {
 # The OpenAPI schema (/api/v1/schema/, /api/v1/docs/): syncapp/api/schema.py adds what views cannot say.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order Sync Hub API",
-    "DESCRIPTION": "Keeps a billing platform (Zuora or Nue) and Salesforce in step (CONTRACT §2).",
+    "DESCRIPTION": "Keeps a billing platform (Zuora or Nue) and Salesforce in step.",
     "VERSION": "1",
     "OAS_VERSION": "3.1.0",  # 3.1: a bearer-token requirement may name the scopes it needs
     "SERVE_INCLUDE_SCHEMA": False,

@@ -1,4 +1,4 @@
-"""The one place the hub reads its settings — when used, never at import time (STYLE §5)."""
+"""The one place the hub reads its settings — when used, never at import time."""
 from dataclasses import dataclass
 from datetime import timedelta
 

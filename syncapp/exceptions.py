@@ -1,4 +1,4 @@
-"""The hub's small, closed error taxonomy (STYLE §4).
+"""The hub's small, closed error taxonomy (docs/architecture.md).
 
 Every failure of an outside call becomes exactly one of these:
 

@@ -1,5 +1,5 @@
 """django-q2 entry points. Tasks take ids, load fresh state, call one service, and are safe to run
-twice (STYLE §6)."""
+twice."""
 import logging
 
 import structlog

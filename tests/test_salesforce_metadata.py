@@ -1,5 +1,5 @@
 """The Salesforce metadata customers deploy (salesforce/, DX source format) against what the hub
-writes and reads, the contract (CONTRACT §3) and the Salesforce emulator's schema.
+writes and reads, the documented custom fields and the Salesforce emulator's schema.
 
 A field the hub writes but the metadata does not ship fails every sync in a real org with
 INVALID_FIELD; the emulator would not notice, because it has the fields built in.
@@ -25,7 +25,7 @@ SOURCE = PROJECT / "force-app" / "main" / "default"
 MD = "{http://soap.sforce.com/2006/04/metadata}"
 CUSTOM_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*__c\b")
 
-# CONTRACT §3: the custom fields shipped with the project.
+# The custom fields shipped with the project (README, docs/deploy.md).
 CONTRACT_FIELDS = {
     ("Order", "Billing_Order_Id__c"): {"type": "Text", "length": 80, "external_id": True, "unique": True},
     ("Order", "Sync_Origin__c"): {"type": "Picklist", "values": ["Billing", "Salesforce"]},
@@ -166,7 +166,7 @@ def test_sync_order_callout_posts_to_the_contract_endpoint_through_the_named_cre
     credential = re.search(r"NAMED_CREDENTIAL = '(\w+)'", apex).group(1)
     path = re.search(r"SYNC_PATH = '([^']+)'", apex).group(1)
     assert "'callout:' + NAMED_CREDENTIAL" in apex and "setMethod('POST')" in apex
-    # The path the Apex builds reaches the hub's Sync Order view (CONTRACT §2).
+    # The path the Apex builds reaches the hub's Sync Order view.
     match = resolve(path.replace("{0}", "801000000000001AAA"))
     assert match.func.view_class is SyncOrderView and match.kwargs == {"sf_order_id": "801000000000001AAA"}
 

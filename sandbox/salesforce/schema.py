@@ -1,7 +1,7 @@
 """The emulated org's objects and fields, and their describe output.
 
 Only what the hub meets is modelled; field names, types, lengths and createable/updateable flags
-follow Salesforce's standard objects. Custom fields are those of CONTRACT §3.
+follow Salesforce's standard objects. Custom fields are those the hub's metadata in salesforce/ ships.
 """
 from contextvars import ContextVar
 from dataclasses import dataclass

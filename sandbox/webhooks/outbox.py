@@ -39,7 +39,7 @@ def emit(provider: str, event_type: str, data: dict) -> None:
     now = timezone.now()
     msg_id = f"msg_{uuid.uuid4().hex}"
     # `id` repeats the webhook-id: a receiver authenticating by HTTP Basic instead of the
-    # signature takes the event id from the body (CONTRACT §2), and both must name one event.
+    # signature takes the event id from the body, and both must name one event.
     body = json.dumps({"id": msg_id, "type": event_type,
                        "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "data": data},
                       separators=(",", ":"))

@@ -1,4 +1,4 @@
-"""The ops console: Django's admin, built around failure (STYLE §7).
+"""The ops console: Django's admin, built around failure.
 
 - `dashboard`: the front page — what is failing now, and syncs per hour for the last week;
 - `jobs`: sync jobs, and failed syncs as their own list, with retry and resolve;

@@ -32,7 +32,7 @@ def json_error(code: str, message: str, status_code: int, details: dict | None =
     return JsonResponse(error_body(code, message, details), status=status_code)
 
 
-# CONTRACT §2: all responses are JSON, also where no view of ours answers (hub/urls.py handlers).
+# Every response under /api/ is JSON, also where no view of ours answers (hub/urls.py handlers).
 def not_found(request, exception=None):
     """The hub's handler404: under /api/ the contract's JSON error (an unknown webhook provider, a path
     no endpoint matches), elsewhere Django's own page."""

@@ -1,4 +1,4 @@
-"""`GET /api/v1/health` (CONTRACT §2): what a load balancer, a supervisor and an operator ask first.
+"""`GET /api/v1/health`: what a load balancer, a supervisor and an operator ask first.
 
 Each part is named in the body with "ok" or what is wrong with it, and decides the answer so:
 

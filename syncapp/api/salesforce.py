@@ -1,4 +1,4 @@
-"""Endpoints Salesforce calls: the "Sync Order" button and activation (CONTRACT §2)."""
+"""Endpoints Salesforce calls: the "Sync Order" button and activation."""
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response

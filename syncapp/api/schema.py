@@ -1,4 +1,4 @@
-"""The OpenAPI description of the hub's API (CONTRACT §2), served at /api/v1/schema/ and browsable
+"""The OpenAPI description of the hub's API, served at /api/v1/schema/ and browsable
 at /api/v1/docs/.
 
 Each view declares its own request and responses with `extend_schema`; this module holds what they

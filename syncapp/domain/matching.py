@@ -1,6 +1,6 @@
 """Account matching rules for checkout: normalising emails and domains, and choosing among matches.
 
-The match order (CONTRACT §2 rule 1): a Contact with the customer's email → its Account; else, for a
+The match order: a Contact with the customer's email → its Account; else, for a
 company (non-public) email domain, an Account whose Website has that domain or an Account with a
 Contact at that domain; else nothing (a new Account is created).
 

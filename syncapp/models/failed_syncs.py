@@ -1,4 +1,4 @@
-"""Failed syncs as their own list in the console (STYLE §7): a proxy of `SyncJob` showing only the
+"""Failed syncs as their own list in the console: a proxy of `SyncJob` showing only the
 jobs that need a person — failed (a permanent error) or dead (transient errors past the limit)."""
 from django.db import models
 

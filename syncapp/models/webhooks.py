@@ -1,4 +1,4 @@
-"""Every inbound webhook delivery, stored before anything else happens to it (STYLE §3)."""
+"""Every inbound webhook delivery, stored before anything else happens to it."""
 import hashlib
 
 from django.db import models

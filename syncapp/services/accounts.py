@@ -1,4 +1,4 @@
-"""Find or create the customer's Salesforce Account and Contact (CONTRACT §2, checkout rules 1–2).
+"""Find or create the customer's Salesforce Account and Contact (README: How it decides).
 
 Used by checkout and by the billing → Salesforce sync for accounts that carry no CRM id yet.
 The caller holds the match-key lease, so two callers never create the same Account twice.

@@ -1,4 +1,4 @@
-"""The Salesforce API allocation is the hub's real ceiling (ARCHITECTURE "Scale").
+"""The Salesforce API allocation is the hub's real ceiling.
 
 Every Salesforce answer carries `Sforce-Limit-Info: api-usage=N/M`; the connector reads it and each
 `SyncAttempt` keeps it. Past 80% the hub warns (log and dashboard); past 95% it defers non-urgent

@@ -1,5 +1,5 @@
 """Self-service checkout: resolve the Salesforce Account, then create the billing order with its
-Id as the billing account's CRM Account ID (CONTRACT §2 `POST /api/v1/checkout`).
+Id as the billing account's CRM Account ID (`POST /api/v1/checkout`).
 
 Exactly once: a `CheckoutSession` per idempotency key records each finished step, so the same
 key replays the stored response and a retry after a failure resumes where it stopped.

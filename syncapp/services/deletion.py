@@ -1,6 +1,6 @@
 """Delete an order on both sides — billing and Salesforce — when staff ask for it in the console.
 
-Deletion is never synced automatically (ARCHITECTURE "How work flows", step 5). Staff first see a
+Deletion is never synced automatically. Staff first see a
 `preview` read live from both systems, then `delete_orders` deletes each order:
 
 - the order's system of origin first, then the other side. If the origin refuses, the copy is

@@ -1,4 +1,4 @@
-"""Billing → Salesforce draft-order sync (ARCHITECTURE "How work flows", step 2).
+"""Billing → Salesforce draft-order sync (docs/architecture.md).
 
 The billing platform's current order is the truth: each run fetches it, skips it when Salesforce
 already shows exactly that (echo suppression), makes sure the customer's Account exists, and

@@ -1,5 +1,5 @@
 """Reconcile: compare billing with Salesforce order by order, report the drift and, on request,
-queue its repair through the job engine (ARCHITECTURE "How work flows").
+queue its repair through the job engine.
 
 Four walks, each streamed a page at a time:
 

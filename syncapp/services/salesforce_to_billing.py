@@ -1,4 +1,4 @@
-"""Salesforce → billing: the "Sync Order" button (CONTRACT §2 `POST /salesforce/orders/{id}/sync`).
+"""Salesforce → billing: the "Sync Order" button (`POST /api/v1/salesforce/orders/{id}/sync`).
 
 Reads the Order from Salesforce, makes sure a billing account carries its Account as CRM id,
 creates or updates the billing draft (Salesforce's data wins), and writes the billing ids and the

@@ -1,4 +1,4 @@
-"""The base webhook view: store → verify → parse → dispatch (STYLE §3).
+"""The base webhook view: store → verify → parse → dispatch.
 
 A vendor module sets `provider` and `event_types` (vendor event name → hub event type) and may
 override `parse`. Every delivery becomes a `WebhookEvent` row, whatever happens to it; nothing

@@ -1,4 +1,4 @@
-"""Every registered admin page opens and every registered action runs (STYLE §8).
+"""Every registered admin page opens and every registered action runs.
 
 Pages and actions are discovered from `admin.site._registry`, so a newly registered model or action
 is covered without touching this file — and fails here until the `world` fixture holds an object of

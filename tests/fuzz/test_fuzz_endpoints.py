@@ -115,7 +115,7 @@ webhook_bodies = st.one_of(
 
 # --- webhooks -----------------------------------------------------------------------------------
 def well_formed(raw: bytes) -> bool:
-    """CONTRACT §2's body: a JSON object with a text `type` and an object `data`; order events
+    """The documented webhook body: a JSON object with a text `type` and an object `data`; order events
     name their order. (Text that cannot be stored — NUL, lone surrogates, more than its column
     holds — counts as malformed.)"""
     try:

@@ -1,4 +1,4 @@
-"""Billing connectors: one module per vendor behind `BillingConnector` (STYLE §1)."""
+"""Billing connectors: one module per vendor behind `BillingConnector` (docs/architecture.md)."""
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
