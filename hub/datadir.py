@@ -1,6 +1,7 @@
 """HUB_DATA_DIR holds the SQLite database, generated secrets and the logs: only the hub's own user
-may read it. The directory is kept 0700 and the hub creates its files there 0600, whatever the
-process umask (SQLite's -wal and -shm files take the database file's mode)."""
+may read it. The directory is kept 0700, and the hub keeps its files there 0600 whatever the
+process umask (the log handler, the key pair and secrets create theirs so; SQLite's files are
+closed to others when the hub connects: syncapp.apps.keep_sqlite_private)."""
 import os
 import stat
 from pathlib import Path
@@ -14,11 +15,3 @@ def private_dir(path: Path) -> Path:
         os.chmod(path, mode & 0o700)
     return path
 
-
-def private_file(path: Path) -> Path:
-    """Create `path` empty with mode 0600 unless it exists, so whoever writes it next keeps that mode."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-    return path

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
-from hub.datadir import private_dir, private_file
+from hub.datadir import private_dir
 from hub.keypair import data_keypair
 from hub.logs import configure as configure_logging
 from hub.secrets import data_secret
@@ -163,9 +163,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so live servers and worker processes in tests share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(HUB_DATA_DIR / "test.sqlite3")}
-    _sqlite_file = Path(str(DATABASES["default"]["NAME"]))
-    if _sqlite_file.name != ":memory:" and _sqlite_file.parent.is_dir():
-        private_file(_sqlite_file)  # before SQLite creates it readable by all
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
