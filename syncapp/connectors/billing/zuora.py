@@ -6,10 +6,16 @@ How the hub's records sit in Zuora:
   (`GET /object-query/accounts?filter[]=crmId.EQ:…`, `/object-query/contacts?filter[]=workEmail…`);
 - a `DraftOrder` is an order with one subscription created by one `CreateSubscription` action;
   each `OrderLine` is one subscribed rate plan (found by SKU in the catalog) with one charge
-  override carrying quantity, list price, discount, billing period and bill cycle day. The line id
-  is the rate plan's `uniqueToken`. The payment term is the subscription's `paymentTerm`
-  (Zuora's Flexible Billing Attributes); custom fields are the order's `customFields`
-  (`Name__c`). `checkoutUrl` comes from the emulator; a real tenant has none (None).
+  override carrying quantity, the line's net unit price as `listPrice` (a price override: Zuora's
+  discount override belongs to discount charges, the catalog's are per-unit), billing period and
+  bill cycle day. The line id is the rate plan's `uniqueToken`, which the hub gives every rate
+  plan it sends and Zuora returns on the order read. The payment term is the subscription's
+  `paymentTerm` only when the tenant has Flexible Billing Attributes (`ZUORA_FLEXIBLE_BILLING`);
+  otherwise it is the account's. Custom fields are the order's `customFields` (`Name__c`).
+  `checkoutUrl` comes from the emulator; a real tenant has none (None).
+- the OAuth token and the catalog are kept in Django's cache, shared by every job and worker
+  process: the token until Zuora's `expires_in` (renewed on a 401), the catalog for
+  `CATALOG_TTL` (reloaded when a SKU is not in it).
 
 Errors: an answer with `success: false` is a failure whatever its HTTP status. The eight-digit
 codes end in Zuora's documented category, which decides transient vs permanent.
@@ -17,8 +23,8 @@ codes end in Zuora's documented category, which decides transient vs permanent.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -26,6 +32,7 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from syncapp.connectors.billing.base import BillingConnector
@@ -36,7 +43,9 @@ from syncapp.domain.records import (Address, BillingTerms, CatalogItem, Contact,
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
 
 VENDOR = "zuora"
-CATALOG_TTL = 300.0  # seconds
+CATALOG_TTL = 300  # seconds
+# Zuora keeps the answer to an Idempotency-Key for 24 hours, failures included.
+IDEMPOTENCY_TTL = 24 * 3600
 CENT = Decimal("0.01")
 # "Cannot find entity by key": Zuora's answer for an order or account key in the URL that does
 # not exist (resource code 500000 is what Zuora reports for calls without a payload).
@@ -53,25 +62,28 @@ STATUS_FROM_ZUORA = {"Draft": OrderStatus.DRAFT, "Scheduled": OrderStatus.DRAFT,
                      "Pending": OrderStatus.ACTIVATED, "Executing": OrderStatus.ACTIVATED,
                      "Completed": OrderStatus.ACTIVATED, "Cancelled": OrderStatus.CANCELED,
                      "Failed": OrderStatus.CANCELED, "Reverted": OrderStatus.CANCELED}
+# The hub's billing periods -> Zuora's `BillingPeriod` enum, where they are spelled differently.
+BILLING_PERIODS = {"Semi-Annual": "Semi_Annual", "Semiannual": "Semi_Annual"}
+PERIODS_FROM_ZUORA = {"Semi_Annual": "Semi-Annual"}
 STATUS_TO_ZUORA = {OrderStatus.DRAFT: "Draft", OrderStatus.ACTIVATED: "Completed",
                    OrderStatus.CANCELED: "Cancelled"}
 
 
-@dataclass
-class _Token:
-    value: str
-    refresh_at: float  # time.monotonic() after which a new one is fetched
-
-
-# One token per tenant and client per process: Zuora rate-limits its token endpoint, and services
-# build a connector per job.
-_tokens: dict[tuple[str, str], _Token] = {}
+# One token fetch at a time per process; the token itself is shared through Django's cache, as
+# Zuora rate-limits its token endpoint and services build a connector per job.
 _tokens_lock = threading.Lock()
+_cache_keys: set[str] = set()  # what this process put in the cache, for clear_token_cache
+
+
+def _cache_key(kind: str, *parts: str) -> str:
+    key = f"zuora:{kind}:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    _cache_keys.add(key)
+    return key
 
 
 def clear_token_cache() -> None:
-    with _tokens_lock:
-        _tokens.clear()
+    """Forget the shared token and catalog (tests switch tenants)."""
+    cache.delete_many(list(_cache_keys))
 
 
 @dataclass(frozen=True)
@@ -87,14 +99,14 @@ class ZuoraConnector(BillingConnector):
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
                  recorder: Recorder | None = None, timeout=DEFAULT_TIMEOUT,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, flexible_billing: bool | None = None):
         self.base_url = base_url.rstrip("/")
         self.client_id, self.client_secret = client_id, client_secret
         self.recorder = recorder
         self.timeout = timeout
         self.session = session or new_session(timeout=timeout)
         self._plans: dict[str, _Plan] | None = None
-        self._plans_at = 0.0
+        self._flexible_billing = flexible_billing
 
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
@@ -106,23 +118,37 @@ class ZuoraConnector(BillingConnector):
         return cls(settings.ZUORA_BASE_URL, settings.ZUORA_CLIENT_ID,
                    settings.ZUORA_CLIENT_SECRET, recorder=recorder, timeout=timeout)
 
+    @property
+    def flexible_billing(self) -> bool:
+        """Whether the tenant has Flexible Billing Attributes (`ZUORA_FLEXIBLE_BILLING`)."""
+        if self._flexible_billing is None:
+            return settings.ZUORA_FLEXIBLE_BILLING
+        return self._flexible_billing
+
     # --- catalog ---------------------------------------------------------------------------
     def catalog(self) -> dict[str, CatalogItem]:
         return {sku: plan.item for sku, plan in self._catalog_plans().items()}
 
-    def _catalog_plans(self) -> dict[str, _Plan]:
-        if self._plans is None or time.monotonic() - self._plans_at > CATALOG_TTL:
+    def _catalog_plans(self, *, reload: bool = False) -> dict[str, _Plan]:
+        """The catalog: this connector's copy, else the shared one, else read from Zuora."""
+        key = _cache_key("catalog", self.base_url)
+        if self._plans is None and not reload:
+            self._plans = cache.get(key)
+        if self._plans is None or reload:
             plans, url = {}, "/v1/catalog/products"
             while url:
                 data = self._call("catalog", "GET", url)
                 for product in data.get("products", []):
                     plans.update(_plans_of(product))
                 url = data.get("nextPage")
-            self._plans, self._plans_at = plans, time.monotonic()
+            cache.set(key, plans, CATALOG_TTL)
+            self._plans = plans
         return self._plans
 
     def _plan_for(self, sku: str) -> _Plan:
         plan = self._catalog_plans().get(sku)
+        if plan is None:  # perhaps added to the catalog since it was cached
+            plan = self._catalog_plans(reload=True).get(sku)
         if plan is None:
             raise PermanentError(f"SKU {sku!r} is not sold in Zuora", code="unknown_sku",
                                  vendor=VENDOR, details={"sku": sku})
@@ -136,29 +162,62 @@ class ZuoraConnector(BillingConnector):
 
     # --- accounts --------------------------------------------------------------------------
     def find_account_by_email(self, email: str) -> Customer | None:
-        contacts = self._call("find_account_by_email", "GET", "/object-query/contacts",
-                              params={"filter[]": f"workEmail.EQ:{email.strip()}",
-                                      "pageSize": 99})["data"]
+        """Zuora compares emails exactly (assumed: docs/vendor-assumptions-zuora.md), so the hub
+        writes them in lower case and asks for the spelling given and its lower case."""
+        spellings = sorted({email.strip(), email.strip().lower()})
+        try:
+            contacts = self._call("find_account_by_email", "GET", "/object-query/contacts", params={
+                "filter[]": f"workEmail.IN:[{','.join(spellings)}]", "pageSize": 99})["data"]
+        except (NotFoundError, PermanentError) as err:
+            if not _query_unavailable(err):
+                raise
+            contacts = [{"id": row["Id"]} for row in self._zoql(
+                "find_account_by_email", "select Id from Contact where " + " or ".join(
+                    f"WorkEmail = {_zoql_string(value)}" for value in spellings))]
         if not contacts:
             return None
-        ids = ",".join(contact["id"] for contact in contacts)
-        return self._first_account("find_account_by_email", f"billToId.IN:[{ids}]")
+        ids = [contact["id"] for contact in contacts]
+        return self._first_account("find_account_by_email", "billToId", ids)
 
     def find_account_by_crm_id(self, crm_id: str) -> Customer | None:
-        return self._first_account("find_account_by_crm_id", f"crmId.EQ:{crm_id.strip()}")
+        return self._first_account("find_account_by_crm_id", "crmId", [crm_id.strip()])
 
-    def _first_account(self, operation: str, condition: str) -> Customer | None:
-        rows = self._call(operation, "GET", "/object-query/accounts", params={
-            "filter[]": condition, "sort[]": "createdDate.ASC", "pageSize": 1})["data"]
+    def _first_account(self, operation: str, field: str, values: list[str]) -> Customer | None:
+        """The oldest account whose `field` is one of `values`: Object Query, or ZOQL on a tenant
+        without it (ZOQL cannot sort, so the oldest is picked here)."""
+        condition = (f"{field}.EQ:{values[0]}" if len(values) == 1
+                     else f"{field}.IN:[{','.join(values)}]")
+        try:
+            rows = self._call(operation, "GET", "/object-query/accounts", params={
+                "filter[]": condition, "sort[]": "createdDate.ASC", "pageSize": 1})["data"]
+        except (NotFoundError, PermanentError) as err:
+            if not _query_unavailable(err):
+                raise
+            zoql_field = field[0].upper() + field[1:]
+            rows = sorted(self._zoql(operation, "select AccountNumber, CreatedDate from Account "
+                                     "where " + " or ".join(f"{zoql_field} = {_zoql_string(v)}"
+                                                            for v in values)),
+                          key=lambda row: row["CreatedDate"])
+            rows = [{"accountNumber": row["AccountNumber"]} for row in rows]
         return self.get_account(rows[0]["accountNumber"]) if rows else None
+
+    def _zoql(self, operation: str, query: str) -> list[dict]:
+        """`POST /v1/action/query`, every page."""
+        data = self._call(operation, "POST", "/v1/action/query", json={"queryString": query})
+        records = list(data.get("records") or [])
+        while not data.get("done", True) and data.get("queryLocator"):
+            data = self._call(operation, "POST", "/v1/action/queryMore",
+                              json={"queryLocator": data["queryLocator"]})
+            records += data.get("records") or []
+        return records
 
     def get_account(self, account_id: str) -> Customer:
         return _customer(self._call("get_account", "GET", _path("/v1/accounts/{}", account_id)))
 
     def create_account(self, customer: Customer, *, idempotency_key: str) -> Customer:
-        data = self._call("create_account", "POST", "/v1/accounts",
-                          json=_account_body(customer, customer.currency),
-                          idempotency_key=idempotency_key)
+        data = self._keyed("create_account", "POST", "/v1/accounts",
+                           _account_body(customer, customer.currency, postal="zipCode"),
+                           idempotency_key)
         return self.get_account(data["accountNumber"])
 
     def set_account_crm_id(self, account_id: str, crm_id: str) -> None:
@@ -167,33 +226,75 @@ class ZuoraConnector(BillingConnector):
 
     # --- orders ----------------------------------------------------------------------------
     def create_order(self, order: DraftOrder, *, idempotency_key: str) -> DraftOrder:
-        body = self._order_body(order)
-        if order.status == OrderStatus.DRAFT:
-            body["status"] = "Draft"
-        if order.account_id:
-            body["existingAccountNumber"] = order.account_id
-        elif order.customer is not None:
-            body["newAccount"] = _account_body(order.customer, order.currency, order.terms)
-        else:
+        if not order.account_id and order.customer is None:
             raise PermanentError("An order needs an account_id or a customer",
                                  code="invalid_order", vendor=VENDOR)
-        data = self._call("create_order", "POST", "/v1/orders", json=body,
-                          idempotency_key=idempotency_key)
+
+        def send() -> dict:
+            body = self._order_body(order, idempotency_key)
+            if order.status == OrderStatus.DRAFT:
+                body["status"] = "Draft"
+            if order.account_id:
+                body["existingAccountNumber"] = order.account_id
+            else:
+                body["newAccount"] = _account_body(order.customer, order.currency, order.terms,
+                                                   postal="postalCode")
+            return self._keyed("create_order", "POST", "/v1/orders", body, idempotency_key)
+
+        data = self._with_fresh_catalog(send)
         return self.get_order(data["orderNumber"])
 
+    def _with_fresh_catalog(self, send):
+        """`send()`, once more with the catalog read again if Zuora no longer knows a rate plan
+        of the cached one (the catalog changed since it was cached)."""
+        try:
+            return send()
+        except PermanentError as err:
+            cached = self._catalog_plans()
+            if err.code != "unknown_sku" or self._catalog_plans(reload=True) == cached:
+                raise
+            return send()
+
+    def _keyed(self, operation: str, method: str, path: str, body: dict, key: str) -> dict:
+        """A create under the caller's idempotency key. Zuora keeps the answer to a key for a day,
+        failures too, so once Zuora has answered a key with a failure that did nothing (HTTP
+        4xx, or 200 with `success: false`), the next attempt uses a key of its own
+        ("<key>.2", …). The attempt number is shared through the cache. A 5xx may have done the
+        work, so its key is kept: its replay tells the truth (assumed: 5xx are stored)."""
+        slot = _cache_key("idempotency", self.base_url, key)
+        attempt = cache.get(slot, 1)
+        try:
+            return self._call(operation, method, path, json=body,
+                              idempotency_key=key if attempt == 1 else f"{key}.{attempt}")
+        except SyncError as err:
+            status = err.status or 0
+            if status and status < 500 and status not in (401, 409, 429):
+                cache.set(slot, attempt + 1, IDEMPOTENCY_TTL)
+            raise
+
     def get_order(self, order_id: str) -> DraftOrder:
-        order = self._order(order_id)
-        return replace(order, customer=self.get_account(order.account_id))
+        raw = self._call("get_order", "GET", _path("/v1/orders/{}", order_id))["order"]
+        order = self._draft_order(raw)
+        account = self._call("get_account", "GET", _path("/v1/accounts/{}", order.account_id))
+        if not _subscription_payment_term(raw):
+            # Without Flexible Billing Attributes the payment term is the account's.
+            term = (account.get("billingAndPayment") or {}).get("paymentTerm")
+            order = replace(order, terms=replace(order.terms,
+                                                 payment_term=term or order.terms.payment_term))
+        return replace(order, customer=_customer(account))
 
     def _order(self, order_id: str) -> DraftOrder:
         data = self._call("get_order", "GET", _path("/v1/orders/{}", order_id))
         return self._draft_order(data["order"])
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
-        body = self._order_body(order)
-        if order.account_id:
-            body["existingAccountNumber"] = order.account_id
-        self._change(order.order_id, "update_order", "PUT", "/v1/orders/{}", body)
+        def send() -> None:
+            body = self._order_body(order, order.order_id)
+            if order.account_id:
+                body["existingAccountNumber"] = order.account_id
+            self._change(order.order_id, "update_order", "PUT", "/v1/orders/{}", body)
+
+        self._with_fresh_catalog(send)
         return self.get_order(order.order_id)
 
     def activate_order(self, order_id: str) -> DraftOrder:
@@ -249,8 +350,14 @@ class ZuoraConnector(BillingConnector):
             url = data.get("nextPage")
 
     # --- translation -----------------------------------------------------------------------
-    def _order_body(self, order: DraftOrder) -> dict:
-        plans = [self._rate_plan_entry(line, order.terms) for line in order.lines]
+    def _order_body(self, order: DraftOrder, seed: str) -> dict:
+        tokens = _line_tokens(order.lines, seed)
+        plans = [self._rate_plan_entry(line, order.terms, token)
+                 for line, token in zip(order.lines, tokens)]
+        create = {"terms": {"initialTerm": {"termType": "EVERGREEN"}},
+                  "subscribeToRatePlans": plans}
+        if self.flexible_billing:
+            create["paymentTerm"] = order.terms.payment_term
         return {
             "orderDate": order.order_date.isoformat(),
             "customFields": dict(order.custom_fields),
@@ -259,27 +366,22 @@ class ZuoraConnector(BillingConnector):
                 "triggerDates": [{"name": name, "triggerDate": order.order_date.isoformat()}
                                  for name in ("ContractEffective", "ServiceActivation",
                                               "CustomerAcceptance")],
-                "createSubscription": {"terms": {"initialTerm": {"termType": "EVERGREEN"}},
-                                       "paymentTerm": order.terms.payment_term,
-                                       "subscribeToRatePlans": plans},
+                "createSubscription": create,
             }]}],
         }
 
-    def _rate_plan_entry(self, line: OrderLine, terms: BillingTerms) -> dict:
+    def _rate_plan_entry(self, line: OrderLine, terms: BillingTerms, token: str) -> dict:
         plan = self._plan_for(line.sku)
-        pricing = {"recurringPerUnit": {"listPrice": _number(line.list_price),
+        # The net unit price overrides the per-unit charge's price (Zuora's discount override is
+        # for discount charges); the list price stays the catalog's.
+        pricing = {"recurringPerUnit": {"listPrice": _number(line.net_price),
                                         "quantity": _number(line.quantity)}}
-        discount = _discount_body(line)
-        if discount:
-            pricing["discount"] = discount
-        billing = {"billingPeriod": terms.billing_period}
+        billing = {"billingPeriod": BILLING_PERIODS.get(terms.billing_period,
+                                                        terms.billing_period)}
         if terms.bill_cycle_day:
             billing.update(billCycleType="SpecificDayofMonth", billCycleDay=terms.bill_cycle_day)
-        entry = {"productRatePlanId": plan.rate_plan_id, "chargeOverrides": [{
+        return {"productRatePlanId": plan.rate_plan_id, "uniqueToken": token, "chargeOverrides": [{
             "productRatePlanChargeId": plan.charge_id, "billing": billing, "pricing": pricing}]}
-        if line.line_id:
-            entry["uniqueToken"] = line.line_id
-        return entry
 
     def _draft_order(self, raw: dict) -> DraftOrder:
         lines, terms = [], BillingTerms()
@@ -289,8 +391,9 @@ class ZuoraConnector(BillingConnector):
                 for entry in create.get("subscribeToRatePlans", []):
                     line, billing = self._line(entry)
                     if not lines:
+                        period = billing.get("billingPeriod", terms.billing_period)
                         terms = BillingTerms(
-                            billing_period=billing.get("billingPeriod", terms.billing_period),
+                            billing_period=PERIODS_FROM_ZUORA.get(period, period),
                             payment_term=create.get("paymentTerm") or terms.payment_term,
                             bill_cycle_day=billing.get("billCycleDay"))
                     lines.append(line)
@@ -304,18 +407,21 @@ class ZuoraConnector(BillingConnector):
                                        (raw.get("customFields") or {}).items() if v is not None)))
 
     def _line(self, entry: dict) -> tuple[OrderLine, dict]:
+        """One rate plan of an order read-back (`RatePlanOverride`, its charge a
+        `GetChargeOverride`)."""
         charge = (entry.get("chargeOverrides") or [{}])[0]
         per_unit = (charge.get("pricing") or {}).get("recurringPerUnit") or {}
         quantity = Decimal(str(per_unit.get("quantity", 1)))
         sku = self._sku_of(entry.get("productRatePlanId", ""),
                            entry.get("productRatePlanNumber", ""))
         plan = self._catalog_plans().get(sku)
-        default_price = plan.item.list_price if plan else 0
-        list_price = Decimal(str(per_unit.get("listPrice", default_price))).quantize(CENT)
-        discount = _discount(charge.get("pricing", {}).get("discount"))
-        line = OrderLine(sku=sku, quantity=quantity, list_price=list_price,
-                         net_price=_net_price(list_price, quantity, discount),
-                         line_id=entry.get("uniqueToken"), discount=discount)
+        list_price = plan.item.list_price if plan else None
+        net_price = Decimal(str(per_unit.get("listPrice", list_price or 0))).quantize(CENT)
+        if list_price is None:
+            list_price = net_price
+        line = OrderLine(sku=sku, quantity=quantity, list_price=list_price, net_price=net_price,
+                         line_id=entry.get("uniqueToken"),
+                         discount=_discount(list_price, net_price))
         return line, charge.get("billing") or {}
 
     # --- HTTP ------------------------------------------------------------------------------
@@ -362,12 +468,15 @@ class ZuoraConnector(BillingConnector):
         return response, data, error
 
     def _access_token(self, rejected: str | None = None) -> str:
-        """The cached token, or a new one when it is about to expire or was just rejected."""
-        key = (self.base_url, self.client_id)
+        """The shared token, or a new one when it is about to expire or was just rejected."""
+        key = _cache_key("token", self.base_url, self.client_id)
+        cached = cache.get(key)
+        if cached and cached != rejected:
+            return cached
         with _tokens_lock:
-            cached = _tokens.get(key)
-            if cached and cached.value != rejected and time.monotonic() < cached.refresh_at:
-                return cached.value
+            cached = cache.get(key)
+            if cached and cached != rejected:
+                return cached
             form = {"client_id": self.client_id, "client_secret": self.client_secret,
                     "grant_type": "client_credentials"}
             response, data, error = self._send("oauth_token", "POST",
@@ -381,9 +490,8 @@ class ZuoraConnector(BillingConnector):
                 raise error
             lifetime = float(data.get("expires_in") or 3600)
             # Renewed a little before Zuora expires it, so no call leaves with a dying token.
-            _tokens[key] = _Token(data["access_token"],
-                                  time.monotonic() + lifetime - min(60.0, lifetime / 10))
-            return _tokens[key].value
+            cache.set(key, data["access_token"], lifetime - min(60.0, lifetime / 10))
+            return data["access_token"]
 
 
 # --- Zuora shapes <-> domain records ---------------------------------------------------------
@@ -404,10 +512,13 @@ def _plans_of(product: dict) -> dict[str, _Plan]:
 
 
 def _contact(raw: dict | None) -> Contact | None:
+    """A contact as Zuora reads it back (`Contact`: `zipCode`, and `postalCode` in newer
+    tenants)."""
     if not raw:
         return None
+    postal_code = raw.get("zipCode") or raw.get("postalCode") or ""
     address = Address(line1=raw.get("address1") or "", city=raw.get("city") or "",
-                      state=raw.get("state") or "", postal_code=raw.get("zipCode") or "",
+                      state=raw.get("state") or "", postal_code=postal_code,
                       country=raw.get("country") or "")
     return Contact(email=raw.get("workEmail") or "", first_name=raw.get("firstName") or "",
                    last_name=raw.get("lastName") or "", phone=raw.get("workPhone") or "",
@@ -423,25 +534,28 @@ def _customer(raw: dict) -> Customer:
                     bill_to=bill_to, sold_to=sold_to)
 
 
-def _contact_body(contact: Contact, customer: Customer) -> dict:
+def _contact_body(contact: Contact, customer: Customer, postal: str) -> dict:
     """Zuora requires first and last name; a customer known only by email and company name gets
-    the email's local part and the company name."""
+    the email's local part and the company name. `postal` is how the endpoint spells the postal
+    code: `postalCode` in an order's `newAccount`, `zipCode` for `POST /v1/accounts`. The email
+    is written in lower case, so that exact-match lookups find it (`find_account_by_email`)."""
     address = contact.address or Address()
     body = {"firstName": contact.first_name or contact.email.split("@")[0] or customer.name,
             "lastName": contact.last_name or customer.name,
-            "workEmail": contact.email, "workPhone": contact.phone, "address1": address.line1,
-            "city": address.city, "state": address.state, "zipCode": address.postal_code,
-            "country": address.country}
+            "workEmail": contact.email.strip().lower(), "workPhone": contact.phone,
+            "address1": address.line1, "city": address.city, "state": address.state,
+            postal: address.postal_code, "country": address.country}
     return {k: v for k, v in body.items() if v}
 
 
-def _account_body(customer: Customer, currency: str, terms: BillingTerms | None = None) -> dict:
+def _account_body(customer: Customer, currency: str, terms: BillingTerms | None = None, *,
+                  postal: str) -> dict:
     bill_to = customer.bill_to or Contact(email=customer.email)
     body = {"name": customer.name, "currency": currency or customer.currency, "autoPay": False,
             "billCycleDay": (terms.bill_cycle_day if terms and terms.bill_cycle_day else 0),
-            "billToContact": _contact_body(bill_to, customer)}
+            "billToContact": _contact_body(bill_to, customer, postal)}
     if customer.sold_to:
-        body["soldToContact"] = _contact_body(customer.sold_to, customer)
+        body["soldToContact"] = _contact_body(customer.sold_to, customer, postal)
     if customer.crm_id:
         body["crmId"] = customer.crm_id
     if terms:
@@ -449,36 +563,50 @@ def _account_body(customer: Customer, currency: str, terms: BillingTerms | None 
     return body
 
 
-def _discount_body(line: OrderLine) -> dict | None:
-    """A line's discount as a charge override's `pricing.discount`; a net price below list
-    without an explicit discount becomes an amount off."""
-    if line.discount and line.discount.percent is not None:
-        return {"discountPercentage": _number(line.discount.percent)}
-    if line.discount and line.discount.amount is not None:
-        return {"discountAmount": _number(line.discount.amount)}
-    if line.net_price < line.list_price:
-        return {"discountAmount": _number((line.list_price - line.net_price) * line.quantity)}
-    return None
-
-
-def _discount(raw: dict | None) -> Discount | None:
-    if not raw:
+def _discount(list_price: Decimal, net_price: Decimal) -> Discount | None:
+    """What a net price below list reads back as: Zuora keeps only the price, so the discount is
+    the percentage off when it gives the net price to the cent, else the unit amount off."""
+    if not list_price or net_price >= list_price:
         return None
-    if raw.get("discountPercentage") is not None:
-        return Discount(percent=Decimal(str(raw["discountPercentage"])))
-    if raw.get("discountAmount") is not None:
-        return Discount(amount=Decimal(str(raw["discountAmount"])))
+    percent = ((1 - net_price / list_price) * 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    if (list_price * (1 - percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP) == net_price:
+        return Discount(percent=percent.normalize())
+    return Discount(amount=list_price - net_price)
+
+
+def _line_tokens(lines, seed: str) -> list[str]:
+    """A `uniqueToken` for every rate plan: a line's own id, else one derived from `seed` (the
+    idempotency key, or the order number) and the line's place, so a retry sends the same body.
+    At most 50 characters; unique across orders too, as Salesforce upserts lines by it."""
+    used, tokens, n = {line.line_id for line in lines if line.line_id}, [], 0
+    for line in lines:
+        token = line.line_id
+        while not token or token in used and not line.line_id:
+            n += 1
+            token = "L" + hashlib.sha256(f"{seed}\n{n}".encode()).hexdigest()[:20]
+        used.add(token)
+        tokens.append(token)
+    return tokens
+
+
+def _subscription_payment_term(raw: dict) -> str | None:
+    for sub in raw.get("subscriptions", []):
+        for action in sub.get("orderActions", []):
+            term = (action.get("createSubscription") or {}).get("paymentTerm")
+            if term:
+                return term
     return None
 
 
-def _net_price(list_price: Decimal, quantity: Decimal, discount: Discount | None) -> Decimal:
-    if discount is None:
-        return list_price
-    if discount.percent is not None:
-        net = list_price * (1 - discount.percent / 100)
-    else:
-        net = list_price - (discount.amount or 0) / (quantity or 1)
-    return net.quantize(CENT, rounding=ROUND_HALF_UP)
+def _query_unavailable(err: SyncError) -> bool:
+    """A tenant without Object Query answers 404 or refuses the request as unsupported
+    (assumed: docs/vendor-assumptions-zuora.md)."""
+    return isinstance(err, NotFoundError) or err.code in ("unsupported_request",
+                                                          "permission_denied")
+
+
+def _zoql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _path(template: str, key: str) -> str:
