@@ -273,15 +273,19 @@ class ZuoraConnector(BillingConnector):
             raise
 
     def get_order(self, order_id: str) -> DraftOrder:
-        raw = self._call("get_order", "GET", _path("/v1/orders/{}", order_id))["order"]
+        """One call: the order with its account's basic details and bill-to contact. Without
+        Flexible Billing Attributes the payment term is the account's, which takes a second."""
+        raw = self._call("get_order", "GET", _path("/v1/orders/{}", order_id),
+                         params={"getAccountDetails": "true"})["order"]
         order = self._draft_order(raw)
+        if _subscription_payment_term(raw):
+            details = raw.get("existingAccountDetails") or {}
+            return replace(order, customer=_customer({
+                **details, "billingAndPayment": {"currency": order.currency}}))
         account = self._call("get_account", "GET", _path("/v1/accounts/{}", order.account_id))
-        if not _subscription_payment_term(raw):
-            # Without Flexible Billing Attributes the payment term is the account's.
-            term = (account.get("billingAndPayment") or {}).get("paymentTerm")
-            order = replace(order, terms=replace(order.terms,
-                                                 payment_term=term or order.terms.payment_term))
-        return replace(order, customer=_customer(account))
+        term = (account.get("billingAndPayment") or {}).get("paymentTerm")
+        return replace(order, customer=_customer(account), terms=replace(
+            order.terms, payment_term=term or order.terms.payment_term))
 
     def _order(self, order_id: str) -> DraftOrder:
         data = self._call("get_order", "GET", _path("/v1/orders/{}", order_id))

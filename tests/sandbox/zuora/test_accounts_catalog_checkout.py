@@ -87,9 +87,9 @@ def test_catalog_lists_the_sandbox_skus(zuora):
                          p["productRatePlans"][0]["productRatePlanCharges"][0]["billingPeriod"])
               for p in products}
     assert prices == {
-        "PRO-MONTHLY": ({"currency": "USD", "price": 49.0}, "Month"),
-        "TEAM-ANNUAL": ({"currency": "USD", "price": 990.0}, "Annual"),
-        "ADDON-SEATS": ({"currency": "USD", "price": 10.0}, "Month"),
+        "PRO-MONTHLY": ({"currency": "USD", "price": "49.00"}, "Month"),
+        "TEAM-ANNUAL": ({"currency": "USD", "price": "990.00"}, "Annual"),
+        "ADDON-SEATS": ({"currency": "USD", "price": "10.00"}, "Month"),
     }
 
 
