@@ -216,6 +216,21 @@ def test_a_retry_after_a_definite_failure_uses_a_new_key(harness):
     assert created.order_id and harness.control()["orders"] == 1
 
 
+def test_a_retry_after_a_5xx_looks_for_what_it_made_before_using_a_new_key(harness):
+    connector = connector_for(harness, flexible_billing=False)
+    harness.fail_next("503 POST /v1/orders", "503 POST /v1/accounts")
+    with pytest.raises(TransientError):
+        connector.create_order(a_draft(harness), idempotency_key="k-5xx")
+    with pytest.raises(TransientError):
+        connector.create_account(a_customer(), idempotency_key="k-5xx-account")
+
+    created = connector.create_order(a_draft(harness), idempotency_key="k-5xx")
+    again = connector.create_order(a_draft(harness), idempotency_key="k-5xx")
+    account = connector.create_account(a_customer(), idempotency_key="k-5xx-account")
+    assert again.order_id == created.order_id and account.account_id == created.account_id
+    assert harness.control()["orders"] == 1 and harness.control()["accounts"] == 1
+
+
 def test_email_lookup_ignores_case_and_works_without_object_query(harness):
     connector = connector_for(harness, flexible_billing=False)
     created = connector.create_order(a_draft(harness, customer=a_customer(email="Ana@Acme.IO")),

@@ -215,9 +215,13 @@ class ZuoraConnector(BillingConnector):
         return _customer(self._call("get_account", "GET", _path("/v1/accounts/{}", account_id)))
 
     def create_account(self, customer: Customer, *, idempotency_key: str) -> Customer:
+        def find_created() -> dict | None:
+            found = self.find_account_by_crm_id(customer.crm_id)
+            return {"accountNumber": found.account_id} if found else None
+
         data = self._keyed("create_account", "POST", "/v1/accounts",
                            _account_body(customer, customer.currency, postal="zipCode"),
-                           idempotency_key)
+                           idempotency_key, find_created if customer.crm_id else None)
         return self.get_account(data["accountNumber"])
 
     def set_account_crm_id(self, account_id: str, crm_id: str) -> None:
@@ -239,10 +243,34 @@ class ZuoraConnector(BillingConnector):
             else:
                 body["newAccount"] = _account_body(order.customer, order.currency, order.terms,
                                                    postal="postalCode")
-            return self._keyed("create_order", "POST", "/v1/orders", body, idempotency_key)
+            return self._keyed("create_order", "POST", "/v1/orders", body, idempotency_key,
+                               lambda: self._order_with_tokens(body, order.order_date))
 
         data = self._with_fresh_catalog(send)
         return self.get_order(data["orderNumber"])
+
+    def _order_with_tokens(self, body: dict, order_date: dt.date) -> dict | None:
+        """The order a lost attempt may have created: one changed since the day before the order
+        date whose rate plans carry this body's uniqueTokens (derived from the idempotency key,
+        so every attempt sends the same)."""
+        tokens = {plan["uniqueToken"] for sub in body["subscriptions"]
+                  for action in sub["orderActions"]
+                  for plan in action["createSubscription"]["subscribeToRatePlans"]}
+        since = min(order_date, dt.date.today()) - dt.timedelta(days=1)
+        params: dict | None = {"pageSize": 40, "dateFilterOption": "updatedDate",
+                               "startDate": since.isoformat()}
+        url: str | None = "/v1/orders"
+        while url:
+            data = self._call("find_created_order", "GET", url, params=params)
+            params = None
+            for raw in data.get("orders", []):
+                if tokens & {entry.get("uniqueToken") for sub in raw.get("subscriptions", [])
+                             for action in sub.get("orderActions", [])
+                             for entry in (action.get("createSubscription") or {}).get(
+                                 "subscribeToRatePlans", [])}:
+                    return {"orderNumber": raw["orderNumber"]}
+            url = data.get("nextPage")
+        return None
 
     def _with_fresh_catalog(self, send):
         """`send()`, once more with the catalog read again if Zuora no longer knows a rate plan
@@ -255,22 +283,36 @@ class ZuoraConnector(BillingConnector):
                 raise
             return send()
 
-    def _keyed(self, operation: str, method: str, path: str, body: dict, key: str) -> dict:
-        """A create under the caller's idempotency key. Zuora keeps the answer to a key for a day,
-        failures too, so once Zuora has answered a key with a failure that did nothing (HTTP
-        4xx, or 200 with `success: false`), the next attempt uses a key of its own
-        ("<key>.2", …). The attempt number is shared through the cache. A 5xx may have done the
-        work, so its key is kept: its replay tells the truth (assumed: 5xx are stored)."""
+    def _keyed(self, operation: str, method: str, path: str, body: dict, key: str,
+               find_created=None) -> dict:
+        """A create under the caller's idempotency key. Zuora keeps the answer to a key for a
+        day, failures included, so a retry with the same key would replay the failure. So:
+        - after a failure that did nothing (HTTP 4xx, or 200 with `success: false`), the next
+          attempt uses a key of its own ("<key>.2", …);
+        - after a 5xx, which may have done the work, the next attempt first asks
+          `find_created()` for what that attempt made: if found it is the answer, if not a new
+          key is safe. Without a way to look, the key is kept.
+        The attempt state is shared through the cache, as retries run in other jobs."""
         slot = _cache_key("idempotency", self.base_url, key)
-        attempt = cache.get(slot, 1)
+        attempt, unsure = cache.get(slot, (1, False))
+        if unsure and find_created is not None:
+            found = find_created()
+            if found is not None:
+                return found
+            attempt += 1
         try:
-            return self._call(operation, method, path, json=body,
+            data = self._call(operation, method, path, json=body,
                               idempotency_key=key if attempt == 1 else f"{key}.{attempt}")
         except SyncError as err:
             status = err.status or 0
-            if status and status < 500 and status not in (401, 409, 429):
-                cache.set(slot, attempt + 1, IDEMPOTENCY_TTL)
+            if status >= 500:
+                cache.set(slot, (attempt, True), IDEMPOTENCY_TTL)
+            elif status and status not in (401, 409, 429):
+                cache.set(slot, (attempt + 1, False), IDEMPOTENCY_TTL)
             raise
+        if unsure:  # a later retry replays this answer under this key
+            cache.set(slot, (attempt, False), IDEMPOTENCY_TTL)
+        return data
 
     def get_order(self, order_id: str) -> DraftOrder:
         """One call: the order with its account's basic details and bill-to contact. Without
@@ -345,13 +387,27 @@ class ZuoraConnector(BillingConnector):
             params.update(dateFilterOption="updatedDate",
                           startDate=updated_since.astimezone(dt.timezone.utc).date().isoformat())
         url: str | None = "/v1/orders"
+        terms: dict[str, str | None] = {}  # account number -> its payment term, read once
         while url:
             data = self._call("list_orders", "GET", url, params=params)
             params = None  # nextPage carries them
             for raw in data.get("orders", []):
                 if updated_since is None or _updated(raw) >= updated_since:
-                    yield self._draft_order(raw)
+                    order = self._draft_order(raw)
+                    if not _subscription_payment_term(raw):
+                        if order.account_id not in terms:
+                            terms[order.account_id] = self._account_payment_term(
+                                order.account_id)
+                        order = replace(order, terms=replace(
+                            order.terms, payment_term=terms[order.account_id]
+                            or order.terms.payment_term))
+                    yield order
             url = data.get("nextPage")
+
+    def _account_payment_term(self, account_id: str) -> str | None:
+        """Without Flexible Billing Attributes an order's payment term is its account's."""
+        account = self._call("get_account", "GET", _path("/v1/accounts/{}", account_id))
+        return (account.get("billingAndPayment") or {}).get("paymentTerm")
 
     # --- translation -----------------------------------------------------------------------
     def _order_body(self, order: DraftOrder, seed: str) -> dict:
