@@ -15,7 +15,8 @@ Endpoints (Zuora's request and response shapes):
 Every REST call needs `Authorization: Bearer`; failures come back as Zuora sends them
 (`{"success": false, "processId", "reasons": [{"code", "message"}]}`, business errors with HTTP
 200). `Idempotency-Key` on POST is honoured: the first answer, failure or not, is replayed for
-24 hours; 409 while in progress; 422 when reused for a different request. Every order and customer change is sent to the hub as a signed webhook through
+24 hours; 409 while in progress; 422 when reused for a different request. Every order and
+customer change is sent to the hub as a signed webhook through
 `sandbox.webhooks.outbox`.
 
 Every POST and PUT body is checked against Zuora's published request model (`schema.py`, from
