@@ -53,7 +53,8 @@ class ZuoraClient:
         - after a 5xx, which may have done the work, the next attempt first asks
           `find_created()` for what that attempt made: if found it is the answer, if not a new
           key is safe. Without a way to look, the key is kept.
-        The attempt state is shared through the cache, as retries run in other jobs."""
+        The attempt state is shared through the cache, as retries run in other jobs. What a 5xx
+        did is not documented (assumed: docs/vendor-assumptions-zuora.md)."""
         slot = cache_key("idempotency", self.base_url, key)
         attempt, unsure = cache.get(slot, (1, False))
         if unsure and find_created is not None:
@@ -128,7 +129,8 @@ class ZuoraClient:
         return response, data, error
 
     def _access_token(self, rejected: str | None = None) -> str:
-        """The shared token, or a new one when it is about to expire or was just rejected."""
+        """The shared token, or a new one when it is about to expire or was just rejected
+        (shared across processes: docs/vendor-assumptions-zuora.md)."""
         key = cache_key("token", self.base_url, self.client_id)
         cached = cache.get(key)
         if cached and cached != rejected:

@@ -48,7 +48,8 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     @property
     def flexible_billing(self) -> bool:
-        """Whether the tenant has Flexible Billing Attributes (`ZUORA_FLEXIBLE_BILLING`)."""
+        """Whether the tenant has Flexible Billing Attributes (`ZUORA_FLEXIBLE_BILLING`;
+        docs/vendor-assumptions-zuora.md)."""
         if self._flexible_billing is None:
             return settings.ZUORA_FLEXIBLE_BILLING
         return self._flexible_billing
@@ -58,7 +59,9 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         return {sku: plan.item for sku, plan in self._catalog_plans().items()}
 
     def _catalog_plans(self, *, reload: bool = False) -> dict[str, Plan]:
-        """The catalog: this connector's copy, else the shared one, else read from Zuora."""
+        """The catalog: this connector's copy, else the shared one, else read from Zuora. No
+        `zuora-version` header, so rate plans come inline
+        (assumed: docs/vendor-assumptions-zuora.md)."""
         key = cache_key("catalog", self.base_url)
         if self._plans is None and not reload:
             self._plans = cache.get(key)
@@ -204,7 +207,8 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     def get_order(self, order_id: str) -> DraftOrder:
         """One call: the order with its account's basic details and bill-to contact. Without
-        Flexible Billing Attributes the payment term is the account's, which takes a second."""
+        Flexible Billing Attributes the payment term is the account's, which takes a second
+        (assumed: docs/vendor-assumptions-zuora.md)."""
         raw = self._call("get_order", "GET", url_path("/v1/orders/{}", order_id),
                          params={"getAccountDetails": "true"})["order"]
         order = self._draft_order(raw)

@@ -10,7 +10,8 @@ from syncapp.exceptions import NotFoundError, PermanentError, SyncError, Transie
 # "Cannot find entity by key": Zuora's answer for an order or account key in the URL that does
 # not exist (resource code 500000 is what Zuora reports for calls without a payload).
 NOT_FOUND_CODES = {50000040}
-UNKNOWN_RATE_PLAN_CODES = {53110040, 53120040}  # unknown product rate plan / charge
+# Unknown product rate plan / charge (assumed: docs/vendor-assumptions-zuora.md).
+UNKNOWN_RATE_PLAN_CODES = {53110040, 53120040}
 # Categories (last two digits) Zuora's error-handling guide says are worth retrying: locking
 # contention, internal and temporary errors, concurrency limit, external-system errors.
 RETRYABLE_CATEGORIES = {50, 60, 61, 70, 99}
@@ -44,6 +45,8 @@ def error_for(response: requests.Response, data) -> SyncError | None:
     if 200 <= status < 300 and body.get("success") is not False:
         return None
     reasons = body.get("reasons") or []
+    # A number in Zuora's sample, a string in its schema: both read
+    # (docs/vendor-assumptions-zuora.md).
     codes = [int(r["code"]) for r in reasons if str(r.get("code", "")).isdigit()]
     message = "; ".join(str(r.get("message", "")) for r in reasons) or \
         body.get("error_description") or f"HTTP {status}"
