@@ -129,7 +129,7 @@ def checkout_url(request, order: Order) -> str:
 
 
 def summary_json(order: Order) -> dict:
-    """The body Zuora answers to create, activate and cancel."""
+    """The body Zuora answers to create and activate (`CreateOrderResponse`)."""
     numbers = [s["subscriptionNumber"] for s in order.subscriptions]
     sub_status = {"Draft": "Draft", "Completed": "Active", "Cancelled": "Cancelled"}[order.status]
     return {"success": True, "orderNumber": order.order_number,

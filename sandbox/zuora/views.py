@@ -91,8 +91,13 @@ def activate_order(request, body, order_number):
 
 def cancel_order(request, body, order_number):
     schema.check("CancelOrderRequest", body, resource=errors.ORDER)
-    order = orders.get_order_or_error(order_number)
-    return orders.summary_json(orders.cancel(order, str(body.get("cancelReason") or "")))
+    order = orders.cancel(orders.get_order_or_error(order_number),
+                          str(body.get("cancelReason") or ""))
+    answer = {"success": True, "orderNumber": order.order_number, "status": order.status,
+              "accountNumber": order.account.account_number}  # `CancelOrderResponse`
+    if body.get("cancelReason"):
+        answer["cancelReason"] = str(body["cancelReason"])
+    return answer
 
 
 # --- accounts and catalog ----------------------------------------------------------------------

@@ -126,6 +126,17 @@ def test_the_emulators_answers_fit_zuoras_response_models(harness, hub_url):
     body = {**connector._order_body(a_draft(harness), "seed"), "status": "Draft",
             "existingAccountNumber": created.account_id}
     schema.check("CreateOrderResponse", answer("POST", "/v1/orders", json=body))
+    listed = answer("GET", "/v1/orders?pageSize=40")
+    for order in listed["orders"]:
+        order.pop("checkoutUrl")
+    schema.check("GetOrdersResponse", listed)
+    schema.check("CreateAccountResponse", answer("POST", "/v1/accounts", json={
+        "name": "Globex", "currency": "USD", "billCycleDay": 0,
+        "billToContact": {"firstName": "Bo", "lastName": "Li"}}))
+    schema.check("CancelOrderResponse", answer("PUT", f"/v1/orders/{created.order_id}/cancel",
+                                               json={}))
+    schema.check("ProxyActionqueryResponse", answer("POST", "/v1/action/query", json={
+        "queryString": "select Id from Account where CrmId = 'x'"}))
     refused = answer("POST", "/v1/orders", json={"orderDate": "2026-11-22", "shoeSize": 42})
     assert refused["success"] is False and refused["reasons"][0]["code"] % 100 == 21
     # The schema types `code` as a string, Zuora's documented examples send a number (both are
@@ -244,19 +255,21 @@ def test_email_lookup_ignores_case_and_works_without_object_query(harness):
     assert connector.find_account_by_email("nobody@acme.io") is None
 
 
-def test_a_lone_order_once_warm_costs_one_zuora_call(harness):
-    """The token and the catalog are shared through Django's cache by every connector (each job
-    builds its own) until Zuora's expiry; with Flexible Billing Attributes an order read brings
-    its account's details along."""
-    first = connector_for(harness, flexible_billing=True)
+@pytest.mark.parametrize("flexible_billing", [False, True])
+def test_a_lone_order_once_warm_costs_one_zuora_call(harness, flexible_billing):
+    """The token, the catalog and (without Flexible Billing Attributes) the account's payment
+    term are shared through Django's cache by every connector (each job builds its own); the
+    order read brings its account's details along."""
+    first = connector_for(harness, flexible_billing=flexible_billing)
     created = first.create_order(a_draft(harness), idempotency_key="k-warm")
     before = harness.control()["call_counts"]
 
     ZuoraConnector.from_settings()  # a new job's connector
-    connector_for(harness, flexible_billing=True).get_order(created.order_id)
+    read = connector_for(harness, flexible_billing=flexible_billing).get_order(created.order_id)
     after = harness.control()["call_counts"]
     spent = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
     assert spent == {"GET /v1/orders/{orderNumber}": 1}
+    assert read.terms.payment_term == "Net 30" and read.customer.crm_id == created.customer.crm_id
 
 
 def test_a_rejected_shared_token_is_renewed_for_every_connector(harness):

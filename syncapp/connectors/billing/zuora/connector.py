@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -133,8 +134,9 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         return self.get_account(rows[0]["accountNumber"]) if rows else None
 
     def get_account(self, account_id: str) -> Customer:
-        return customer_of(self._call("get_account", "GET",
-                                      url_path("/v1/accounts/{}", account_id)))
+        raw = self._call("get_account", "GET", url_path("/v1/accounts/{}", account_id))
+        self._remember_term(raw)
+        return customer_of(raw)
 
     def create_account(self, customer: Customer, *, idempotency_key: str) -> Customer:
         def find_created() -> dict | None:
@@ -206,20 +208,24 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
             return send()
 
     def get_order(self, order_id: str) -> DraftOrder:
-        """One call: the order with its account's basic details and bill-to contact. Without
-        Flexible Billing Attributes the payment term is the account's, which takes a second
-        (assumed: docs/vendor-assumptions-zuora.md)."""
+        """One call: the order with its account's basic details and bill-to contact (no sold-to
+        contact: assumed, docs/vendor-assumptions-zuora.md)."""
         raw = self._call("get_order", "GET", url_path("/v1/orders/{}", order_id),
                          params={"getAccountDetails": "true"})["order"]
-        order = self._draft_order(raw)
+        details = raw.get("existingAccountDetails") or {}
+        order = self._with_account_term(raw, self._draft_order(raw), self._account_payment_term,
+                                        (details.get("basicInfo") or {}).get("id"))
+        return replace(order, customer=customer_of({
+            **details, "billingAndPayment": {"currency": order.currency}}))
+
+    @staticmethod
+    def _with_account_term(raw: dict, order: DraftOrder, term_of, account_key) -> DraftOrder:
+        """Without Flexible Billing Attributes an order's payment term is its account's."""
         if subscription_payment_term(raw):
-            details = raw.get("existingAccountDetails") or {}
-            return replace(order, customer=customer_of({
-                **details, "billingAndPayment": {"currency": order.currency}}))
-        account = self._call("get_account", "GET", url_path("/v1/accounts/{}", order.account_id))
-        term = (account.get("billingAndPayment") or {}).get("paymentTerm")
-        return replace(order, customer=customer_of(account), terms=replace(
-            order.terms, payment_term=term or order.terms.payment_term))
+            return order
+        term = term_of(account_key or order.account_id)
+        return replace(order, terms=replace(order.terms,
+                                            payment_term=term or order.terms.payment_term))
 
     def _order(self, order_id: str) -> DraftOrder:
         data = self._call("get_order", "GET", url_path("/v1/orders/{}", order_id))
@@ -279,27 +285,29 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
             params.update(dateFilterOption="updatedDate",
                           startDate=updated_since.astimezone(dt.timezone.utc).date().isoformat())
         url: str | None = "/v1/orders"
-        terms: dict[str, str | None] = {}  # account number -> its payment term, read once
+        term_of = functools.cache(self._read_payment_term)  # each account read once per listing
         while url:
             data = self._call("list_orders", "GET", url, params=params)
             params = None  # nextPage carries them
             for raw in data.get("orders", []):
                 if updated_since is None or updated_at(raw) >= updated_since:
-                    order = self._draft_order(raw)
-                    if not subscription_payment_term(raw):
-                        if order.account_id not in terms:
-                            terms[order.account_id] = self._account_payment_term(
-                                order.account_id)
-                        order = replace(order, terms=replace(
-                            order.terms, payment_term=terms[order.account_id]
-                            or order.terms.payment_term))
-                    yield order
+                    yield self._with_account_term(raw, self._draft_order(raw), term_of, None)
             url = data.get("nextPage")
 
-    def _account_payment_term(self, account_id: str) -> str | None:
-        """Without Flexible Billing Attributes an order's payment term is its account's."""
-        account = self._call("get_account", "GET", url_path("/v1/accounts/{}", account_id))
-        return (account.get("billingAndPayment") or {}).get("paymentTerm")
+    def _account_payment_term(self, account_key: str) -> str | None:
+        """The account's payment term, shared through the cache for `CATALOG_TTL` (it changes
+        about as rarely as the catalog), by account id: ids are never reused."""
+        term = cache.get(cache_key("term", self.base_url, account_key))
+        return self._read_payment_term(account_key) if term is None else term or None
+
+    def _read_payment_term(self, account_key: str) -> str | None:
+        return self._remember_term(self._call("get_account", "GET",
+                                              url_path("/v1/accounts/{}", account_key)))
+
+    def _remember_term(self, account: dict) -> str | None:
+        term = (account.get("billingAndPayment") or {}).get("paymentTerm") or ""
+        cache.set(cache_key("term", self.base_url, account["basicInfo"]["id"]), term, CATALOG_TTL)
+        return term or None
 
     # --- translation -----------------------------------------------------------------------
     def _order_body(self, order: DraftOrder, seed: str) -> dict:
