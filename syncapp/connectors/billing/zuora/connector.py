@@ -16,7 +16,7 @@ from syncapp.connectors.billing.zuora.client import VENDOR, ZuoraClient, cache_k
 from syncapp.connectors.billing.zuora.errors import query_unavailable
 from syncapp.connectors.billing.zuora.mapping import (
     BILLING_PERIODS, CENT, PERIODS_FROM_ZUORA, STATUS_FROM_ZUORA, STATUS_TO_ZUORA, Plan,
-    account_body, customer_of, discount_of, json_number, line_tokens, plans_of,
+    account_body, customer_of, discount_of, json_number, line_tokens, plans_of, rate_plan_tokens,
     subscription_payment_term, updated_at, url_path, zoql_string)
 from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder
 from syncapp.domain.records import (BillingTerms, CatalogItem, Customer, DraftOrder, OrderLine,
@@ -177,24 +177,23 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         """The order a lost attempt may have created: one changed since the day before the order
         date whose rate plans carry this body's uniqueTokens (derived from the idempotency key,
         so every attempt sends the same)."""
-        tokens = {plan["uniqueToken"] for sub in body["subscriptions"]
-                  for action in sub["orderActions"]
-                  for plan in action["createSubscription"]["subscribeToRatePlans"]}
+        tokens = rate_plan_tokens(body)
         since = min(order_date, dt.date.today()) - dt.timedelta(days=1)
-        params: dict | None = {"pageSize": 40, "dateFilterOption": "updatedDate",
-                               "startDate": since.isoformat()}
+        for raw in self._raw_orders("find_created_order", {
+                "pageSize": 40, "dateFilterOption": "updatedDate",
+                "startDate": since.isoformat()}):
+            if tokens & rate_plan_tokens(raw):
+                return {"orderNumber": raw["orderNumber"]}
+        return None
+
+    def _raw_orders(self, operation: str, params: dict) -> Iterator[dict]:
+        """`GET /v1/orders`, every page."""
         url: str | None = "/v1/orders"
         while url:
-            data = self._call("find_created_order", "GET", url, params=params)
-            params = None
-            for raw in data.get("orders", []):
-                if tokens & {entry.get("uniqueToken") for sub in raw.get("subscriptions", [])
-                             for action in sub.get("orderActions", [])
-                             for entry in (action.get("createSubscription") or {}).get(
-                                 "subscribeToRatePlans", [])}:
-                    return {"orderNumber": raw["orderNumber"]}
+            data = self._call(operation, "GET", url, params=params)
+            params = None  # nextPage carries them
+            yield from data.get("orders", [])
             url = data.get("nextPage")
-        return None
 
     def _with_fresh_catalog(self, send):
         """`send()`, once more with the catalog read again if Zuora no longer knows a rate plan
@@ -284,15 +283,10 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         if updated_since:
             params.update(dateFilterOption="updatedDate",
                           startDate=updated_since.astimezone(dt.timezone.utc).date().isoformat())
-        url: str | None = "/v1/orders"
         term_of = functools.cache(self._read_payment_term)  # each account read once per listing
-        while url:
-            data = self._call("list_orders", "GET", url, params=params)
-            params = None  # nextPage carries them
-            for raw in data.get("orders", []):
-                if updated_since is None or updated_at(raw) >= updated_since:
-                    yield self._with_account_term(raw, self._draft_order(raw), term_of, None)
-            url = data.get("nextPage")
+        for raw in self._raw_orders("list_orders", params):
+            if updated_since is None or updated_at(raw) >= updated_since:
+                yield self._with_account_term(raw, self._draft_order(raw), term_of, None)
 
     def _account_payment_term(self, account_key: str) -> str | None:
         """The account's payment term, shared through the cache for `CATALOG_TTL` (it changes

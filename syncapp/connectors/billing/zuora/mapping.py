@@ -127,6 +127,14 @@ def line_tokens(lines, seed: str) -> list[str]:
     return tokens
 
 
+def rate_plan_tokens(order: dict) -> set[str]:
+    """The `uniqueToken`s of an order's rate plans, in a request body or a read-back."""
+    return {entry.get("uniqueToken") for sub in order.get("subscriptions", [])
+            for action in sub.get("orderActions", [])
+            for entry in (action.get("createSubscription") or {}).get("subscribeToRatePlans", [])
+            if entry.get("uniqueToken")}
+
+
 def subscription_payment_term(raw: dict) -> str | None:
     for sub in raw.get("subscriptions", []):
         for action in sub.get("orderActions", []):
