@@ -85,6 +85,9 @@ BILLING_PROVIDER = env("BILLING_PROVIDER", "zuora").strip().lower()
 ZUORA_BASE_URL = env("ZUORA_BASE_URL", f"{SANDBOX_URL}/zuora" if HUB_SANDBOX else "")
 ZUORA_CLIENT_ID = env("ZUORA_CLIENT_ID", "sandbox" if HUB_SANDBOX else "")
 ZUORA_CLIENT_SECRET = env("ZUORA_CLIENT_SECRET", "sandbox" if HUB_SANDBOX else "")
+# Whether the tenant has Zuora's Flexible Billing Attributes: only then does a subscription carry
+# its own payment term; otherwise the payment term is the account's.
+ZUORA_FLEXIBLE_BILLING = env_bool("ZUORA_FLEXIBLE_BILLING", False)
 NUE_BASE_URL = env("NUE_BASE_URL", f"{SANDBOX_URL}/nue" if HUB_SANDBOX else "")
 NUE_API_KEY = env("NUE_API_KEY", "sandbox" if HUB_SANDBOX else "")
 

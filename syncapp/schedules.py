@@ -8,6 +8,7 @@ SCHEDULES = [
     # name, function, minutes between runs (or the UTC time of day of a daily run)
     ("hub: sweep due and orphaned jobs", "syncapp.tasks.sweep", 1),
     ("hub: watch Salesforce orders", "syncapp.tasks.watch_salesforce", 1),
+    ("hub: watch Zuora drafts", "syncapp.tasks.watch_zuora", 1),
     ("hub: find abandoned carts", "syncapp.tasks.find_abandoned_carts", 15),
     ("hub: nightly reconcile", "syncapp.tasks.nightly_reconcile", dt.time(2, 30)),  # daily, 02:30 UTC
     # Hourly, so each run has an hour's worth to delete (Sync settings: retention).

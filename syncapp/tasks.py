@@ -5,6 +5,7 @@ import logging
 import structlog
 
 from syncapp.services import abandonment, heartbeat, jobs, reconcile, retention, watch
+from syncapp.services import watch_zuora as watch_zuora_drafts
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,10 @@ def sweep():
 
 def watch_salesforce():
     return watch.watch_salesforce()
+
+
+def watch_zuora():
+    return watch_zuora_drafts.watch_zuora()
 
 
 def find_abandoned_carts():

@@ -17,6 +17,10 @@ CONTACT_FIELDS = {  # Zuora name -> model field
     "workPhone": "work_phone", "address1": "address1", "city": "city", "state": "state",
     "zipCode": "zip_code", "country": "country",
 }
+# The Orders API's contact (`newAccount.billToContact`) spells the postal code `postalCode`; the
+# account endpoints, and every read-back of an account's contacts, spell it `zipCode`.
+ORDER_CONTACT_FIELDS = {**{k: v for k, v in CONTACT_FIELDS.items() if k != "zipCode"},
+                        "postalCode": "zip_code"}
 # Accepted and ignored: the emulator has no payments, invoices or templates.
 IGNORED_ACCOUNT_FIELDS = {
     "autoPay", "batch", "invoiceTemplateId", "communicationProfileId", "paymentMethod",
@@ -70,7 +74,8 @@ def check_custom_fields(values: dict, resource: int = errors.CUSTOM_FIELD) -> di
     return values
 
 
-def check_contact(data, field: str, *, partial: bool = False) -> dict:
+def check_contact(data, field: str, *, partial: bool = False, names: dict = CONTACT_FIELDS
+                  ) -> dict:
     if not isinstance(data, dict):
         raise errors.invalid(errors.CONTACT, f"'{field}' must be an object")
     for required in ("firstName", "lastName"):
@@ -79,7 +84,7 @@ def check_contact(data, field: str, *, partial: bool = False) -> dict:
     email = data.get("workEmail")
     if email and "@" not in str(email):
         raise errors.invalid(errors.CONTACT, f"Invalid value for field {field}.workEmail: {email}")
-    return {CONTACT_FIELDS[k]: str(v or "") for k, v in data.items() if k in CONTACT_FIELDS}
+    return {names[k]: str(v or "") for k, v in data.items() if k in names}
 
 
 def check_bill_cycle_day(value, *, required: bool) -> int | None:
@@ -102,7 +107,8 @@ def check_payment_term(value, resource: int = errors.ACCOUNT) -> str | None:
 
 def create_account(data: dict, *, order_number: str | None = None,
                    default_day: int | None = None) -> Account:
-    """Create an account from a `newAccount` / create-account body (validated here)."""
+    """Create an account from a create-account body, or from an order's `newAccount` (when
+    `order_number` is given)."""
     if not isinstance(data, dict):
         raise errors.invalid(errors.ACCOUNT, "'newAccount' must be an object")
     for field in ("name", "currency"):
@@ -114,8 +120,9 @@ def create_account(data: dict, *, order_number: str | None = None,
     day = check_bill_cycle_day(data.get("billCycleDay"), required=True)
     if "billToContact" not in data:
         raise errors.missing(errors.ACCOUNT, "billToContact")
-    bill_to = check_contact(data["billToContact"], "billToContact")
-    sold_to = check_contact(data["soldToContact"], "soldToContact") if data.get(
+    names = ORDER_CONTACT_FIELDS if order_number else CONTACT_FIELDS
+    bill_to = check_contact(data["billToContact"], "billToContact", names=names)
+    sold_to = check_contact(data["soldToContact"], "soldToContact", names=names) if data.get(
         "soldToContact") else None
     term = check_payment_term(data.get("paymentTerm")) or "Due Upon Receipt"
     custom = check_custom_fields(data.get("customFields") or {}, errors.ACCOUNT)

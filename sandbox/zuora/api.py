@@ -32,16 +32,19 @@ def endpoint(name: str, **methods):
     def dispatch(request, **kwargs):
         count_call(f"{request.method} {name}")
         stall, failure = injected_failure(f"{request.method} {name}")
-        if failure is not None:
-            return failure
+        keyed = request.method in ("POST", "PATCH") and request.headers.get("Idempotency-Key")
+        if failure is not None and (not keyed or failure.status_code in (401, 429)):
+            return failure  # refused before the request reached Zuora's idempotency store
         if not bearer_is_valid(request):
             return unauthenticated()
         view = methods.get(request.method)
         if view is None:
             response = ZuoraError(errors.NO_PAYLOAD, errors.UNSUPPORTED_METHOD,
                                   "Unsupported request method", status=405).response()
-        elif request.method in ("POST", "PATCH") and request.headers.get("Idempotency-Key"):
-            response = idempotent(request, view, kwargs)
+        elif keyed:
+            # An injected failure is stored under the key like any answer: Zuora keeps failures.
+            response = idempotent(request, (lambda: failure) if failure is not None
+                                  else (lambda: run(request, view, kwargs)))
         else:
             response = run(request, view, kwargs)
         if stall:  # the work is done and committed; only the answer is late (a lost response)
@@ -141,10 +144,10 @@ def fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method}\n{request.path}\n{body}".encode()).hexdigest()
 
 
-def idempotent(request, view, kwargs) -> HttpResponse:
-    """Zuora's `Idempotency-Key`: the first answer (success or failure) is stored and replayed to
-    every retry with the same key. A concurrent retry while the first is running gets 409; the
-    same key on a different request gets 422."""
+def idempotent(request, answer) -> HttpResponse:
+    """Zuora's `Idempotency-Key`: the first answer (success or failure, whatever its status) is
+    stored and replayed to every retry with the same key for 24 hours. A concurrent retry while
+    the first is running gets 409; the same key on a different request gets 422."""
     key = request.headers["Idempotency-Key"]
     if len(key) >= 255:
         return ZuoraError(errors.NO_PAYLOAD, errors.INVALID_VALUE, "The idempotency key must be "
@@ -158,13 +161,10 @@ def idempotent(request, view, kwargs) -> HttpResponse:
             record = IdempotencyRecord.objects.create(key=key, fingerprint=this)
     except IntegrityError:
         return replay(IdempotencyRecord.objects.get(key=key), this)
-    response = run(request, view, kwargs)
-    if response.status_code >= 500:
-        record.delete()  # nothing was done; let a retry do it
-    else:
-        record.done, record.status = True, response.status_code
-        record.body = response.content.decode()
-        record.save(update_fields=["done", "status", "body"])
+    response = answer()
+    record.done, record.status = True, response.status_code
+    record.body = response.content.decode()
+    record.save(update_fields=["done", "status", "body"])
     return response
 
 

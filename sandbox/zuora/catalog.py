@@ -48,9 +48,9 @@ def product_json(plan: RatePlan) -> dict:
             "productRatePlanCharges": [{
                 "id": plan.charge_id, "name": plan.rate_plan_name,
                 "productRatePlanChargeNumber": plan.charge_number,
-                "type": "Recurring", "model": "PerUnit", "uom": "Each", "defaultQuantity": 1,
+                "type": "Recurring", "model": "PerUnit", "uom": "Each", "defaultQuantity": "1",
                 "billingPeriod": plan.billing_period, "billingDay": "DefaultFromCustomer",
-                "pricing": [{"currency": plan.currency, "price": float(plan.list_price)}],
+                "pricing": [{"currency": plan.currency, "price": str(plan.list_price)}],
             }],
         }],
     }

@@ -22,15 +22,10 @@ def _lines(order: Order) -> list[dict]:
                 per_unit = charge["pricing"]["recurringPerUnit"]
                 quantity, price = Decimal(str(per_unit["quantity"])), Decimal(str(
                     per_unit["listPrice"]))
-                total = quantity * price
-                discount = charge["pricing"].get("discount") or {}
-                if "discountPercentage" in discount:
-                    total -= total * Decimal(str(discount["discountPercentage"])) / 100
-                total -= Decimal(str(discount.get("discountAmount", 0)))
                 lines.append({"name": names.get(plan["productRatePlanId"], "?"),
                               "quantity": quantity.normalize(), "price": price,
                               "period": charge["billing"]["billingPeriod"],
-                              "discount": discount, "total": total.quantize(Decimal("0.01"))})
+                              "total": (quantity * price).quantize(Decimal("0.01"))})
     return lines
 
 

@@ -4,7 +4,8 @@ POST JSON, any of: `token_lifetime` (seconds, for tokens issued from now on), `f
 consumed one per REST call: "500", "503", "429", "401", "lock" — a retryable HTTP 200 failure —
 or "timeout": the call is done but its answer is held back `timeout_seconds`; "500 POST /v1/orders"
 waits for a call to that endpoint),
-`timeout_seconds`, `expire_tokens: true` (every issued token stops working), `reset: true`
+`timeout_seconds`, `flexible_billing` and `object_query` (tenant features, booleans),
+`expire_tokens: true` (every issued token stops working), `reset: true`
 (forget the whole tenant). GET shows the switches and how often each endpoint was called.
 """
 import json
@@ -30,6 +31,7 @@ def control(request):
     return JsonResponse({
         "token_lifetime": control.token_lifetime, "fail_next": control.fail_next,
         "timeout_seconds": control.timeout_seconds,
+        "flexible_billing": control.flexible_billing, "object_query": control.object_query,
         "call_counts": dict(CallCount.objects.values_list("endpoint", "count")),
         "accounts": Account.objects.count(), "orders": Order.objects.count(),
     })
@@ -46,6 +48,9 @@ def _apply(body: dict) -> None:
         control.token_lifetime = max(1, int(body["token_lifetime"]))
     if "fail_next" in body:
         control.fail_next = [str(f) for f in body["fail_next"] or []]
+    for feature in ("flexible_billing", "object_query"):
+        if feature in body:
+            setattr(control, feature, bool(body[feature]))
     if "timeout_seconds" in body:
         control.timeout_seconds = max(0.0, float(body["timeout_seconds"]))
     control.save()

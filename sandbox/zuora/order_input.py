@@ -6,15 +6,15 @@ Only the `CreateSubscription` order action is supported: it is what the hub send
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from decimal import Decimal
 
 from sandbox.zuora import catalog, errors
 from sandbox.zuora.accounts import check_custom_fields, check_payment_term
 from sandbox.zuora.errors import ZuoraError
-from sandbox.zuora.models import RatePlan
+from sandbox.zuora.models import Control, RatePlan
 
-BILLING_PERIODS = {"Month", "Quarter", "Semi-Annual", "Annual"}
+# Zuora's spelling (`BillingPeriod` in its OpenAPI document); `schema` refuses any other.
+BILLING_PERIODS = {"Month", "Quarter", "Semi_Annual", "Annual"}
 ORDER_STATUSES = {None: "Completed", "Completed": "Completed", "Draft": "Draft"}
 
 
@@ -41,7 +41,8 @@ def subscriptions(value, currency: str, order_date: dt.date) -> list[dict]:
         raise errors.invalid(errors.ORDER, "'subscriptions' must be an array")
     result = [_subscription(sub, currency, order_date) for sub in value]
     tokens = [plan["uniqueToken"] for sub in result for action in sub["orderActions"]
-              for plan in action["createSubscription"]["subscribeToRatePlans"]]
+              for plan in action["createSubscription"]["subscribeToRatePlans"]
+              if plan.get("uniqueToken")]
     if len(tokens) != len(set(tokens)):
         raise ZuoraError(errors.RATE_PLAN, errors.RULE_VIOLATION,
                          "The uniqueToken of each rate plan in an order must be unique")
@@ -74,7 +75,11 @@ def _action(action, sequence: int, currency: str, order_date: dt.date) -> dict:
         "terms": create.get("terms") or {"initialTerm": {"termType": "EVERGREEN"}},
         "subscribeToRatePlans": [_rate_plan(plan, currency) for plan in plans],
     }
-    if create.get("paymentTerm") is not None:  # Flexible Billing Attributes
+    if create.get("paymentTerm") is not None:
+        # The refusal's code is assumed (docs/vendor-assumptions-zuora.md).
+        if not Control.load().flexible_billing:
+            raise ZuoraError(errors.SUBSCRIPTION, errors.UNKNOWN_FIELD, "The field 'paymentTerm' "
+                             "is only available with the Flexible Billing Attributes feature")
         normalised["paymentTerm"] = check_payment_term(create["paymentTerm"], errors.SUBSCRIPTION)
     triggers = action.get("triggerDates") or [
         {"name": name, "triggerDate": order_date.isoformat()}
@@ -100,15 +105,15 @@ def _rate_plan(value, currency: str) -> dict:
     if not isinstance(overrides, list) or len(overrides) > 1:
         raise ZuoraError(errors.CHARGE, errors.RULE_VIOLATION,
                          f"Product rate plan {plan.rate_plan_number} has exactly one charge")
-    return {
+    normalised = {
         "productRatePlanId": plan.rate_plan_id,
         "productRatePlanNumber": plan.rate_plan_number,
-        # Zuora lets the caller name a rate plan with uniqueToken; the emulator gives one to every
-        # rate plan that has none, so each line of a draft keeps an identity across updates.
-        "uniqueToken": str(value.get("uniqueToken") or f"RP-{secrets.token_hex(6)}"),
         "customFields": check_custom_fields(value.get("customFields") or {}),
         "chargeOverrides": [_charge(overrides[0] if overrides else None, plan)],
     }
+    if value.get("uniqueToken"):  # the caller's name for the rate plan; Zuora invents none
+        normalised["uniqueToken"] = str(value["uniqueToken"])
+    return normalised
 
 
 def _charge(override, plan: RatePlan) -> dict:
@@ -144,23 +149,13 @@ def _charge(override, plan: RatePlan) -> dict:
         if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 31:
             raise errors.invalid(errors.CHARGE, f"Invalid value for field billCycleDay: {day}")
         result["billing"].update(billCycleType="SpecificDayofMonth", billCycleDay=day)
-    if pricing.get("discount"):
-        result["pricing"]["discount"] = _discount(pricing["discount"], list_price * quantity)
+    if pricing.get("discount") is not None:
+        # A discount pricing override applies to a discount charge; every charge of this catalog
+        # is a per-unit charge, whose price is overridden with `recurringPerUnit.listPrice`.
+        raise ZuoraError(errors.CHARGE, errors.RULE_VIOLATION, "The discount pricing override "
+                         f"is only valid for discount charges; charge {plan.charge_number} uses "
+                         "the PerUnit charge model")
     return result
-
-
-def _discount(value, line_total: Decimal) -> dict:
-    if not isinstance(value, dict):
-        raise errors.invalid(errors.CHARGE, "'discount' must be an object")
-    percent, amount = value.get("discountPercentage"), value.get("discountAmount")
-    if (percent is None) == (amount is None):
-        raise errors.invalid(errors.CHARGE, "Specify exactly one of discountPercentage and "
-                                            "discountAmount")
-    if percent is not None:
-        percent = _number(percent, "discountPercentage", maximum=Decimal(100))
-        return {"discountPercentage": _json_number(percent)}
-    amount = _number(amount, "discountAmount", maximum=line_total)
-    return {"discountAmount": _json_number(amount)}
 
 
 def _number(value, field: str, *, minimum=Decimal("0"), maximum=None, exclusive=False) -> Decimal:

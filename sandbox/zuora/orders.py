@@ -129,7 +129,7 @@ def checkout_url(request, order: Order) -> str:
 
 
 def summary_json(order: Order) -> dict:
-    """The body Zuora answers to create, activate and cancel."""
+    """The body Zuora answers to create and activate (`CreateOrderResponse`)."""
     numbers = [s["subscriptionNumber"] for s in order.subscriptions]
     sub_status = {"Draft": "Draft", "Completed": "Active", "Cancelled": "Cancelled"}[order.status]
     return {"success": True, "orderNumber": order.order_number,
@@ -148,7 +148,7 @@ def order_json(request, order: Order, *, account_details: bool = False) -> dict:
         "createdDate": order.created_date.strftime(ZUORA_DATETIME),
         "updatedDate": order.updated_date.strftime(ZUORA_DATETIME),
         "createdBy": "sandbox", "updatedBy": "sandbox",
-        "subscriptions": [{"baseVersion": None, "newVersion": 1, **sub}
+        "subscriptions": [{"baseVersion": None, "newVersion": 1, **sub_json(sub)}
                           for sub in order.subscriptions],
         # Not in Zuora's shape: the emulator's stand-in for a hosted payment page.
         "checkoutUrl": checkout_url(request, order),
@@ -157,6 +157,24 @@ def order_json(request, order: Order, *, account_details: bool = False) -> dict:
         account = order.account
         data["existingAccountDetails"] = {
             "basicInfo": accounts.basic_info(account),
-            "billToContact": accounts.contact_json(account.bill_to),
-            "soldToContact": accounts.contact_json(account.sold_to)}
+            "billToContact": accounts.contact_json(account.bill_to)}
     return data
+
+
+def sub_json(sub: dict) -> dict:
+    """A stored subscription as an order read-back spells it: Zuora's `GetChargeOverride` names
+    the charge `productRateplanChargeId` (lower-case "p"), where the request said
+    `productRatePlanChargeId`."""
+    def charge(override: dict) -> dict:
+        out = {k: v for k, v in override.items() if k != "productRatePlanChargeId"}
+        return {"productRateplanChargeId": override["productRatePlanChargeId"], **out}
+
+    def plan(entry: dict) -> dict:
+        return {**entry, "chargeOverrides": [charge(c) for c in entry["chargeOverrides"]]}
+
+    def action(act: dict) -> dict:
+        create = act["createSubscription"]
+        return {**act, "createSubscription": {
+            **create, "subscribeToRatePlans": [plan(p) for p in create["subscribeToRatePlans"]]}}
+
+    return {**sub, "orderActions": [action(a) for a in sub["orderActions"]]}

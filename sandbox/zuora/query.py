@@ -2,8 +2,15 @@
 an account by CRM id or a contact by email, e.g. `?filter[]=crmId.EQ:001…`.
 
 Supported: `filter[]` with EQ, NE and IN (`field.IN:[a,b]`), `sort[]` on createdDate or
-updatedDate, `pageSize` and `cursor`. String comparisons ignore case, as Zuora's do.
+updatedDate, `pageSize` and `cursor`. String comparisons are exact: case counts (an assumption,
+docs/vendor-assumptions-zuora.md). A tenant may not have Object Query (`object_query` off in
+`_control`): the endpoints then answer 404.
+
+Also `POST /v1/action/query` (ZOQL, `select … from Account|Contact where F = 'v' [or F = 'v']`),
+which every tenant has: the hub's way to find accounts when Object Query is absent.
 """
+import re
+
 import base64
 
 from django.db.models import Q
@@ -11,7 +18,7 @@ from django.db.models import Q
 from sandbox.zuora import errors
 from sandbox.zuora.api import endpoint
 from sandbox.zuora.errors import ZuoraError
-from sandbox.zuora.models import Account, Contact
+from sandbox.zuora.models import Account, Contact, Control
 
 ACCOUNT_FIELDS = {"id": "id", "accountNumber": "account_number", "name": "name",
                   "crmId": "crm_id", "billToId": "bill_to_id", "soldToId": "sold_to_id",
@@ -35,7 +42,7 @@ def _condition(expression: str, fields: dict) -> Q:
     if op == "IN":
         values = [v.strip() for v in value.strip("[]").split(",") if v.strip()]
         return Q(**{f"{column}__in": values})
-    condition = Q(**{f"{column}__iexact": value})
+    condition = Q(**{column: value})
     return ~condition if op == "NE" else condition
 
 
@@ -85,13 +92,58 @@ def contact_row(contact: Contact) -> dict:
             "updatedDate": _stamp(contact.updated_date)}
 
 
+def _object_query_enabled() -> None:
+    if not Control.load().object_query:
+        raise ZuoraError(errors.NO_PAYLOAD, errors.UNSUPPORTED_METHOD,
+                         "The Object Query API is not enabled for this tenant", status=404)
+
+
 def query_accounts(request, body):
+    _object_query_enabled()
     return _search(request, Account.objects.all(), ACCOUNT_FIELDS, account_row)
 
 
 def query_contacts(request, body):
+    _object_query_enabled()
     return _search(request, Contact.objects.all(), CONTACT_FIELDS, contact_row)
+
+
+ZOQL = re.compile(r"^\s*select\s+(?P<fields>[\w\s,]+?)\s+from\s+(?P<object>\w+)"
+                  r"(?:\s+where\s+(?P<where>.+?))?\s*$", re.IGNORECASE | re.DOTALL)
+ZOQL_CONDITION = re.compile(r"^\s*(\w+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*$")
+ZOQL_OBJECTS = {  # object -> (model, ZOQL field -> model field)
+    "account": (Account, {"Id": "id", "AccountNumber": "account_number", "Name": "name",
+                          "CrmId": "crm_id", "BillToId": "bill_to_id", "Currency": "currency",
+                          "CreatedDate": "created_date"}),
+    "contact": (Contact, {"Id": "id", "AccountId": "account_id", "WorkEmail": "work_email",
+                          "FirstName": "first_name", "LastName": "last_name"}),
+}
+
+
+def zoql(request, body):
+    """`POST /v1/action/query`: equality conditions joined by `or`; `=` compares exactly."""
+    match = ZOQL.match(str(body.get("queryString") or ""))
+    if not match or match["object"].lower() not in ZOQL_OBJECTS:
+        raise ZuoraError(errors.NO_PAYLOAD, errors.MALFORMED, "Invalid ZOQL query", status=400)
+    model, fields = ZOQL_OBJECTS[match["object"].lower()]
+    by_lower = {name.lower(): (name, column) for name, column in fields.items()}
+    wanted = [by_lower.get(f.strip().lower()) for f in match["fields"].split(",")]
+    if None in wanted:
+        raise ZuoraError(errors.NO_PAYLOAD, errors.INVALID_VALUE, "invalid field for query")
+    condition = Q()
+    for part in re.split(r"\s+or\s+", match["where"] or "", flags=re.IGNORECASE):
+        found = ZOQL_CONDITION.match(part) if part else None
+        if part and (not found or found[1].lower() not in by_lower):
+            raise ZuoraError(errors.NO_PAYLOAD, errors.MALFORMED, "Invalid ZOQL query",
+                             status=400)
+        if found:
+            value = found[2].replace("\\'", "'").replace("\\\\", "\\")
+            condition |= Q(**{by_lower[found[1].lower()][1]: value})
+    rows = model.objects.filter(condition).order_by("created_date", "pk")
+    records = [{name: str(getattr(row, column)) for name, column in wanted} for row in rows]
+    return {"records": records, "size": len(records), "done": True}
 
 
 accounts = endpoint("/object-query/accounts", GET=query_accounts)
 contacts = endpoint("/object-query/contacts", GET=query_contacts)
+action_query = endpoint("/v1/action/query", POST=zoql)

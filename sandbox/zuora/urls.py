@@ -13,6 +13,7 @@ urlpatterns = [
     path("v1/catalog/products", views.catalog_products),
     path("object-query/accounts", query.accounts),
     path("object-query/contacts", query.contacts),
+    path("v1/action/query", query.action_query),
     path("checkout/<str:order_number>", checkout.checkout, name="sandbox-zuora-checkout"),
     path("_control", control.control, name="sandbox-zuora-control"),
 ]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sandbox.zuora import accounts, catalog, errors, orders
+from sandbox.zuora import accounts, catalog, errors, orders, schema
 from sandbox.zuora.api import count_call, endpoint
 from sandbox.zuora.models import Control, Order, Token
 
@@ -39,6 +39,7 @@ def oauth_token(request):
 
 # --- orders ------------------------------------------------------------------------------------
 def create_order(request, body):
+    schema.check("CreateOrderRequest", body, resource=errors.ORDER)
     return orders.summary_json(orders.create_order(body))
 
 
@@ -73,6 +74,7 @@ def get_order(request, body, order_number):
 
 
 def update_order(request, body, order_number):
+    schema.check("UpdateOrderRequest", body, resource=errors.ORDER)
     order = orders.update_draft(orders.get_order_or_error(order_number), body)
     return {"success": True, "orderNumber": order.order_number,
             "accountNumber": order.account.account_number, "status": order.status}
@@ -88,12 +90,19 @@ def activate_order(request, body, order_number):
 
 
 def cancel_order(request, body, order_number):
-    order = orders.get_order_or_error(order_number)
-    return orders.summary_json(orders.cancel(order, str(body.get("cancelReason") or "")))
+    schema.check("CancelOrderRequest", body, resource=errors.ORDER)
+    order = orders.cancel(orders.get_order_or_error(order_number),
+                          str(body.get("cancelReason") or ""))
+    answer = {"success": True, "orderNumber": order.order_number, "status": order.status,
+              "accountNumber": order.account.account_number}  # `CancelOrderResponse`
+    if body.get("cancelReason"):
+        answer["cancelReason"] = str(body["cancelReason"])
+    return answer
 
 
 # --- accounts and catalog ----------------------------------------------------------------------
 def create_account(request, body):
+    schema.check("CreateAccountRequest", body, resource=errors.ACCOUNT)
     account = accounts.create_account(body)
     return {"success": True, "accountId": account.id, "accountNumber": account.account_number,
             "billToContactId": account.bill_to_id, "soldToContactId": account.sold_to_id}
@@ -104,6 +113,7 @@ def get_account(request, body, account_key):
 
 
 def update_account(request, body, account_key):
+    schema.check("UpdateAccountRequest", body, resource=errors.ACCOUNT)
     accounts.update_account(accounts.get_account_or_error(account_key), body)
     return {"success": True}
 

@@ -49,14 +49,16 @@ class ZuoraHarness(BillingHarness):
 
         zuora.clear_token_cache()
         self.control_url = f"{hub_url}/sandbox/zuora/_control"
+        # A tenant with Flexible Billing Attributes, where an order carries its own payment term
+        # as the contract expects; test_zuora_connector.py covers tenants without.
+        self.control(flexible_billing=True)
 
     def connector(self, recorder=None, timeout=None):
         from syncapp.connectors.billing.zuora import ZuoraConnector
 
-        if timeout is None:
-            return ZuoraConnector.from_settings(recorder=recorder)
         return ZuoraConnector(f"{self.hub_url}/sandbox/zuora", "sandbox", "sandbox",
-                              recorder=recorder, timeout=timeout)
+                              recorder=recorder, flexible_billing=True,
+                              **({} if timeout is None else {"timeout": timeout}))
 
     def control(self, **switches) -> dict:
         if switches:

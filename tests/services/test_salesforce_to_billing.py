@@ -72,7 +72,12 @@ def sf_calls(hub_url) -> int:
     return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]["total"]
 
 
-def test_sync_order_creates_the_billing_draft_and_links_back(api, sf, billing):
+def test_sync_order_creates_the_billing_draft_and_links_back(api, sf, billing, provider, settings,
+                                                             hub_url):
+    if provider == "zuora":  # only with Flexible Billing Attributes does an order keep its own term
+        settings.ZUORA_FLEXIBLE_BILLING = True
+        requests.post(f"{hub_url}/sandbox/zuora/_control", json={"flexible_billing": True},
+                      timeout=10).raise_for_status()
     order_id = salesforce_draft(sf)
     response = api(f"{order_id}/sync")
     assert response.status_code == 200, response.text

@@ -49,13 +49,15 @@ def plan_id(sku: str) -> str:
                                   "ADDON-SEATS": "PRP-00000003"}[sku]).rate_plan_id
 
 
-def new_account(**overrides) -> dict:
+def new_account(*, postal: str = "postalCode", **overrides) -> dict:
+    """An order's `newAccount`; with `postal="zipCode"` a `POST /v1/accounts` body (the two
+    spell the contact's postal code differently)."""
     return {
         "name": "Acme Inc", "currency": "USD", "billCycleDay": 1, "crmId": "001000000000001AAA",
         "paymentTerm": "Net 30",
         "billToContact": {"firstName": "Ana", "lastName": "Diaz", "workEmail": "ana@acme.io",
                           "address1": "1 Main St", "city": "Austin", "state": "TX",
-                          "zipCode": "78701", "country": "US", "workPhone": "+1 555 0100"},
+                          postal: "78701", "country": "US", "workPhone": "+1 555 0100"},
         **overrides,
     }
 
@@ -71,14 +73,12 @@ def subscribe(*plans) -> list[dict]:
     }]}]
 
 
-def rate_plan_entry(sku: str, quantity=1, *, list_price=None, discount_percent=None, **extra):
+def rate_plan_entry(sku: str, quantity=1, *, list_price=None, **extra):
     plan = rate_plan(plan_id=plan_id(sku))
     per_unit = {"quantity": quantity}
     if list_price is not None:
         per_unit["listPrice"] = list_price
     pricing = {"recurringPerUnit": per_unit}
-    if discount_percent is not None:
-        pricing["discount"] = {"discountPercentage": discount_percent}
     return {"productRatePlanId": plan.rate_plan_id, **extra,
             "chargeOverrides": [{"productRatePlanChargeId": plan.charge_id, "pricing": pricing}]}
 

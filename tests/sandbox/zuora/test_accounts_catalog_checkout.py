@@ -28,7 +28,8 @@ def test_account_by_number_or_id(zuora, account):
 
 def test_update_account_sets_crm_id_contacts_and_custom_fields(zuora, account):
     zuora.ok("PUT", f"/v1/accounts/{account}", {
-        "crmId": "001000000000002BBB", "billToContact": {"workEmail": "billing@acme.io"},
+        "crmId": "001000000000002BBB",
+        "billToContact": {"firstName": "Ana", "lastName": "Diaz", "workEmail": "billing@acme.io"},
         "Segment__c": "SMB"})
 
     updated = zuora.ok("GET", f"/v1/accounts/{account}")
@@ -42,11 +43,11 @@ def test_update_account_sets_crm_id_contacts_and_custom_fields(zuora, account):
 
 
 def test_create_account(zuora):
-    created = zuora.ok("POST", "/v1/accounts", new_account(name="Globex"))
+    created = zuora.ok("POST", "/v1/accounts", new_account(name="Globex", postal="zipCode"))
 
     assert created["accountNumber"].startswith("A") and created["billToContactId"]
     assert zuora.ok("GET", f"/v1/accounts/{created['accountId']}")["basicInfo"]["name"] == "Globex"
-    refused = zuora.call("POST", "/v1/accounts", new_account(billToContact=None))
+    refused = zuora.call("POST", "/v1/accounts", new_account(billToContact=None, postal="zipCode"))
     assert refused.json()["success"] is False
 
 
@@ -55,7 +56,9 @@ def test_object_query_finds_accounts_by_crm_id_and_contacts_by_email(zuora, acco
     assert [row["accountNumber"] for row in found["data"]] == [account]
     assert zuora.ok("GET", "/object-query/accounts?filter[]=crmId.EQ:nobody")["data"] == []
 
-    contacts = zuora.ok("GET", "/object-query/contacts?filter[]=workEmail.EQ:ANA@acme.io")["data"]
+    # Filters compare exactly, case included (an assumption, docs/vendor-assumptions-zuora.md).
+    assert zuora.ok("GET", "/object-query/contacts?filter[]=workEmail.EQ:ANA@acme.io")["data"] == []
+    contacts = zuora.ok("GET", "/object-query/contacts?filter[]=workEmail.EQ:ana@acme.io")["data"]
     assert len(contacts) == 1
     bill_to = zuora.ok("GET", f"/object-query/accounts?filter[]=billToId.IN:[{contacts[0]['id']}]"
                               "&sort[]=createdDate.ASC")["data"]
@@ -64,15 +67,29 @@ def test_object_query_finds_accounts_by_crm_id_and_contacts_by_email(zuora, acco
     assert bad.status_code == 400
 
 
+def test_a_tenant_without_object_query_answers_404_and_zoql_still_works(zuora, account):
+    zuora.control(object_query=False)
+    assert zuora.call("GET", "/object-query/accounts?filter[]=crmId.EQ:x").status_code == 404
+
+    found = zuora.ok("POST", "/v1/action/query", {
+        "queryString": "select Id, AccountId from Contact where WorkEmail = 'nobody@acme.io' "
+                       "or WorkEmail = 'ana@acme.io'"})
+    assert found["size"] == 1 and found["done"] is True
+    accounts = zuora.ok("POST", "/v1/action/query", {
+        "queryString": "select AccountNumber from Account where CrmId = '001000000000001AAA'"})
+    assert accounts["records"] == [{"AccountNumber": account}]
+    assert zuora.call("POST", "/v1/action/query", {"queryString": "drop table"}).status_code == 400
+
+
 def test_catalog_lists_the_sandbox_skus(zuora):
     products = zuora.ok("GET", "/v1/catalog/products")["products"]
     prices = {p["sku"]: (p["productRatePlans"][0]["productRatePlanCharges"][0]["pricing"][0],
                          p["productRatePlans"][0]["productRatePlanCharges"][0]["billingPeriod"])
               for p in products}
     assert prices == {
-        "PRO-MONTHLY": ({"currency": "USD", "price": 49.0}, "Month"),
-        "TEAM-ANNUAL": ({"currency": "USD", "price": 990.0}, "Annual"),
-        "ADDON-SEATS": ({"currency": "USD", "price": 10.0}, "Month"),
+        "PRO-MONTHLY": ({"currency": "USD", "price": "49.00"}, "Month"),
+        "TEAM-ANNUAL": ({"currency": "USD", "price": "990.00"}, "Annual"),
+        "ADDON-SEATS": ({"currency": "USD", "price": "10.00"}, "Month"),
     }
 
 

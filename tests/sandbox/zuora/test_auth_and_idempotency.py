@@ -1,4 +1,6 @@
 """OAuth client credentials, bearer checks and `Idempotency-Key` handling, as Zuora documents."""
+import pytest
+
 from sandbox.zuora.models import Order
 from tests.sandbox.zuora.conftest import order_body, rate_plan_entry
 
@@ -73,6 +75,21 @@ def test_a_refused_request_is_replayed_too(zuora):
 
     again = zuora.call("POST", "/v1/orders", bad, headers=key).json()
     assert again["reasons"] == first["reasons"] and again["processId"] == first["processId"]
+
+
+@pytest.mark.parametrize("failure, status", [("503", 503), ("lock", 200)])
+def test_a_server_failure_under_a_key_is_replayed_for_the_day(zuora, failure, status):
+    """Zuora saves a keyed request's answer "regardless of whether it succeeded or failed"."""
+    key = {"Idempotency-Key": f"c0ffee00-0000-4000-8000-00000000000{status // 100}"}
+    zuora.control(fail_next=[f"{failure} POST /v1/orders"])
+    first = zuora.call("POST", "/v1/orders", order_body(), headers=key)
+    assert first.status_code == status and first.json()["success"] is False
+
+    again = zuora.call("POST", "/v1/orders", order_body(), headers=key)
+    assert (again.status_code, again.json()) == (status, first.json())
+    assert again["Idempotent-Replayed"] == "true" and Order.objects.count() == 0
+    assert zuora.call("POST", "/v1/orders", order_body(), headers={
+        "Idempotency-Key": key["Idempotency-Key"] + ".2"}).json()["success"] is True
 
 
 def test_without_a_key_every_post_creates(zuora):

@@ -29,9 +29,11 @@ def test_create_order_with_new_account_completes_it(zuora):
 
 
 def test_draft_order_carries_lines_terms_custom_fields_and_checkout_url(zuora):
-    plan = rate_plan_entry("PRO-MONTHLY", 3, list_price=45, discount_percent=10)
+    zuora.control(flexible_billing=True)
+    plan = rate_plan_entry("PRO-MONTHLY", 3, list_price=45, uniqueToken="pro")
     plan["chargeOverrides"][0]["billing"] = {"billingPeriod": "Quarter", "billCycleDay": 15}
-    body = order_body(plan, rate_plan_entry("ADDON-SEATS", 2), status="Draft",
+    body = order_body(plan, rate_plan_entry("ADDON-SEATS", 2, uniqueToken="seats"),
+                      status="Draft",
                       customFields={"Channel__c": "web"}, description="from the storefront")
     body["subscriptions"][0]["orderActions"][0]["createSubscription"]["paymentTerm"] = "Net 45"
     created = zuora.ok("POST", "/v1/orders", body)
@@ -42,13 +44,12 @@ def test_draft_order_carries_lines_terms_custom_fields_and_checkout_url(zuora):
     assert order["checkoutUrl"].endswith(f"/sandbox/zuora/checkout/{created['orderNumber']}")
     pro, seats = lines(order)
     charge = pro["chargeOverrides"][0]
-    assert charge["pricing"] == {"recurringPerUnit": {"listPrice": 45, "quantity": 3},
-                                 "discount": {"discountPercentage": 10}}
+    assert charge["pricing"] == {"recurringPerUnit": {"listPrice": 45, "quantity": 3}}
     assert charge["billing"]["billingPeriod"] == "Quarter"
     assert charge["billing"]["billCycleDay"] == 15
     assert seats["chargeOverrides"][0]["pricing"]["recurringPerUnit"] == {"listPrice": 10,
                                                                           "quantity": 2}
-    assert pro["uniqueToken"] != seats["uniqueToken"]
+    assert (pro["uniqueToken"], seats["uniqueToken"]) == ("pro", "seats")
     action = order["subscriptions"][0]["orderActions"][0]
     assert action["createSubscription"]["paymentTerm"] == "Net 45"
 
@@ -75,9 +76,10 @@ def test_order_for_existing_account_and_rate_plan_by_number(zuora):
     ({"status": "Pending"}, 58730020),
     ({"subscriptions": []}, 58730022),
     ({"customFields": {"Channel": "web"}}, 58740021),
-    ({"newAccount": new_account(name="")}, 52010022),
-    ({"newAccount": new_account(billCycleDay=None)}, 52010022),
-    ({"newAccount": new_account(billToContact={"firstName": "Ana"})}, 52020022),
+    ({"newAccount": new_account(name="")}, 58730020),
+    ({"newAccount": new_account(billCycleDay=None)}, 58730022),
+    ({"newAccount": new_account(billToContact={"firstName": "Ana"})}, 58730022),
+    ({"newAccount": new_account(postal="zipCode")}, 58730021),  # POST /v1/accounts' spelling
     ({"newAccount": new_account(currency="EUR")}, 53110030),  # the plan is priced in USD
 ])
 def test_invalid_orders_are_refused_with_http_200(zuora, change, code):
@@ -89,20 +91,50 @@ def test_invalid_orders_are_refused_with_http_200(zuora, change, code):
 
 
 def test_unknown_rate_plan_and_charge_are_refused(zuora):
-    unknown_plan = zuora.call("POST", "/v1/orders", order_body({"productRatePlanId": "nope"}))
+    unknown = "8a8aa0f1" + "0" * 24
+    unknown_plan = zuora.call("POST", "/v1/orders", order_body({"productRatePlanId": unknown}))
     assert reasons(unknown_plan) == [53110040]
-    assert "nope" in unknown_plan.json()["reasons"][0]["message"]
+    assert unknown in unknown_plan.json()["reasons"][0]["message"]
 
     plan = rate_plan_entry("PRO-MONTHLY")
-    plan["chargeOverrides"][0]["productRatePlanChargeId"] = "other"
+    plan["chargeOverrides"][0]["productRatePlanChargeId"] = "8a8aa0f1" + "f" * 24
     assert reasons(zuora.call("POST", "/v1/orders", order_body(plan))) == [53120040]
 
 
-def test_bad_quantity_and_discount_are_refused(zuora):
+def test_bad_quantity_is_refused(zuora):
     assert reasons(zuora.call("POST", "/v1/orders", order_body(
         rate_plan_entry("PRO-MONTHLY", 0)))) == [53120020]
-    assert reasons(zuora.call("POST", "/v1/orders", order_body(
-        rate_plan_entry("PRO-MONTHLY", 1, discount_percent=120)))) == [53120020]
+
+
+def test_a_discount_override_on_a_per_unit_charge_is_refused(zuora):
+    plan = rate_plan_entry("PRO-MONTHLY", 1)
+    plan["chargeOverrides"][0]["pricing"]["discount"] = {"discountPercentage": 10}
+    assert reasons(zuora.call("POST", "/v1/orders", order_body(plan))) == [53120030]
+
+
+def test_a_subscription_payment_term_needs_flexible_billing_attributes(zuora):
+    body = order_body()
+    body["subscriptions"][0]["orderActions"][0]["createSubscription"]["paymentTerm"] = "Net 45"
+    assert reasons(zuora.call("POST", "/v1/orders", body)) == [53100021]
+
+    zuora.control(flexible_billing=True)
+    zuora.ok("POST", "/v1/orders", body)
+
+
+def test_billing_periods_are_spelled_as_zuora_spells_them(zuora):
+    def with_period(period):
+        plan = rate_plan_entry("PRO-MONTHLY", 1)
+        plan["chargeOverrides"][0]["billing"] = {"billingPeriod": period}
+        return zuora.call("POST", "/v1/orders", order_body(plan))
+
+    assert reasons(with_period("Semi-Annual")) == [58730020]
+    assert with_period("Semi_Annual").json()["success"] is True
+
+
+def test_no_unique_token_is_invented(zuora):
+    created = zuora.ok("POST", "/v1/orders", order_body(rate_plan_entry("PRO-MONTHLY", 1)))
+    plan = lines(zuora.ok("GET", f"/v1/orders/{created['orderNumber']}")["order"])[0]
+    assert "uniqueToken" not in plan
 
 
 def test_unknown_existing_account_is_refused(zuora):
@@ -118,7 +150,8 @@ def test_malformed_json_is_a_400(zuora):
 
 
 def test_update_replaces_a_drafts_lines_and_keeps_named_ones(zuora):
-    created = zuora.ok("POST", "/v1/orders", order_body(status="Draft"))
+    created = zuora.ok("POST", "/v1/orders", order_body(
+        rate_plan_entry("PRO-MONTHLY", 3, uniqueToken="pro"), status="Draft"))
     number = created["orderNumber"]
     kept = lines(zuora.ok("GET", f"/v1/orders/{number}")["order"])[0]["uniqueToken"]
     body = {"orderDate": "2026-11-24", "existingAccountNumber": created["accountNumber"],
