@@ -5,6 +5,7 @@ import time
 from decimal import Decimal as D
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from sandbox.zuora.models import IdempotencyRecord, RatePlan
@@ -160,6 +161,18 @@ def test_a_rate_plan_changed_since_the_catalog_was_cached_is_read_again(
     assert [line.sku for line in created.lines] == ["PRO-MONTHLY", "ADDON-SEATS"]
     assert [r.error_code for r in records if r.operation == "create_order"] == ["unknown_sku", ""]
     assert harness.calls("GET /v1/catalog/products") == 2
+
+
+def test_an_order_naming_a_rate_plan_the_cached_catalog_lacks_reads_the_catalog_again(
+        connector, harness, records, transactional_db):
+    created = connector.create_order(a_draft(harness), idempotency_key="k-new-plan")
+    # Another worker cached the catalog before ADDON-SEATS was added to it.
+    key = zuora.client.cache_key("catalog", connector.base_url)
+    cache.set(key, {sku: plan for sku, plan in cache.get(key).items() if sku != "ADDON-SEATS"})
+
+    read = ZuoraConnector.from_settings(recorder=records.append).get_order(created.order_id)
+    assert [line.sku for line in read.lines] == ["PRO-MONTHLY", "ADDON-SEATS"]
+    assert "ADDON-SEATS" in cache.get(key)
 
 
 def test_a_rate_plan_gone_from_zuora_is_unknown_sku(connector, harness, records,

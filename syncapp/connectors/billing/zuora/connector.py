@@ -87,9 +87,12 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         return plan
 
     def _sku_of(self, rate_plan_id: str, fallback: str) -> str:
-        for plan in self._catalog_plans().values():
-            if plan.rate_plan_id == rate_plan_id:
-                return plan.sku
+        """The SKU of a rate plan an order names; a rate plan the cached catalog lacks (added to
+        the catalog since) reads the catalog again, once."""
+        for reload in (False, True):
+            for plan in self._catalog_plans(reload=reload).values():
+                if plan.rate_plan_id == rate_plan_id:
+                    return plan.sku
         return fallback
 
     # --- accounts --------------------------------------------------------------------------
