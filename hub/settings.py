@@ -253,13 +253,13 @@ else:
 # Vendor sessions, tokens and catalogs are shared by every web and worker process until they
 # expire: on Redis when it is there, else in the database (its table is made by a migration).
 # "local" is each process's own memory, for what must work while that store is down (health).
+# HUB_CACHE_PREFIX keeps hubs that share one Redis (or one database) apart.
 CACHE_TABLE = "hub_cache"
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL, "KEY_PREFIX": "hub"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                          "LOCATION": CACHE_TABLE}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+CACHES["default"]["KEY_PREFIX"] = env("HUB_CACHE_PREFIX", "hub")
 CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 # --- Logs, health and metrics ------------------------------------------------------------------

@@ -53,6 +53,8 @@ def start_cluster(hub_url, settings, tmp_path):
     """Start a named worker cluster on the test database and the configured broker (the ORM, or
     Redis when REDIS_URL is set — every cluster shares HUB_Q_NAME, so they compete for one queue)."""
     env = {**os.environ, "DATABASE_URL": database_url(), "HUB_PUBLIC_URL": hub_url,
+           # the test's own cache keys (tests/conftest.py), so no earlier test's session or catalog leaks in
+           "HUB_CACHE_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
            "SALESFORCE_INSTANCE_URL": settings.SALESFORCE_INSTANCE_URL, "ZUORA_BASE_URL": settings.ZUORA_BASE_URL,
            "NUE_BASE_URL": settings.NUE_BASE_URL, "BILLING_PROVIDER": settings.BILLING_PROVIDER,
            "HUB_SANDBOX": "1", "HUB_WORKERS": "2", "HUB_DATA_DIR": str(settings.HUB_DATA_DIR),
