@@ -12,7 +12,8 @@ from .models import CallCount, Org, Session
 from .org import get_org, reset_counts, reset_org
 from .schema import OBJECTS
 
-FAULTS = ("503", "timeout", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID", "REQUEST_LIMIT_EXCEEDED")
+FAULTS = ("503", "timeout", "timeout_after_commit", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID",
+          "REQUEST_LIMIT_EXCEEDED")
 STANDARD_RESOURCES = ["query", "queryAll", "composite", "composite/graph", "composite/sobjects",
                       "limits", "sobjects"] + [f"sobjects/{name}" for name in OBJECTS]
 
@@ -66,11 +67,15 @@ def next_fault(org: Org) -> str | None:
     return None
 
 
-def inject(org: Org, session: Session | None):
-    """Apply the latency and at most one fault to a data call (after auth and the allocation)."""
+def inject(org: Org, session: Session | None) -> bool:
+    """Apply the latency and at most one fault to a data call (after auth and the allocation).
+    True when the answer is to be lost: `timeout_after_commit` does the work, commits it, then
+    holds the answer past the client's read timeout (`lose_answer`)."""
     if org.latency_ms:
         time.sleep(org.latency_ms / 1000)
     fault = next_fault(org)
+    if fault == "timeout_after_commit":
+        return True
     if fault == "503":
         raise SfError(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; try again later")
     if fault == "timeout":
@@ -86,6 +91,12 @@ def inject(org: Org, session: Session | None):
         raise invalid_session()
     if fault == "REQUEST_LIMIT_EXCEEDED":
         raise limit_exceeded()
+    return False
+
+
+def lose_answer(org: Org):
+    """The work is committed; the client gives up waiting before it hears so."""
+    time.sleep(org.timeout_seconds)
 
 
 def limit_info(org: Org) -> str:
