@@ -1,8 +1,9 @@
-"""Acquire and release named leases (see `syncapp.models.locks`)."""
+"""Acquire, renew and release named leases (see `syncapp.models.locks`)."""
 import random
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -10,6 +11,12 @@ from django.utils import timezone
 
 from syncapp.exceptions import TransientError
 from syncapp.models import Lease
+
+
+class LeaseLost(TransientError):
+    """The lease expired and another holder took it: what it guarded must not be written now."""
+
+    default_code = "lease_lost"
 
 
 def try_acquire(key: str, holder: str, ttl: timedelta) -> bool:
@@ -29,19 +36,40 @@ def release(key: str, holder: str) -> None:
     Lease.objects.filter(key=key, holder=holder).delete()
 
 
+@dataclass(frozen=True)
+class Held:
+    """A lease as its holder sees it. Taking a lease over rewrites its holder and releasing deletes
+    it, so while the row still names this holder nobody else has held the key since, even if
+    its time ran out meanwhile."""
+
+    key: str
+    holder: str
+    ttl: timedelta
+
+    def renew(self) -> bool:
+        """Give the lease its full ttl again; False when another holder has taken it."""
+        return bool(Lease.objects.filter(key=self.key, holder=self.holder).update(
+            expires_at=timezone.now() + self.ttl))
+
+    def fence(self) -> None:
+        """Call right before a write the lease guards: renews it, or raises `LeaseLost`."""
+        if not self.renew():
+            raise LeaseLost(f"{self.key} was taken over while this holder worked; try again")
+
+
 @contextmanager
 def lease(key: str, *, ttl: timedelta = timedelta(seconds=60), wait: float = 30.0):
-    """Hold the lease `key` for the block; wait up to `wait` seconds for a current holder.
-    Raises TransientError (retryable) when it stays taken."""
+    """Hold the lease `key` for the block (yields a `Held`); wait up to `wait` seconds for a
+    current holder. Raises TransientError `lock_busy` (retryable) when it stays taken."""
     holder = uuid.uuid4().hex
     deadline = time.monotonic() + wait
     delay = 0.02
     while not try_acquire(key, holder, ttl):
         if time.monotonic() >= deadline:
             raise TransientError(f"{key} is busy; try again", code="lock_busy")
-        time.sleep(delay * random.uniform(0.5, 1.5))
+        time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0)))
         delay = min(delay * 2, 0.5)
     try:
-        yield
+        yield Held(key, holder, ttl)
     finally:
         release(key, holder)
