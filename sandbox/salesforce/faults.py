@@ -125,8 +125,8 @@ class ControlError(ValueError):
     pass
 
 
-def _check_fault_names(names):
-    unknown = [n for n in names if n not in FAULTS]
+def _check_fault_names(names, allow_none=False):
+    unknown = [n for n in names if n not in FAULTS and not (allow_none and n is None)]
     if unknown:
         raise ControlError(f"unknown fault(s) {unknown}; known: {list(FAULTS)}")
 
@@ -147,7 +147,7 @@ def apply(body: dict) -> dict:
         org.timeout_seconds = float(body["timeout_seconds"])
     if "fail_next" in body:
         queued = list(body["fail_next"] or [])
-        _check_fault_names(queued)
+        _check_fault_names(queued, allow_none=True)  # null lets that call through: a later one fails
         org.fail_next = queued
     if "daily_limit" in body:
         org.daily_limit = max(0, int(body["daily_limit"]))

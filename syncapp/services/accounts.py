@@ -88,12 +88,23 @@ def record_key(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def _upsert(sf, sobject: str, key_field: str, key: str, values: dict) -> tuple[str, bool]:
+    try:
+        return sf.upsert(sobject, key_field, key, values)
+    except PermanentError as err:
+        if err.code != "DUPLICATE_VALUE":
+            raise
+        # Two upserts of one new key at once: Salesforce creates one record and refuses the
+        # other's insert; sent again, it finds that record.
+        return sf.upsert(sobject, key_field, key, values)
+
+
 def _upsert_resolving_duplicates(sf, sobject: str, key_field: str, key: str, data: dict) -> tuple[str, bool]:
     """Create the record under its external id, or find it there: a retry after a lost answer,
     or a concurrent writer for the same key, gets the record already made. When a Salesforce
     duplicate rule refuses a new one, use the record it names."""
     try:
-        return sf.upsert(sobject, key_field, key, {k: v for k, v in data.items() if v})
+        return _upsert(sf, sobject, key_field, key, {k: v for k, v in data.items() if v})
     except PermanentError as err:
         duplicates = err.details.get("duplicate_ids") or []
         if err.code == "DUPLICATES_DETECTED" and duplicates:

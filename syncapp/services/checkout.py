@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -30,7 +29,11 @@ from syncapp.services.locks import Held, LeaseLost, lease
 # A match lease's life; its holder renews it on every answer from Salesforce or billing, so only
 # a holder that stopped (a crashed process) lets it run out.
 MATCH_LEASE = timedelta(seconds=60)
+# A burst for one organisation may not hold every web thread: one request per process waits for
+# the match key, the others are told at once to come back (503, Retry-After).
+MATCH_WAITERS = 1
 BUSY = ("lock_busy", LeaseLost.default_code)
+BUSY_RETRY_AFTER = 1  # seconds: about what a checkout holds its match key for
 
 
 class IdempotencyConflict(Exception):
@@ -105,10 +108,9 @@ def checkout(idempotency_key: str, payload: dict, *, client=None, sf=None, billi
 def _failure(err: SyncError) -> Outcome:
     """The answer to a checkout stopped part-way; a retry with the same key resumes it."""
     if err.code in BUSY:
-        wait = conf.checkout_match_wait()
         return Outcome(503, error_body(
             "checkout_busy", "Another checkout for the same customer is running; retry shortly.",
-            {"retryable": True}), {"Retry-After": str(max(1, math.ceil(wait)))})
+            {"retryable": True}), {"Retry-After": str(BUSY_RETRY_AFTER)})
     return Outcome(502, error_body(
         "upstream_unavailable", f"{err.vendor or 'An upstream system'} failed: {err.message}",
         {"retryable": err.retryable, "vendor": err.vendor, "vendor_code": err.code}))
@@ -176,7 +178,7 @@ class _Run:
         would find nothing for a public-domain buyer and create a second Account)."""
         public = SyncSettings.load().public_domains
         key = f"match:{match_key(self.buyer.email, public)}"
-        with lease(key, ttl=MATCH_LEASE, wait=conf.checkout_match_wait()) as self.match:
+        with lease(key, ttl=MATCH_LEASE, wait=conf.checkout_match_wait(), waiters=MATCH_WAITERS) as self.match:
             try:
                 saved = self.steps.get("salesforce_account")
                 choice = AccountChoice(**saved) if saved else self._choose_account(public)

@@ -1,7 +1,9 @@
 """Acquire, renew and release named leases (see `syncapp.models.locks`)."""
 import random
+import threading
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,11 +59,28 @@ class Held:
             raise LeaseLost(f"{self.key} was taken over while this holder worked; try again")
 
 
+_waiting: Counter = Counter()  # this process's threads waiting for each key
+_waiting_lock = threading.Lock()
+
+
 @contextmanager
-def lease(key: str, *, ttl: timedelta = timedelta(seconds=60), wait: float = 30.0):
-    """Hold the lease `key` for the block (yields a `Held`); wait up to `wait` seconds for a
-    current holder. Raises TransientError `lock_busy` (retryable) when it stays taken."""
-    holder = uuid.uuid4().hex
+def _turn_to_wait(key: str, waiters: int | None):
+    """A place among the threads of this process waiting for `key`; `lock_busy` when `waiters`
+    of them already are. Web threads are few: those spare ones serve everything else meanwhile."""
+    with _waiting_lock:
+        if waiters is not None and _waiting[key] >= waiters:
+            raise TransientError(f"{key} is busy; try again", code="lock_busy")
+        _waiting[key] += 1
+    try:
+        yield
+    finally:
+        with _waiting_lock:
+            _waiting[key] -= 1
+            if not _waiting[key]:
+                del _waiting[key]
+
+
+def _acquire(key: str, holder: str, ttl: timedelta, wait: float) -> None:
     deadline = time.monotonic() + wait
     delay = 0.02
     while not try_acquire(key, holder, ttl):
@@ -69,6 +88,17 @@ def lease(key: str, *, ttl: timedelta = timedelta(seconds=60), wait: float = 30.
             raise TransientError(f"{key} is busy; try again", code="lock_busy")
         time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0)))
         delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def lease(key: str, *, ttl: timedelta = timedelta(seconds=60), wait: float = 30.0, waiters: int | None = None):
+    """Hold the lease `key` for the block (yields a `Held`); wait up to `wait` seconds for a
+    current holder, unless `waiters` threads of this process already wait for it. Raises
+    TransientError `lock_busy` (retryable) when it stays taken."""
+    holder = uuid.uuid4().hex
+    if not try_acquire(key, holder, ttl):
+        with _turn_to_wait(key, waiters):
+            _acquire(key, holder, ttl, wait)
     try:
         yield Held(key, holder, ttl)
     finally:

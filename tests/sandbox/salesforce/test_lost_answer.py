@@ -32,3 +32,10 @@ def test_an_upsert_sent_again_after_a_lost_answer_finds_the_record(sf_base, toke
     again = slow.Account.upsert("Hub_Match_Key__c/k-1", {"Name": "Acme"}, raw_response=True)
     assert again.status_code == 200 and again.json()["created"] is False
     assert slow.query("SELECT Id, Hub_Match_Key__c FROM Account")["totalSize"] == 1
+
+
+def test_a_null_in_fail_next_lets_that_call_through(rest, control):
+    control(fail_next=[None, "503"])
+    assert rest.get("limits").status_code == 200
+    assert rest.get("limits").status_code == 503
+    assert rest.get("limits").status_code == 200
