@@ -107,7 +107,7 @@ def checkout(idempotency_key: str, payload: dict, *, client=None, sf=None, billi
 
 def _failure(err: SyncError) -> Outcome:
     """The answer to a checkout stopped part-way; a retry with the same key resumes it."""
-    if err.code in BUSY:
+    if not err.vendor and err.code in BUSY:  # the hub's own lease, not an outside system
         return Outcome(503, error_body(
             "checkout_busy", "Another checkout for the same customer is running; retry shortly.",
             {"retryable": True}), {"Retry-After": str(BUSY_RETRY_AFTER)})
