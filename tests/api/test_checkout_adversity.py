@@ -94,7 +94,10 @@ def test_a_checkout_waits_briefly_for_a_busy_match_key_then_answers_503_with_ret
 
 # --- what billing would refuse -----------------------------------------------------------------
 
-def test_a_currency_the_catalog_does_not_price_is_400_before_salesforce_is_touched(post, sf, hub_url):
+@pytest.mark.parametrize("provider", ["zuora", "nue"])
+def test_a_currency_the_catalog_does_not_price_is_400_before_salesforce_is_touched(post, sf, hub_url, settings,
+                                                                                 provider):
+    settings.BILLING_PROVIDER = provider
     calls = sf_calls(hub_url)
     key = str(uuid.uuid4())
     refused = post({**body(), "currency": "EUR"}, key=key)
