@@ -54,6 +54,8 @@ SALESFORCE_PRIVATE_KEY_FILE = env("SALESFORCE_PRIVATE_KEY_FILE")
 SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
 SALESFORCE_READ_TIMEOUT = float(env("SALESFORCE_READ_TIMEOUT", "30"))
 SALESFORCE_LIMIT_PAUSE_SECONDS = float(env("SALESFORCE_LIMIT_PAUSE_SECONDS", "300"))
+# How long a checkout waits for another checkout of the same organisation before answering 503.
+HUB_CHECKOUT_MATCH_WAIT = float(env("HUB_CHECKOUT_MATCH_WAIT", "5"))
 # The org currency when Salesforce multi-currency is off (Orders then have no CurrencyIsoCode).
 SALESFORCE_CURRENCY = env("SALESFORCE_CURRENCY", "USD").upper()
 # An org with multi-currency on: Orders carry CurrencyIsoCode, priced from PricebookEntries in it.

@@ -85,3 +85,9 @@ def queue_stale_after() -> timedelta:
 def queue_startup_grace() -> timedelta:
     """Health: how long after a web process starts a missing heartbeat means "starting", not down."""
     return timedelta(seconds=settings.HUB_QUEUE_GRACE_SECONDS)
+
+
+def checkout_match_wait() -> float:
+    """Seconds a checkout waits for another checkout of the same organisation (its match key)
+    before answering 503 with Retry-After: waiting longer would hold a web thread."""
+    return settings.HUB_CHECKOUT_MATCH_WAIT

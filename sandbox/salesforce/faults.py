@@ -12,7 +12,8 @@ from .models import CallCount, Org, Session
 from .org import enable_multi_currency, get_org, reset_counts, reset_org
 from .schema import OBJECTS
 
-FAULTS = ("503", "timeout", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID", "REQUEST_LIMIT_EXCEEDED")
+FAULTS = ("503", "timeout", "timeout_after_commit", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID",
+          "REQUEST_LIMIT_EXCEEDED")
 LOGINS = "login"  # the name successful logins are counted under
 STANDARD_RESOURCES = ["query", "queryAll", "composite", "composite/graph", "composite/sobjects",
                       "limits", "sobjects"] + [f"sobjects/{name}" for name in OBJECTS]
@@ -67,11 +68,15 @@ def next_fault(org: Org) -> str | None:
     return None
 
 
-def inject(org: Org, session: Session | None):
-    """Apply the latency and at most one fault to a data call (after auth and the allocation)."""
+def inject(org: Org, session: Session | None) -> bool:
+    """Apply the latency and at most one fault to a data call (after auth and the allocation).
+    True when the answer is to be lost: `timeout_after_commit` does the work, commits it, then
+    holds the answer past the client's read timeout (`lose_answer`)."""
     if org.latency_ms:
         time.sleep(org.latency_ms / 1000)
     fault = next_fault(org)
+    if fault == "timeout_after_commit":
+        return True
     if fault == "503":
         raise SfError(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; try again later")
     if fault == "timeout":
@@ -87,6 +92,12 @@ def inject(org: Org, session: Session | None):
         raise invalid_session()
     if fault == "REQUEST_LIMIT_EXCEEDED":
         raise limit_exceeded()
+    return False
+
+
+def lose_answer(org: Org):
+    """The work is committed; the client gives up waiting before it hears so."""
+    time.sleep(org.timeout_seconds)
 
 
 def limit_info(org: Org) -> str:
@@ -117,8 +128,8 @@ class ControlError(ValueError):
     pass
 
 
-def _check_fault_names(names):
-    unknown = [n for n in names if n not in FAULTS]
+def _check_fault_names(names, allow_none=False):
+    unknown = [n for n in names if n not in FAULTS and not (allow_none and n is None)]
     if unknown:
         raise ControlError(f"unknown fault(s) {unknown}; known: {list(FAULTS)}")
 
@@ -139,7 +150,7 @@ def apply(body: dict) -> dict:
         org.timeout_seconds = float(body["timeout_seconds"])
     if "fail_next" in body:
         queued = list(body["fail_next"] or [])
-        _check_fault_names(queued)
+        _check_fault_names(queued, allow_none=True)  # null lets that call through: a later one fails
         org.fail_next = queued
     if "daily_limit" in body:
         org.daily_limit = max(0, int(body["daily_limit"]))

@@ -91,12 +91,14 @@ OBJECTS = {
             "Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other"]),
         Field("Website", "url", 255), Field("Phone", "phone", 40), *address("Billing"),
         Field("Description", "textarea", 32000), text("Industry", 40), OWNER, IS_DELETED,
+        text("Hub_Match_Key__c", 80, external_id=True, unique=True),
     ],
     "Contact": [
         text("FirstName", 40), text("LastName", 80, required=True, nillable=False),
         readonly("Name", "string", 121, nillable=False), Field("Email", "email", 80),
         Field("Phone", "phone", 40), text("Title", 128), ref("AccountId", "Account"),
         *address("Mailing"), Field("Description", "textarea", 32000), OWNER, IS_DELETED,
+        text("Hub_Contact_Key__c", 80, external_id=True, unique=True),
     ],
     "Order": [
         ref("AccountId", "Account", required=True, nillable=False),

@@ -20,7 +20,7 @@ PARENT_FIELD = {"Contact": "AccountId", "Order": "AccountId", "OrderItem": "Orde
 EMAIL_FIELD = {"Contact": "Email", "User": "Email"}
 CODE_FIELD = {"Product2": "ProductCode", "PricebookEntry": "ProductCode"}
 UNIQUE_KEY_FIELD = {"Order": "Billing_Order_Id__c", "OrderItem": "Billing_Line_Id__c",
-                    "User": "Username"}
+                    "Account": "Hub_Match_Key__c", "Contact": "Hub_Contact_Key__c", "User": "Username"}
 
 
 def _lower(value):

@@ -71,10 +71,11 @@ def data(request, version, rest=""):
     org = get_org()
     schema.MULTI_CURRENCY.set(org.multi_currency)
     faults.count_call(api.resource_name(rest))
+    answer_lost = False
     try:
         session = auth.session_for(request)
         faults.spend_allocation(org)
-        faults.inject(org, session)
+        answer_lost = faults.inject(org, session)
         call = api.Call(request.method, version, rest.strip("/"), request.GET.dict(),
                         _parse_body(request), {k.lower(): v for k, v in request.headers.items()},
                         org)
@@ -88,6 +89,8 @@ def data(request, version, rest=""):
         body = [{"errorCode": "UNKNOWN_EXCEPTION", "message": "An unexpected error occurred. "
                  "Please include this ErrorId if you contact support: sandbox"}]
     headers = {**headers, "Sforce-Limit-Info": faults.limit_info(org)}
+    if answer_lost:
+        faults.lose_answer(org)
     return sf_json(body, status, headers)
 
 

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from syncapp.api.auth import scope_required
 from syncapp.api import schema
 from syncapp.api.errors import ApiError
+from syncapp.domain.matching import normalize_email
 from syncapp.services import checkout as service
 
 
@@ -25,6 +26,17 @@ class CustomerSerializer(serializers.Serializer):
     company = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     address = AddressSerializer(required=False)
+
+    def validate_email(self, value: str) -> str:
+        # Django accepts what mail servers do (address literals, dotless hosts); the Salesforce
+        # Contact needs a domain to match on, in its ASCII form within the Email field's 80.
+        try:
+            ascii_form = normalize_email(value)
+        except ValueError:
+            raise serializers.ValidationError("Use an address at a domain name, like ana@acme.io.") from None
+        if len(ascii_form) > 80:
+            raise serializers.ValidationError(f"{ascii_form} is longer than 80 characters.")
+        return value
 
 
 class ItemSerializer(serializers.Serializer):
@@ -53,9 +65,16 @@ class CheckoutResultSerializer(serializers.Serializer):
 
 INVALID_CHECKOUT = schema.error(
     "InvalidCheckout", "`invalid_request`: `details` maps each bad field to its messages (nested for "
-    "`customer` and `items`); `malformed_body`: not JSON; `unknown_sku`: `details.skus` lists them.",
+    "`customer` and `items`; `currency` when a SKU is not priced in it); `malformed_body`: not JSON; "
+    "`unknown_sku`: `details.skus` lists them. Checked against the billing catalog before anything is created.",
     ["invalid_request", "malformed_body", "unknown_sku"],
     serializers.DictField(help_text="Field name → messages; for `unknown_sku`, `skus`."))
+CHECKOUT_BUSY = schema.error(
+    "CheckoutBusy", "`checkout_busy`: another checkout for the same customer (the same email, or the same "
+    "company email domain) is matching or creating their Salesforce Account, and this one waited a few "
+    "seconds for it. Nothing was created; retry with the same Idempotency-Key after the `Retry-After` "
+    "header's seconds.", ["checkout_busy"],
+    serializers.DictField(help_text="`retryable`: true."))
 CHECKOUT_EXAMPLE = {
     "customer": {"email": "ana@acme.io", "first_name": "Ana", "last_name": "Diaz", "company": "Acme Inc",
                  "phone": "+1 555 0100", "address": {"line1": "1 Main St", "city": "Austin", "state": "TX",
@@ -86,12 +105,17 @@ class CheckoutView(APIView):
         description="Called by the self-service site when the customer confirms checkout. The customer is "
                     "matched to a Salesforce Contact by email, else an Account by email domain, else a new "
                     "Account and Contact are created; the billing order is then created under a billing "
-                    "account whose CRM id is that Account. Idempotent by key: a retry after a 502 resumes.",
+                    "account whose CRM id is that Account. Idempotent by key, per API client (another "
+                    "client's request with the same key is its own checkout): a retry after a 502 or "
+                    "503 resumes.",
         parameters=[schema.IDEMPOTENCY_KEY], request=CheckoutSerializer,
         responses={201: CheckoutResultSerializer, 400: INVALID_CHECKOUT, **schema.AUTH_ERRORS,
-                   409: schema.error("IdempotencyConflict", "This Idempotency-Key was used with another body.",
-                                     ["idempotency_conflict"]),
-                   415: schema.UNSUPPORTED_MEDIA_TYPE, 502: schema.UPSTREAM_UNAVAILABLE},
+                   409: schema.error("IdempotencyConflict", "`idempotency_conflict`: this Idempotency-Key "
+                                     "was used with another body. `idempotency_in_progress` (`details.retryable`: "
+                                     "true): a request with this key is still running; retry to get its answer.",
+                                     ["idempotency_conflict", "idempotency_in_progress"],
+                                     serializers.DictField(help_text="`retryable` for `idempotency_in_progress`.")),
+                   415: schema.UNSUPPORTED_MEDIA_TYPE, 502: schema.UPSTREAM_UNAVAILABLE, 503: CHECKOUT_BUSY},
         examples=[OpenApiExample("New customer", value=CHECKOUT_EXAMPLE, request_only=True)],
     )
     def post(self, request):
@@ -105,7 +129,7 @@ class CheckoutView(APIView):
             raise ApiError("invalid_request", "The request has invalid fields.", details=errors)
         payload = {k: v for k, v in serializer.data.items() if k != "idempotency_key"}
         try:
-            outcome = service.checkout(key, payload)
+            outcome = service.checkout(key, payload, client=request.user)
         except service.IdempotencyConflict:
             raise ApiError("idempotency_conflict", "This Idempotency-Key was used with a different request.",
                            status_code=409) from None
@@ -113,9 +137,4 @@ class CheckoutView(APIView):
             raise ApiError("idempotency_in_progress", "A request with this Idempotency-Key is still running; "
                            "retry shortly to get its result.", status_code=409,
                            details={"retryable": True}) from None
-        except service.CheckoutFailed as failed:
-            err = failed.error
-            raise ApiError("upstream_unavailable", f"{err.vendor or 'An upstream system'} failed: {err.message}",
-                           status_code=502, details={"retryable": err.retryable, "vendor": err.vendor,
-                                                     "vendor_code": err.code}) from None
-        return Response(outcome.body, status=outcome.status)
+        return Response(outcome.body, status=outcome.status, headers=outcome.headers)

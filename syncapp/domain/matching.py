@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from urllib.parse import urlsplit
 
+import idna
+
 # The most common free and ISP mail providers; staff extend the list in SyncSettings.
 PUBLIC_EMAIL_DOMAINS = frozenset({
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.co.jp", "ymail.com",
@@ -28,16 +30,31 @@ PUBLIC_EMAIL_DOMAINS = frozenset({
     "naver.com", "rediffmail.com", "btinternet.com", "sbcglobal.net", "cox.net", "rocketmail.com",
 })
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
+_LOCAL_RE = re.compile(r"^[^@\s]+$")
 _DOMAIN_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
 
+def ascii_domain(value: str) -> str | None:
+    """A host name with at least one dot in its ASCII form, internationalised labels in punycode
+    (`Exämple.COM` → `xn--exmple-cua.com`), so one domain written either way matches itself.
+    None for anything else: address literals (`[127.0.0.1]`), dotless hosts (`localhost`)."""
+    host = value.lower()
+    if not host.isascii():
+        try:
+            host = idna.encode(value, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return None
+    return host if _DOMAIN_RE.match(host) else None
+
+
 def normalize_email(email: str) -> str:
-    """Trimmed and lower-cased; `ValueError` unless it looks like local@domain.tld."""
-    value = (email or "").strip().lower()
-    if not _EMAIL_RE.match(value):
+    """Trimmed, lower-cased, the domain in its ASCII form; `ValueError` unless it looks like
+    local@domain.tld."""
+    local, at, domain = (email or "").strip().rpartition("@")
+    host = ascii_domain(domain) if at else None
+    if not (host and _LOCAL_RE.match(local)):
         raise ValueError(f"not an email address: {email!r}")
-    return value
+    return f"{local.lower()}@{host}"
 
 
 def email_domain(email: str) -> str:
@@ -56,10 +73,7 @@ def normalize_domain(value: str | None) -> str | None:
         host = urlsplit(text).hostname or ""
     except ValueError:
         return None
-    host = host.rstrip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    return host if _DOMAIN_RE.match(host) else None
+    return ascii_domain(host.rstrip(".").removeprefix("www."))
 
 
 def company_domain(email: str, public_domains=PUBLIC_EMAIL_DOMAINS) -> str | None:

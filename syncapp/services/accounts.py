@@ -1,12 +1,15 @@
 """Find or create the customer's Salesforce Account and Contact (README: How it decides).
 
 Used by checkout and by the billing → Salesforce sync for accounts that carry no CRM id yet.
-The caller holds the match-key lease, so two callers never create the same Account twice.
+The caller holds the match-key lease, so two callers do not race to create the same Account; the
+Account and Contact are upserted by an external id besides, so even a caller whose lease ran
+out, or whose create's answer was lost, gets the one already made.
 Two halves, `match_or_create_account` then `ensure_contact` (`resolve` runs both), so checkout
 can record the Account before it creates the Contact and resume between them after a failure.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from syncapp.connectors.salesforce import soql
@@ -14,6 +17,10 @@ from syncapp.domain.matching import Candidate, MatchKind, choose, company_domain
 from syncapp.domain.records import Address, Contact
 from syncapp.exceptions import PermanentError
 
+# External ids the hub writes on the Accounts and Contacts it creates (shipped in salesforce/):
+# upserting by them makes a create safe to send again when its answer was lost.
+ACCOUNT_KEY_FIELD = "Hub_Match_Key__c"
+CONTACT_KEY_FIELD = "Hub_Contact_Key__c"
 # Matching queries read at most 200 rows each: enough for any real tie, bounded for a huge org.
 
 
@@ -75,10 +82,29 @@ def _address_fields(prefix: str, address: Address | None) -> dict:
             f"{prefix}PostalCode": address.postal_code, f"{prefix}Country": address.country}
 
 
-def _create_resolving_duplicates(sf, sobject: str, data: dict) -> tuple[str, bool]:
-    """Create a record; when a Salesforce duplicate rule refuses it, use the record it names."""
+def record_key(*parts: str) -> str:
+    """The external id the hub writes on an Account or Contact it creates: a digest, because
+    emails may hold characters (`/`, `?`, `%`) that cannot travel in an upsert's URL."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _upsert(sf, sobject: str, key_field: str, key: str, values: dict) -> tuple[str, bool]:
     try:
-        return sf.create(sobject, data), True
+        return sf.upsert(sobject, key_field, key, values)
+    except PermanentError as err:
+        if err.code != "DUPLICATE_VALUE":
+            raise
+        # Two upserts of one new key at once: Salesforce creates one record and refuses the
+        # other's insert; sent again, it finds that record.
+        return sf.upsert(sobject, key_field, key, values)
+
+
+def _upsert_resolving_duplicates(sf, sobject: str, key_field: str, key: str, data: dict) -> tuple[str, bool]:
+    """Create the record under its external id, or find it there: a retry after a lost answer,
+    or a concurrent writer for the same key, gets the record already made. When a Salesforce
+    duplicate rule refuses a new one, use the record it names."""
+    try:
+        return _upsert(sf, sobject, key_field, key, {k: v for k, v in data.items() if v})
     except PermanentError as err:
         duplicates = err.details.get("duplicate_ids") or []
         if err.code == "DUPLICATES_DETECTED" and duplicates:
@@ -86,19 +112,28 @@ def _create_resolving_duplicates(sf, sobject: str, data: dict) -> tuple[str, boo
         raise
 
 
-def create_account(sf, buyer: Buyer, domain: str | None) -> tuple[str, bool]:
+def create_account(sf, buyer: Buyer, domain: str | None, fence=None) -> tuple[str, bool]:
+    """The Account of the buyer's match key (one per key, whatever the timing); `fence()` runs
+    right before the write."""
     data = {"Name": buyer.account_name, "Phone": buyer.contact.phone or None,
             **_address_fields("Billing", buyer.contact.address)}
     if domain:
         data["Website"] = domain
-    return _create_resolving_duplicates(sf, "Account", {k: v for k, v in data.items() if v})
+    if fence:
+        fence()
+    key = record_key("domain", domain) if domain else record_key("email", buyer.email)
+    return _upsert_resolving_duplicates(sf, "Account", ACCOUNT_KEY_FIELD, key, data)
 
 
-def create_contact(sf, buyer: Buyer, account_id: str) -> tuple[str, bool]:
+def create_contact(sf, buyer: Buyer, account_id: str, fence=None) -> tuple[str, bool]:
+    """The buyer's Contact in the Account (one per Account and email)."""
     c = buyer.contact
     data = {"AccountId": account_id, "FirstName": c.first_name, "LastName": c.last_name or buyer.email.split("@")[0],
             "Email": buyer.email, "Phone": c.phone, **_address_fields("Mailing", c.address)}
-    contact_id, created = _create_resolving_duplicates(sf, "Contact", {k: v for k, v in data.items() if v})
+    if fence:
+        fence()
+    contact_id, created = _upsert_resolving_duplicates(sf, "Contact", CONTACT_KEY_FIELD,
+                                                       record_key(account_id, buyer.email), data)
     if not created:
         _adopt_contact(sf, contact_id, account_id)
     return contact_id, created
@@ -112,13 +147,6 @@ def _adopt_contact(sf, contact_id: str, account_id: str) -> None:
         sf.update("Contact", contact_id, {"AccountId": account_id})
 
 
-def find_contact(sf, email: str, account_id: str) -> str | None:
-    """The oldest Contact with this email in the Account, if any."""
-    rows = sf.query(soql("SELECT Id FROM Contact WHERE Email = {} AND AccountId = {} ORDER BY CreatedDate LIMIT 1",
-                         email, account_id))
-    return rows[0]["Id"] if rows else None
-
-
 @dataclass
 class AccountChoice:
     """The first half of a resolution: the Account matched or created, before its Contact."""
@@ -130,27 +158,24 @@ class AccountChoice:
     created_account: bool = False
 
 
-def match_or_create_account(sf, buyer: Buyer, public_domains) -> AccountChoice:
+def match_or_create_account(sf, buyer: Buyer, public_domains, fence=None) -> AccountChoice:
     """Rule 1: the Account the buyer's email (else company domain) matches, or a new one."""
     domain = company_domain(buyer.email, public_domains)
     candidates, contacts = find_candidates(sf, buyer.email, domain)
     chosen, others = choose(candidates)
     if chosen is None:
-        account_id, created_account = create_account(sf, buyer, domain)
+        account_id, created_account = create_account(sf, buyer, domain, fence)
         return AccountChoice(account_id, "created", created_account=created_account)
     return AccountChoice(chosen.account_id, chosen.kind.account_match, contacts.get(chosen.account_id),
                          [o.account_id for o in others])
 
 
-def ensure_contact(sf, buyer: Buyer, choice: AccountChoice, *, look_first: bool = False) -> tuple[str, bool]:
-    """Rule 2: the Contact with the buyer's email in the chosen Account, created when missing.
-    `look_first` searches the Account before creating: a resumed checkout's earlier Contact
-    create may have succeeded with its answer lost."""
+def ensure_contact(sf, buyer: Buyer, choice: AccountChoice, fence=None) -> tuple[str, bool]:
+    """Rule 2: the Contact with the buyer's email in the chosen Account, created when missing
+    (a resumed checkout whose earlier create went through, its answer lost, finds that one)."""
     if choice.contact_id:
         return choice.contact_id, False
-    if look_first and (found := find_contact(sf, buyer.email, choice.account_id)):
-        return found, False
-    return create_contact(sf, buyer, choice.account_id)
+    return create_contact(sf, buyer, choice.account_id, fence)
 
 
 def resolve(sf, buyer: Buyer, public_domains) -> Resolution:

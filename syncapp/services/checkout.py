@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
@@ -24,9 +24,16 @@ from syncapp.domain.records import Address, BillingTerms, Contact, Customer, Dra
 from syncapp.exceptions import SyncError, TransientError
 from syncapp.models import AccountLink, CheckoutSession, SyncAttempt, SyncSettings
 from syncapp.services.accounts import AccountChoice, Buyer, ensure_contact, match_or_create_account
-from syncapp.services.locks import lease
+from syncapp.services.locks import Held, LeaseLost, lease
 
+# A match lease's life; its holder renews it on every answer from Salesforce or billing, so only
+# a holder that stopped (a crashed process) lets it run out.
 MATCH_LEASE = timedelta(seconds=60)
+# A burst for one organisation may not hold every web thread: one request per process waits for
+# the match key, the others are told at once to come back (503, Retry-After).
+MATCH_WAITERS = 1
+BUSY = ("lock_busy", LeaseLost.default_code)
+BUSY_RETRY_AFTER = 1  # seconds: about what a checkout holds its match key for
 
 
 class IdempotencyConflict(Exception):
@@ -37,18 +44,15 @@ class CheckoutInProgress(Exception):
     """Another request with the same idempotency key is running; retry to get its answer."""
 
 
-class CheckoutFailed(Exception):
-    """An outside system failed part-way; what was done is kept for the retry."""
-
-    def __init__(self, error: SyncError):
-        super().__init__(str(error))
-        self.error = error
-
-
 @dataclass(frozen=True)
 class Outcome:
     status: int
     body: dict
+    headers: dict = field(default_factory=dict)
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 def fingerprint(payload: dict) -> str:
@@ -63,11 +67,12 @@ def buyer_from(payload: dict) -> Buyer:
     return Buyer(contact=contact, company=c.get("company", ""))
 
 
-def checkout(idempotency_key: str, payload: dict, *, sf=None, billing=None) -> Outcome:
-    """Run (or replay, or resume) the checkout for this key. `payload` is already validated."""
+def checkout(idempotency_key: str, payload: dict, *, client=None, sf=None, billing=None) -> Outcome:
+    """Run (or replay, or resume) the checkout for this key of this API client. `payload` is
+    already validated. Every answer but the two exceptions is recorded on the session."""
     digest = fingerprint(payload)
     session, _ = CheckoutSession.objects.get_or_create(
-        idempotency_key=idempotency_key,
+        client=client, idempotency_key=idempotency_key,
         defaults={"request_fingerprint": digest, "request": payload, "email": payload["customer"]["email"]})
     if session.request_fingerprint != digest:
         raise IdempotencyConflict()
@@ -77,39 +82,59 @@ def checkout(idempotency_key: str, payload: dict, *, sf=None, billing=None) -> O
         # No waiting for a same-key request that is still running: it may take a while (each
         # outside call has a 30 s read timeout), so the caller is told to retry instead.
         try:
-            held.enter_context(lease(f"checkout:{idempotency_key}", ttl=MATCH_LEASE * 2, wait=0))
+            held.enter_context(lease(f"checkout:{session.pk}", ttl=MATCH_LEASE * 2, wait=0))
         except TransientError:
             raise CheckoutInProgress() from None
         session.refresh_from_db()
         if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
             return Outcome(session.response_status, session.response)
-        recorder = SyncAttempt.recorder(checkout=session)
-        run = _Run(session, sf or SalesforceConnector.from_settings(recorder=recorder),
-                   billing or billing_connector(recorder=recorder))
+        run = _Run(session, sf, billing)
         try:
             outcome = run.execute()
         except SyncError as err:
             session.status = CheckoutSession.Status.FAILED
             session.last_error = {"vendor": err.vendor, "code": err.code, "message": err.message,
                                   "retryable": err.retryable}
-            session.save(update_fields=["status", "last_error", "steps", "updated_at"])
-            raise CheckoutFailed(err) from err
+            outcome = _failure(err)
+        else:
+            session.status = (CheckoutSession.Status.COMPLETED if outcome.status < 300
+                              else CheckoutSession.Status.REJECTED)
+            session.last_error = None
         session.response, session.response_status = outcome.body, outcome.status
-        session.status = (CheckoutSession.Status.COMPLETED if outcome.status < 300
-                          else CheckoutSession.Status.REJECTED)
-        session.last_error = None
         session.save()
         return outcome
+
+
+def _failure(err: SyncError) -> Outcome:
+    """The answer to a checkout stopped part-way; a retry with the same key resumes it."""
+    if not err.vendor and err.code in BUSY:  # the hub's own lease, not an outside system
+        return Outcome(503, error_body(
+            "checkout_busy", "Another checkout for the same customer is running; retry shortly.",
+            {"retryable": True}), {"Retry-After": str(BUSY_RETRY_AFTER)})
+    return Outcome(502, error_body(
+        "upstream_unavailable", f"{err.vendor or 'An upstream system'} failed: {err.message}",
+        {"retryable": err.retryable, "vendor": err.vendor, "vendor_code": err.code}))
 
 
 class _Run:
     """The steps of one checkout; each finished step is saved on the session before the next."""
 
-    def __init__(self, session: CheckoutSession, sf, billing):
-        self.session, self.sf, self.billing = session, sf, billing
+    def __init__(self, session: CheckoutSession, sf=None, billing=None):
+        self.session = session
         self.payload = session.request
         self.buyer = buyer_from(self.payload)
         self.steps = session.steps
+        self.match: Held | None = None
+        self._record = SyncAttempt.recorder(checkout=session)
+        self.sf = sf or SalesforceConnector.from_settings(recorder=self.record)
+        self.billing = billing or billing_connector(recorder=self.record)
+
+    def record(self, call) -> None:
+        """Store the outside call; and, while the match lease is held, every answer renews it,
+        so a holder slowed by timeouts and retries keeps it for as long as it works."""
+        self._record(call)
+        if self.match is not None:
+            self.match.renew()
 
     def _done(self, step: str, result: dict) -> dict:
         self.steps[step] = result
@@ -118,10 +143,9 @@ class _Run:
 
     def execute(self) -> Outcome:
         catalog = self.billing.catalog()
-        unknown = [i["sku"] for i in self.payload["items"] if i["sku"] not in catalog]
-        if unknown:
-            return Outcome(400, {"error": {"code": "unknown_sku", "message": f"Unknown SKU: {', '.join(unknown)}",
-                                           "details": {"skus": unknown}}})
+        refused = self._refused_by_billing(catalog)
+        if refused:
+            return refused
         account = self.steps.get("salesforce") or self._resolve_account()
         billing_account = self.steps.get("billing_account") or self._returning_account(account["account_id"])
         order = self.steps.get("billing_order") or self._create_order(account, billing_account, catalog)
@@ -133,22 +157,41 @@ class _Run:
             "billing_account_number": order["account_id"], "billing_order_number": order["order_id"],
         })
 
+    def _refused_by_billing(self, catalog) -> Outcome | None:
+        """What billing would refuse, found before Salesforce is touched (nothing is made for a
+        checkout that cannot end in an order): unknown SKUs, a currency a SKU is not priced in.
+        Quantities billing takes are whole and positive, as the request's own rules already are."""
+        items, currency = self.payload["items"], self.payload["currency"]
+        unknown = [i["sku"] for i in items if i["sku"] not in catalog]
+        if unknown:
+            return Outcome(400, error_body("unknown_sku", f"Unknown SKU: {', '.join(unknown)}", {"skus": unknown}))
+        priced = sorted({f"{i['sku']} is priced in {catalog[i['sku']].currency}" for i in items
+                         if catalog[i["sku"]].currency != currency})
+        if priced:
+            return Outcome(400, error_body("invalid_request", "The request has invalid fields.", {
+                "currency": [f"Not sold in {currency}: {'; '.join(priced)}."]}))
+        return None
+
     def _resolve_account(self) -> dict:
         """Rules 1-2. The Account is a step of its own, saved before the Contact is created, so a
         retry after a failure in between resumes at the Contact instead of matching again (which
         would find nothing for a public-domain buyer and create a second Account)."""
         public = SyncSettings.load().public_domains
-        with lease(f"match:{match_key(self.buyer.email, public)}", ttl=MATCH_LEASE, wait=60):
-            saved = self.steps.get("salesforce_account")
-            choice = AccountChoice(**saved) if saved else self._choose_account(public)
-            contact_id, created_contact = ensure_contact(self.sf, self.buyer, choice, look_first=bool(saved))
+        key = f"match:{match_key(self.buyer.email, public)}"
+        with lease(key, ttl=MATCH_LEASE, wait=conf.checkout_match_wait(), waiters=MATCH_WAITERS) as self.match:
+            try:
+                saved = self.steps.get("salesforce_account")
+                choice = AccountChoice(**saved) if saved else self._choose_account(public)
+                contact_id, created_contact = ensure_contact(self.sf, self.buyer, choice, self.match.fence)
+            finally:
+                self.match = None
         return self._done("salesforce", {
             "account_id": choice.account_id, "contact_id": contact_id,
             "account_match": choice.account_match, "created_account": choice.created_account,
             "created_contact": created_contact})
 
     def _choose_account(self, public_domains) -> AccountChoice:
-        choice = match_or_create_account(self.sf, self.buyer, public_domains)
+        choice = match_or_create_account(self.sf, self.buyer, public_domains, self.match.fence)
         self.session.other_matches = choice.other_account_ids
         self.steps["salesforce_account"] = asdict(choice)
         self.session.save(update_fields=["other_matches", "steps", "updated_at"])
