@@ -4,7 +4,7 @@ Nue's documented body: `customer: {id}`, `effectiveDate`, `orderProducts: [{pric
 quantity, subscriptionStartDate, subscriptionTerm, addOns: [{productOptionId, addOns}]}]`, `name`,
 `description`, `options: {previewInvoice, calculateTax}`, `billToContact: {id}`; `customer.id`,
 `effectiveDate` and `orderProducts` are required. Also accepted (assumptions, listed in
-docs/vendor-assumptions-nue.md): `discount` (percent) or `discountAmount` (off the line) and
+docs/vendor-assumptions.md, Nue): `discount` (percent) or `discountAmount` (off the line) and
 `description` per product, order-level `billingPeriod`, `paymentTerm`, `billCycleDay`, and custom
 fields `Name__c`. Anything else is refused (`INVALID_FIELD`): no `productSku`, no `listPrice` (the
 price is the price book entry's), no inline new customer.

@@ -205,7 +205,7 @@ def graph(call, dispatch) -> dict:
     for one in graphs:
         if failures >= MAX_GRAPH_FAILURES:
             # Not tried at all: every node of the graph says so (the shape is assumed:
-            # docs/vendor-assumptions-salesforce.md).
+            # docs/vendor-assumptions.md, Salesforce).
             responses, ok = [_halted(item, HALTED) for item in one["compositeRequest"]], False
         else:
             responses, ok = _atomically(call, one["compositeRequest"], dispatch, True)

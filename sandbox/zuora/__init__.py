@@ -24,7 +24,7 @@ Every POST and PUT body is checked against Zuora's published request model (`sch
 refused as Zuora refuses them. Answers follow the response models, field names included (an order
 read back names its charge `productRateplanChargeId`).
 
-Where Zuora's documentation is silent the emulator assumes (docs/vendor-assumptions-zuora.md):
+Where Zuora's documentation is silent the emulator assumes (docs/vendor-assumptions.md, Zuora):
 six-digit resource codes of its own (`errors.py`; the two-digit categories are Zuora's);
 `checkoutUrl` on orders (a real tenant uses Payment Pages); Object Query compares strings exactly
 and answers 404 on a tenant without it; a subscription's `paymentTerm` is refused unless the

@@ -76,7 +76,7 @@ def _action(action, sequence: int, currency: str, order_date: dt.date) -> dict:
         "subscribeToRatePlans": [_rate_plan(plan, currency) for plan in plans],
     }
     if create.get("paymentTerm") is not None:
-        # The refusal's code is assumed (docs/vendor-assumptions-zuora.md).
+        # The refusal's code is assumed (docs/vendor-assumptions.md, Zuora).
         if not Control.load().flexible_billing:
             raise ZuoraError(errors.SUBSCRIPTION, errors.UNKNOWN_FIELD, "The field 'paymentTerm' "
                              "is only available with the Flexible Billing Attributes feature")

@@ -3,7 +3,7 @@ an account by CRM id or a contact by email, e.g. `?filter[]=crmId.EQ:001…`.
 
 Supported: `filter[]` with EQ, NE and IN (`field.IN:[a,b]`), `sort[]` on createdDate or
 updatedDate, `pageSize` and `cursor`. String comparisons are exact: case counts (an assumption,
-docs/vendor-assumptions-zuora.md). A tenant may not have Object Query (`object_query` off in
+docs/vendor-assumptions.md, Zuora). A tenant may not have Object Query (`object_query` off in
 `_control`): the endpoints then answer 404.
 
 Also `POST /v1/action/query` (ZOQL, `select … from Account|Contact where F = 'v' [or F = 'v']`),

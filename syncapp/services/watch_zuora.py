@@ -1,5 +1,5 @@
 """Watching Zuora: a draft order created or edited in Zuora raises no event a callout could carry
-(docs/vendor-assumptions-zuora.md, "Callouts"), so a scheduled poller lists the drafts updated
+(docs/vendor-assumptions.md, Zuora, "Callouts"), so a scheduled poller lists the drafts updated
 since a watermark and queues their billing→Salesforce sync, as a webhook would. Queueing an order
 that did not change costs one order read: the sync recognises it as an echo."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Zuora: Standard Webhooks deliveries, or a callout notification with Basic auth whose template
-sends the hub's body shape (docs/vendor-assumptions-zuora.md, "Callouts")."""
+sends the hub's body shape (docs/vendor-assumptions.md, Zuora, "Callouts")."""
 from syncapp import conf
 from syncapp.webhooks.base import WebhookView
 

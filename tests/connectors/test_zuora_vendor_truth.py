@@ -140,7 +140,7 @@ def test_the_emulators_answers_fit_zuoras_response_models(harness, hub_url):
     refused = answer("POST", "/v1/orders", json={"orderDate": "2026-11-22", "shoeSize": 42})
     assert refused["success"] is False and refused["reasons"][0]["code"] % 100 == 21
     # The schema types `code` as a string, Zuora's documented examples send a number (both are
-    # read: docs/vendor-assumptions-zuora.md).
+    # read: docs/vendor-assumptions.md, Zuora).
     schema.check("CommonResponse", {**refused, "reasons": [
         {**reason, "code": str(reason["code"])} for reason in refused["reasons"]]})
 

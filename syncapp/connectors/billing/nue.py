@@ -7,7 +7,7 @@ in `NOT_FOUND_CODES` → `NotFoundError`; everything else → `PermanentError` c
 its `errors` in `details` (unknown products as `unknown_sku`, a non-draft as `order_not_draft`).
 
 Shapes follow Nue's Self-Service API reference; what it leaves open is listed, with what
-breaks if it is wrong, in docs/vendor-assumptions-nue.md. The account is a Nue customer (`id`;
+breaks if it is wrong, in docs/vendor-assumptions.md (Nue). The account is a Nue customer (`id`;
 `externalId` = Salesforce Account Id; contacts with `billToContactId` and `orderPrimaryContactId`
 — a sold-to that is the bill-to contact reads back as `sold_to=None`). An order is created as
 Nue documents it: `customer: {id}` (a new customer is created first), `effectiveDate`, and
@@ -36,14 +36,14 @@ from syncapp.exceptions import (NotFoundError, PermanentError, SyncError, Transi
                                 UnsupportedError)
 
 VENDOR = "nue"
-# Nue's error codes are assumed (docs/vendor-assumptions-nue.md): the self-service pages show none.
+# Nue's error codes are assumed (docs/vendor-assumptions.md, Nue): the self-service pages show none.
 NOT_FOUND_CODES = frozenset({"ORDER_NOT_FOUND", "CUSTOMER_NOT_FOUND"})
 UNKNOWN_SKU_CODES = frozenset({"PRODUCT_NOT_FOUND", "PRICE_BOOK_ENTRY_NOT_FOUND"})
 NOT_DRAFT_CODES = frozenset({"INVALID_ORDER_STATUS"})
 STATUS_FILTER = {OrderStatus.DRAFT: "draft", OrderStatus.ACTIVATED: "active",
                  OrderStatus.CANCELED: "canceled"}
 # Nue's order data reference spells the statuses Draft/Activated/Canceled; its activation guide
-# says "active". Both spellings are read (assumption: docs/vendor-assumptions-nue.md).
+# says "active". Both spellings are read (assumption: docs/vendor-assumptions.md, Nue).
 STATUSES = {"draft": OrderStatus.DRAFT, "activated": OrderStatus.ACTIVATED,
             "active": OrderStatus.ACTIVATED, "canceled": OrderStatus.CANCELED,
             "cancelled": OrderStatus.CANCELED}
@@ -63,7 +63,7 @@ CENT = Decimal("0.01")
 class NueConnector(BillingConnector):
     provider = VENDOR
     # Nue's reference documents creating, activating and listing orders, not these
-    # (docs/vendor-assumptions-nue.md).
+    # (docs/vendor-assumptions.md, Nue).
     assumed_actions = frozenset(action for action, _ in ASSUMED_OPERATIONS.values())
 
     def __init__(self, base_url: str, api_key: str, *, recorder: Recorder | None = None,
@@ -92,7 +92,7 @@ class NueConnector(BillingConnector):
         products = self._call("catalog", "GET", "/catalog/products")
         items, entries = {}, {}
         for product in products if isinstance(products, list) else []:
-            # One price book entry per product is assumed (docs/vendor-assumptions-nue.md).
+            # One price book entry per product is assumed (docs/vendor-assumptions.md, Nue).
             for entry in (product.get("priceBookEntries") or [])[:1]:
                 items[product["sku"]] = CatalogItem(
                     sku=product["sku"], name=product.get("name") or product["sku"],
@@ -119,7 +119,7 @@ class NueConnector(BillingConnector):
         return self._find_customer("find_account_by_email", {"email": email.strip()})
 
     def find_account_by_crm_id(self, crm_id: str) -> Customer | None:
-        # `externalId` as the Salesforce Account Id is an assumption (vendor-assumptions-nue.md).
+        # `externalId` as the Salesforce Account Id is an assumption (vendor-assumptions.md).
         return self._find_customer("find_account_by_crm_id", {"externalId": crm_id})
 
     def _find_customer(self, operation: str, filters: dict) -> Customer | None:
@@ -165,7 +165,7 @@ class NueConnector(BillingConnector):
         return created
 
     def _fetch_order(self, order_id: str) -> dict:
-        # `GET /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
+        # `GET /orders/{id}` is an assumption (docs/vendor-assumptions.md, Nue).
         return self._call("get_order", "GET", f"/orders/{_id(order_id)}")["data"]
 
     def get_order(self, order_id: str) -> DraftOrder:
@@ -174,7 +174,7 @@ class NueConnector(BillingConnector):
         return self._order(data, customer=customer)
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
-        # `PATCH /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
+        # `PATCH /orders/{id}` is an assumption (docs/vendor-assumptions.md, Nue).
         current = self._fetch_order(order.order_id)
         if status_from_nue(current.get("status")) != OrderStatus.DRAFT:
             raise PermanentError(f"Order {order.order_id} is {current.get('status')}, not a draft",
@@ -201,12 +201,12 @@ class NueConnector(BillingConnector):
         return self._order(answer["data"]["order"])
 
     def cancel_order(self, order_id: str) -> DraftOrder:
-        # `POST /orders/{id}/cancel` is an assumption (docs/vendor-assumptions-nue.md).
+        # `POST /orders/{id}/cancel` is an assumption (docs/vendor-assumptions.md, Nue).
         data = self._call("cancel_order", "POST", f"/orders/{_id(order_id)}/cancel")["data"]
         return self._order(data["order"])
 
     def delete_order(self, order_id: str) -> None:
-        # `DELETE /orders/{id}` is an assumption (docs/vendor-assumptions-nue.md).
+        # `DELETE /orders/{id}` is an assumption (docs/vendor-assumptions.md, Nue).
         try:
             self._call("delete_order", "DELETE", f"/orders/{_id(order_id)}")
         except NotFoundError:
@@ -226,7 +226,7 @@ class NueConnector(BillingConnector):
                     yield self._order(data)
 
     def _customer_id_pages(self):
-        # `page`/`limit` paging of customers is assumed (docs/vendor-assumptions-nue.md).
+        # `page`/`limit` paging of customers is assumed (docs/vendor-assumptions.md, Nue).
         page = 1
         while True:
             answer = self._call("list_customers", "GET", "/customers",
@@ -249,7 +249,7 @@ class NueConnector(BillingConnector):
         """One request; returns the decoded body or raises the taxonomy. Always recorded."""
         headers = {"nue-api-key": self.api_key, "Accept": "application/json"}
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key  # assumed honoured: vendor-assumptions-nue
+            headers["Idempotency-Key"] = idempotency_key  # assumed honoured: docs/vendor-assumptions.md, Nue
         record = CallRecord(vendor=VENDOR, operation=operation, method=method,
                             url=self.base_url + path, request_excerpt=excerpt(json))
         watch = Stopwatch()
@@ -320,7 +320,7 @@ def _unsupported(operation: str, method: str, path: str, err: SyncError) -> Sync
     instead = ASSUMED_OPERATIONS[operation][1]
     return UnsupportedError(
         f"Nue's API does not offer this: {method} {path} answered HTTP {err.status}. The hub "
-        f"assumed the endpoint (docs/vendor-assumptions-nue.md); {instead} in Nue itself.",
+        f"assumed the endpoint (docs/vendor-assumptions.md, Nue); {instead} in Nue itself.",
         vendor=VENDOR, status=err.status, details=err.details)
 
 
@@ -456,7 +456,7 @@ def order_to_nue(order: DraftOrder, price_book: dict[str, tuple[CatalogItem, str
 
 def _field(data: dict, *names: str):
     """The first of `names` Nue sent; an answer without any is a clear sync error, not a crash
-    (the field names the hub relies on are listed in docs/vendor-assumptions-nue.md)."""
+    (the field names the hub relies on are listed in docs/vendor-assumptions.md, Nue)."""
     for name in names:
         if data.get(name) is not None:
             return data[name]
@@ -519,5 +519,5 @@ def order_from_nue(data: dict, *, customer: Customer | None = None,
         terms=BillingTerms(billing_period=data.get("billingPeriod") or "Month",
                            payment_term=data.get("paymentTerm") or "Due Upon Receipt",
                            bill_cycle_day=data.get("billCycleDay")),
-        # `checkoutUrl` (Nue's hosted checkout) is an assumption (docs/vendor-assumptions-nue.md).
+        # `checkoutUrl` (Nue's hosted checkout) is an assumption (docs/vendor-assumptions.md, Nue).
         custom_fields=custom, checkout_url=data.get("checkoutUrl"), customer=customer)

@@ -181,7 +181,7 @@ def graph_error(graph: dict) -> SyncError | None:
 def graph_halted(graph: dict) -> bool:
     """Whether Salesforce never tried this graph: after 14 failed graphs in one request it halts
     the rest, and every node of theirs answers PROCESSING_HALTED. Such a graph did not fail.
-    (The node shape is an assumption: docs/vendor-assumptions-salesforce.md.)"""
+    (The node shape is an assumption: docs/vendor-assumptions.md (Salesforce).)"""
     if graph.get("isSuccessful"):
         return False
     nodes = (graph.get("graphResponse") or {}).get("compositeResponse") or []

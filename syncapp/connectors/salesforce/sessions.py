@@ -3,7 +3,7 @@ REDIS_URL is set, the database otherwise), so a lone order does not pay for a lo
 
 A session is kept as long as Salesforce said it lives (a SOAP login's `sessionSecondsValid`), or
 `SALESFORCE_SESSION_SECONDS` when it said nothing (OAuth token answers carry no expiry; assumed
-in docs/vendor-assumptions-salesforce.md, as is a session working from every process). The
+in docs/vendor-assumptions.md (Salesforce), as is a session working from every process). The
 connector drops it the moment Salesforce answers INVALID_SESSION_ID. The cache is an optimisation:
 when it fails, the connector simply logs in.
 """

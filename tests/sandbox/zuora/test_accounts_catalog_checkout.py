@@ -56,7 +56,7 @@ def test_object_query_finds_accounts_by_crm_id_and_contacts_by_email(zuora, acco
     assert [row["accountNumber"] for row in found["data"]] == [account]
     assert zuora.ok("GET", "/object-query/accounts?filter[]=crmId.EQ:nobody")["data"] == []
 
-    # Filters compare exactly, case included (an assumption, docs/vendor-assumptions-zuora.md).
+    # Filters compare exactly, case included (an assumption, docs/vendor-assumptions.md, Zuora).
     assert zuora.ok("GET", "/object-query/contacts?filter[]=workEmail.EQ:ANA@acme.io")["data"] == []
     contacts = zuora.ok("GET", "/object-query/contacts?filter[]=workEmail.EQ:ana@acme.io")["data"]
     assert len(contacts) == 1

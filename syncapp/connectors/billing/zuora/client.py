@@ -55,7 +55,7 @@ class ZuoraClient:
           `find_created()` for what that attempt made: if found it is the answer, if not a new
           key is safe. Without a way to look, the key is kept.
         The attempt state is shared through the cache, as retries run in other jobs. What a 5xx
-        did is not documented (assumed: docs/vendor-assumptions-zuora.md)."""
+        did is not documented (assumed: docs/vendor-assumptions.md, Zuora)."""
         slot = cache_key("idempotency", self.base_url, key)
         attempt, unsure = cache.get(slot, (1, False))
         if unsure and find_created is not None:
@@ -131,7 +131,7 @@ class ZuoraClient:
 
     def _access_token(self, rejected: str | None = None) -> str:
         """The shared token, or a new one when it is about to expire or was just rejected
-        (shared across processes: docs/vendor-assumptions-zuora.md)."""
+        (shared across processes: docs/vendor-assumptions.md, Zuora)."""
         key = cache_key("token", self.base_url, self.client_id)
         cached = cache.get(key)
         if cached and cached != rejected:

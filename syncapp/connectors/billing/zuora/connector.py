@@ -50,7 +50,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
     @property
     def flexible_billing(self) -> bool:
         """Whether the tenant has Flexible Billing Attributes (`ZUORA_FLEXIBLE_BILLING`;
-        docs/vendor-assumptions-zuora.md)."""
+        docs/vendor-assumptions.md, Zuora)."""
         if self._flexible_billing is None:
             return settings.ZUORA_FLEXIBLE_BILLING
         return self._flexible_billing
@@ -62,7 +62,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
     def _catalog_plans(self, *, reload: bool = False) -> dict[str, Plan]:
         """The catalog: this connector's copy, else the shared one, else read from Zuora. No
         `zuora-version` header, so rate plans come inline
-        (assumed: docs/vendor-assumptions-zuora.md)."""
+        (assumed: docs/vendor-assumptions.md, Zuora)."""
         key = cache_key("catalog", self.base_url)
         if self._plans is None and not reload:
             self._plans = cache.get(key)
@@ -97,7 +97,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     # --- accounts --------------------------------------------------------------------------
     def find_account_by_email(self, email: str) -> Customer | None:
-        """Zuora compares emails exactly (assumed: docs/vendor-assumptions-zuora.md), so the hub
+        """Zuora compares emails exactly (assumed: docs/vendor-assumptions.md, Zuora), so the hub
         writes them in lower case and asks for the spelling given and its lower case."""
         spellings = sorted({email.strip(), email.strip().lower()})
         try:
@@ -211,7 +211,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     def get_order(self, order_id: str) -> DraftOrder:
         """One call: the order with its account's basic details and bill-to contact (no sold-to
-        contact: assumed, docs/vendor-assumptions-zuora.md)."""
+        contact: assumed, docs/vendor-assumptions.md, Zuora)."""
         raw = self._call("get_order", "GET", url_path("/v1/orders/{}", order_id),
                          params={"getAccountDetails": "true"})["order"]
         details = raw.get("existingAccountDetails") or {}

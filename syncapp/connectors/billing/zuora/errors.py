@@ -10,7 +10,7 @@ from syncapp.exceptions import NotFoundError, PermanentError, SyncError, Transie
 # "Cannot find entity by key": Zuora's answer for an order or account key in the URL that does
 # not exist (resource code 500000 is what Zuora reports for calls without a payload).
 NOT_FOUND_CODES = {50000040}
-# Unknown product rate plan / charge (assumed: docs/vendor-assumptions-zuora.md).
+# Unknown product rate plan / charge (assumed: docs/vendor-assumptions.md, Zuora).
 UNKNOWN_RATE_PLAN_CODES = {53110040, 53120040}
 # Categories (last two digits) Zuora's error-handling guide says are worth retrying: locking
 # contention, internal and temporary errors, concurrency limit, external-system errors.
@@ -46,7 +46,7 @@ def error_for(response: requests.Response, data) -> SyncError | None:
         return None
     reasons = body.get("reasons") or []
     # A number in Zuora's sample, a string in its schema: both read
-    # (docs/vendor-assumptions-zuora.md).
+    # (docs/vendor-assumptions.md, Zuora).
     codes = [int(r["code"]) for r in reasons if str(r.get("code", "")).isdigit()]
     message = "; ".join(str(r.get("message", "")) for r in reasons) or \
         body.get("error_description") or f"HTTP {status}"
@@ -75,6 +75,6 @@ def error_for(response: requests.Response, data) -> SyncError | None:
 
 def query_unavailable(err: SyncError) -> bool:
     """A tenant without Object Query answers 404 or refuses the request as unsupported
-    (assumed: docs/vendor-assumptions-zuora.md)."""
+    (assumed: docs/vendor-assumptions.md, Zuora)."""
     return isinstance(err, NotFoundError) or err.code in ("unsupported_request",
                                                           "permission_denied")

@@ -102,7 +102,7 @@ def account_body(customer: Customer, currency: str, terms: BillingTerms | None =
 def discount_of(list_price: Decimal, net_price: Decimal) -> Discount | None:
     """What a net price below list reads back as: Zuora keeps only the price, so the discount is
     the percentage off when it gives the net price to the cent, else the unit amount off
-    (assumed: docs/vendor-assumptions-zuora.md)."""
+    (assumed: docs/vendor-assumptions.md, Zuora)."""
     if not list_price or net_price >= list_price:
         return None
     percent = ((1 - net_price / list_price) * 100).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -115,7 +115,7 @@ def line_tokens(lines, seed: str) -> list[str]:
     """A `uniqueToken` for every rate plan: a line's own id, else one derived from `seed` (the
     idempotency key, or the order number) and the line's place, so a retry sends the same body.
     At most 50 characters; unique across orders too, as Salesforce upserts lines by it. That
-    Zuora returns it on every read is assumed (docs/vendor-assumptions-zuora.md)."""
+    Zuora returns it on every read is assumed (docs/vendor-assumptions.md, Zuora)."""
     used, tokens, n = {line.line_id for line in lines if line.line_id}, [], 0
     for line in lines:
         token = line.line_id
