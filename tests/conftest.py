@@ -10,36 +10,25 @@ from syncapp.models import ApiClient
 # which serves the hub in production, already sets TCP_NODELAY.
 WSGIRequestHandler.disable_nagle_algorithm = True
 
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    """Close connections after each request in tests, so live-server threads do not keep the
-    test database busy when it is dropped."""
-    from django.conf import settings
-
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
-
-
-@pytest.fixture
-def hub_url(live_server, settings):
-    """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""
-    base = live_server.url
-    settings.HUB_PUBLIC_URL = base
-    settings.SANDBOX_URL = f"{base}/sandbox"
-    settings.SALESFORCE_INSTANCE_URL = f"{base}/sandbox/salesforce"
-    settings.SALESFORCE_USERNAME = "hub@sandbox.example"
-    settings.SALESFORCE_PASSWORD = "sandbox"
-    settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
-    settings.NUE_BASE_URL = f"{base}/sandbox/nue"
-    return base
+# Tests that start whole hubs (`make run`), several worker clusters or a browser, or race many
+# threads at once. Under pytest-xdist (`make test`) they go to one worker, one after another,
+# beside the light tests of the other workers: two of them at once on a 2-CPU machine only wait
+# for each other. Being the largest group, xdist's loadgroup hands it out first. The soak (`slow`),
+# the longest test by far, goes to another worker at the start, so that it is not the last to end.
+SERIAL = (
+    "tests/test_make_run.py",
+    "tests/concurrency/",
+    "tests/browser/",
+    "tests/test_health.py::test_every_part_is_ok_once_a_worker_has_run_the_sweeper",
+)
 
 
-@pytest.fixture
-def make_token(db):
-    """Issue an API token with the given scopes."""
-
-    def make(*scopes, name=None):
-        _, token = ApiClient.issue(name or f"client-{'-'.join(scopes) or 'none'}", scopes)
-        return token
-
-    return make
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items):
+    for item in items:  # before xdist reads the groups
+        if item.nodeid.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
+        if item.get_closest_marker("serial"):
+            item.add_marker(pytest.mark.xdist_group("serial"))
+    yield
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # after pytest-django's order
