@@ -32,3 +32,37 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group("serial"))
     yield
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # after pytest-django's order
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Close connections after each request in tests, so live-server threads do not keep the
+    test database busy when it is dropped."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture
+def hub_url(live_server, settings):
+    """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""
+    base = live_server.url
+    settings.HUB_PUBLIC_URL = base
+    settings.SANDBOX_URL = f"{base}/sandbox"
+    settings.SALESFORCE_INSTANCE_URL = f"{base}/sandbox/salesforce"
+    settings.SALESFORCE_USERNAME = "hub@sandbox.example"
+    settings.SALESFORCE_PASSWORD = "sandbox"
+    settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
+    settings.NUE_BASE_URL = f"{base}/sandbox/nue"
+    return base
+
+
+@pytest.fixture
+def make_token(db):
+    """Issue an API token with the given scopes."""
+
+    def make(*scopes, name=None):
+        _, token = ApiClient.issue(name or f"client-{'-'.join(scopes) or 'none'}", scopes)
+        return token
+
+    return make
