@@ -22,7 +22,7 @@ SECRET_TEXT = [
     # Authorization header values: Bearer/OAuth tokens (hub and Salesforce), Basic credentials.
     (re.compile(r"(?i)\b(bearer|oauth|basic)(\s+)[A-Za-z0-9._~+/=!\-]{8,}"), r"\1\2" + REDACTED),
     (re.compile(r"\bosh_[A-Za-z0-9_\-]{8,}"), REDACTED),  # the hub's API tokens
-    (re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"), REDACTED),  # Standard Webhooks secrets
+    (re.compile(r"\bwhsec_[A-Za-z0-9+/=_\-]+"), REDACTED),  # Standard Webhooks secrets (URL-safe too)
     (re.compile(r"\bv1,[A-Za-z0-9+/]{16,}={0,2}"), "v1," + REDACTED),  # webhook signatures
     (re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+"), REDACTED),  # Salesforce session ids
     (re.compile(r"(?i)<((?:\w+:)?(?:password|sessionId))>[^<]*"), r"<\1>" + REDACTED),  # SOAP login
