@@ -98,9 +98,10 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
     upsert), and the caller's transaction gets no savepoint of its own: each statement on the
     webhook intake's path is a round trip to the database."""
     now = timezone.now()
-    job = _upsert(kind, provider, subject, now)
-    if job.enqueued_at == now:  # due now, and stamped as queued by this very statement
-        _hand_over(job.pk)
+    with transaction.atomic(savepoint=False):
+        job = _upsert(kind, provider, subject, now)
+        if job.enqueued_at == now:  # due now, and stamped as queued by this very statement
+            _hand_over(job.pk)
     return job
 
 
@@ -127,7 +128,7 @@ def _upsert(kind: str, provider: str, subject: str, now) -> SyncJob:
         ("status = CASE WHEN " + finished[0] + " THEN %s ELSE {t}.status END RETURNING *", finished[1] + [pending]),
     ]
     sql = "".join(part for part, _ in parts).replace("{t}", table)
-    return next(iter(SyncJob.objects.raw(sql, [p for _, params in parts for p in params])))
+    return list(SyncJob.objects.raw(sql, [p for _, params in parts for p in params]))[0]
 
 
 def claim(job_id: int, *, due_only: bool = True) -> tuple[SyncJob | None, str]:
