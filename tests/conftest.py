@@ -11,7 +11,8 @@ from syncapp.models import ApiClient
 WSGIRequestHandler.disable_nagle_algorithm = True
 
 # Tests that start whole hubs (`make run`), several worker clusters or a browser, or race many
-# threads at once. Under pytest-xdist (`make test`) they go to one worker, one after another,
+# threads at once (each thread of the live server holds a database connection: on PostgreSQL,
+# several such tests at once ran out of its 100). Under pytest-xdist (`make test`) they go to one worker, one after another,
 # beside the light tests of the other workers: two of them at once on a 2-CPU machine only wait
 # for each other. Being the largest group, xdist's loadgroup hands it out first. The soak (`slow`),
 # the longest test by far, goes to another worker at the start, so that it is not the last to end.
@@ -20,6 +21,8 @@ SERIAL = (
     "tests/concurrency/",
     "tests/browser/",
     "tests/test_health.py::test_every_part_is_ok_once_a_worker_has_run_the_sweeper",
+    "tests/api/test_checkout.py::test_twenty_concurrent_checkouts_for_one_new_domain_make_one_account",
+    "tests/api/test_checkout.py::test_concurrent_checkouts_of_different_customers_all_complete",
 )
 
 
