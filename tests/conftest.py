@@ -11,11 +11,11 @@ from syncapp.models import ApiClient
 WSGIRequestHandler.disable_nagle_algorithm = True
 
 # Tests that start whole hubs (`make run`), several worker clusters or a browser, or race many
-# threads at once (each thread of the live server holds a database connection: on PostgreSQL,
-# several such tests at once ran out of its 100). Under pytest-xdist (`make test`) they go to one worker, one after another,
-# beside the light tests of the other workers: two of them at once on a 2-CPU machine only wait
-# for each other. Being the largest group, xdist's loadgroup hands it out first. The soak (`slow`),
-# the longest test by far, goes to another worker at the start, so that it is not the last to end.
+# threads at once (each live-server thread holds a database connection: several such tests at once
+# ran PostgreSQL out of its 100). Under pytest-xdist (`make test`) they go to one worker, one after
+# another, beside the light tests of the other workers: two of them at once on a 2-CPU machine only
+# wait for each other. Being the largest group, xdist's loadgroup hands it out first. The soak
+# (`slow`), the longest test by far, goes to another worker at the start, so it does not end last.
 SERIAL = (
     "tests/test_make_run.py",
     "tests/concurrency/",
