@@ -20,12 +20,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py runhub
 
-## make test: install what is missing and run the whole suite
+## make test: install what is missing and run the whole suite, TEST_WORKERS processes at a time
+## (pytest-xdist; TEST_WORKERS=0 runs in this process). Most tests wait on HTTP and the database,
+## so more workers than CPUs pays; the tests that load the machine run one at a time (tests/conftest.py).
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## make bench: run each benchmark in BENCHMARKS (a module under bench/); each prints its table
-BENCHMARKS ?= bench.intake bench.e2e bench.calls bench.memory
+BENCHMARKS ?= bench.intake bench.e2e bench.calls bench.memory bench.soak
 bench: $(STAMP)
 	@for benchmark in $(BENCHMARKS); do $(PY) -m $$benchmark || exit 1; done
 

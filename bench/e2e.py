@@ -20,10 +20,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from bench.goals import Goal, print_goals
 from bench.pipeline import Hub
 from bench.workload import checked_out_customers, draft, percentile
 
 TARGET_P99_S = 3.0
+# Synced as fast as offered: the synced rate runs from the first webhook to the last sync, so an
+# order's own latency at the end of the run costs it a little even when the hub keeps up.
+TARGET_SYNCED_SHARE = 0.95
 
 
 def drive(rate: float, seconds: float, customers: list) -> list[str]:
@@ -96,9 +100,11 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} CPUs\n")
     for key, value in result.items():
         print(f"{key:<18} {value:>10.2f}" if isinstance(value, float) else f"{key:<18} {value:>10}")
-    p99 = result["p99 s"]
-    print(f"\np99 {p99:.2f} s at {args.rate:g} orders/s (target < {TARGET_P99_S:g} s: "
-          f"{'met' if p99 < TARGET_P99_S else 'MISSED'})")
+    print_goals([
+        Goal(f"p99 webhook → Salesforce at {args.rate:g} orders/s", result["p99 s"], "<", TARGET_P99_S, " s"),
+        Goal("synced rate / offered rate", result["synced/s"] / result["offered/s"], ">=", TARGET_SYNCED_SHARE),
+        Goal("orders synced / orders offered", result["synced"] / max(result["orders"], 1), "==", 1),
+    ])
     return 0 if result["synced"] == result["orders"] else 1
 
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.calls import wait_synced
+from bench.goals import Goal, print_goals
 from bench.pipeline import Hub
 from bench.workload import checked_out_customers, create_drafts
 
@@ -82,8 +83,9 @@ def main(argv=None) -> int:
               f"{r['seconds']:>8.0f}")
     first, last = rows[0]["total MiB"], rows[-1]["total MiB"]
     growth = (last - first) / first if first else 0.0
-    print(f"\nfrom {rows[0]['orders']} to {rows[-1]['orders']} orders: {first:.1f} → {last:.1f} MiB "
-          f"({growth:+.0%}; target flat: {'met' if growth <= 0.10 else 'MISSED'} at ±10%)")
+    print(f"\nfrom {rows[0]['orders']} to {rows[-1]['orders']} orders: {first:.1f} → {last:.1f} MiB")
+    print_goals([Goal(f"memory growth, {rows[0]['orders']} → {rows[-1]['orders']} orders (flat)", growth * 100, "<=",
+                      10, " %")])
     return 0
 
 

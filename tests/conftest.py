@@ -12,6 +12,32 @@ from syncapp.models import ApiClient
 # which serves the hub in production, already sets TCP_NODELAY.
 WSGIRequestHandler.disable_nagle_algorithm = True
 
+# Tests that start whole hubs (`make run`), several worker clusters or a browser, or race many
+# threads at once (each live-server thread holds a database connection: several such tests at once
+# ran PostgreSQL out of its 100). Under pytest-xdist (`make test`) they go to one worker, one after
+# another, beside the light tests of the other workers: two of them at once on a 2-CPU machine only
+# wait for each other. Being the largest group, xdist's loadgroup hands it out first. The soak
+# (`slow`), the longest test by far, goes to another worker at the start, so it does not end last.
+SERIAL = (
+    "tests/test_make_run.py",
+    "tests/concurrency/",
+    "tests/browser/",
+    "tests/test_health.py::test_every_part_is_ok_once_a_worker_has_run_the_sweeper",
+    "tests/api/test_checkout.py::test_twenty_concurrent_checkouts_for_one_new_domain_make_one_account",
+    "tests/api/test_checkout.py::test_concurrent_checkouts_of_different_customers_all_complete",
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items):
+    for item in items:  # before xdist reads the groups
+        if item.nodeid.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
+        if item.get_closest_marker("serial"):
+            item.add_marker(pytest.mark.xdist_group("serial"))
+    yield
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # after pytest-django's order
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):

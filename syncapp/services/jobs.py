@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -94,23 +94,41 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
     """Make sure the job for `subject` will run (again) with the current state; returns it.
 
     A job already pending stays as it is (its backoff is kept); a running one is marked to run
-    again when it finishes; a finished one is reset and queued. Inside the caller's transaction
-    no savepoint of its own: each statement on the webhook intake's path is a round trip."""
+    again when it finishes; a finished one is reset and queued. All of that is one statement (an
+    upsert), and the caller's transaction gets no savepoint of its own: each statement on the
+    webhook intake's path is a round trip to the database."""
+    now = timezone.now()
     with transaction.atomic(savepoint=False):
-        job, created = SyncJob.objects.get_or_create(kind=kind, provider=provider, subject=subject,
-                                                     defaults={"enqueued_at": timezone.now()})
-        if created:
+        job = _upsert(kind, provider, subject, now)
+        if job.enqueued_at == now:  # due now, and stamped as queued by this very statement
             _hand_over(job.pk)
-            return job
-        if SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(rerun=True):
-            return job
-        SyncJob.objects.filter(pk=job.pk).exclude(status__in=SyncJob.ACTIVE).update(
-            status=SyncJob.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), rerun=False)
-        job.refresh_from_db()
-        if job.next_attempt_at > timezone.now():
-            return job  # backing off: the sweeper will queue it when due
-        push(job.pk)
     return job
+
+
+def _upsert(kind: str, provider: str, subject: str, now) -> SyncJob:
+    """Insert the job, or update the one there: a finished job is reset to pending and due now, a
+    running one is marked to run again, a pending one keeps its backoff. A job due now is stamped
+    as queued now, so the caller knows which to hand over."""
+    table = connection.ops.quote_name(SyncJob._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(now)
+    pending, running = SyncJob.Status.PENDING.value, SyncJob.Status.RUNNING.value
+    finished = (f"{table}.status NOT IN (%s, %s)", [pending, running])
+    due = (f"({finished[0]} OR ({table}.status = %s AND {table}.next_attempt_at <= %s))",
+           finished[1] + [pending, at])
+    parts = [
+        ("INSERT INTO {t} (kind, provider, subject, status, attempts, next_attempt_at, enqueued_at, leased_by, "
+         "rerun, last_error_code, last_error, created_at, updated_at) "
+         "VALUES (%s, %s, %s, %s, 0, %s, %s, '', %s, '', '', %s, %s) "
+         "ON CONFLICT (kind, provider, subject) DO UPDATE SET ", [kind, provider, subject, pending, at, at, False, at, at]),
+        ("rerun = CASE WHEN {t}.status = %s THEN %s", [running, True]),
+        (" WHEN " + finished[0] + " THEN %s ELSE {t}.rerun END, ", finished[1] + [False]),
+        ("attempts = CASE WHEN " + finished[0] + " THEN 0 ELSE {t}.attempts END, ", finished[1]),
+        ("next_attempt_at = CASE WHEN " + finished[0] + " THEN %s ELSE {t}.next_attempt_at END, ", finished[1] + [at]),
+        ("enqueued_at = CASE WHEN " + due[0] + " THEN %s ELSE {t}.enqueued_at END, ", due[1] + [at]),
+        ("status = CASE WHEN " + finished[0] + " THEN %s ELSE {t}.status END RETURNING *", finished[1] + [pending]),
+    ]
+    sql = "".join(part for part, _ in parts).replace("{t}", table)
+    return list(SyncJob.objects.raw(sql, [p for _, params in parts for p in params]))[0]
 
 
 def claim(job_id: int, *, due_only: bool = True) -> tuple[SyncJob | None, str]:

@@ -5,6 +5,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.models import Task
@@ -59,6 +61,18 @@ def test_enqueue_creates_one_job_and_one_task_in_the_same_transaction():
     assert queued_tasks() == 1
     assert jobs.enqueue(KIND, "zuora", "O-1").pk == job.pk
     assert SyncJob.objects.count() == 1
+
+
+def test_enqueue_is_one_statement_and_the_task_on_the_orm_broker_one_more():
+    """On the webhook intake's path (inside its transaction) each statement is a round trip to
+    the database."""
+    task = 1 if jobs._broker_is_transactional() else 0
+    with transaction.atomic(), CaptureQueriesContext(connection) as new:
+        jobs.enqueue(KIND, "zuora", "O-1")
+    with transaction.atomic(), CaptureQueriesContext(connection) as again:  # pending and due: queued again
+        jobs.enqueue(KIND, "zuora", "O-1")
+    assert (len(new), len(again)) == (1 + task, 1 + task), [q["sql"][:60] for q in new.captured_queries]
+    assert queued_tasks() == 2 and SyncJob.objects.count() == 1
 
 
 def test_a_job_runs_once_and_succeeds():
