@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: run test install clean bench
+.PHONY: run test lint install clean bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(STAMP)
 TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+## make lint: ruff's checks (pyproject.toml [tool.ruff]) over the whole repository
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 ## make bench: run each benchmark in BENCHMARKS (a module under bench/); each prints its table
 BENCHMARKS ?= bench.intake bench.e2e bench.calls bench.memory bench.soak

@@ -28,7 +28,7 @@ import json
 import os
 import secrets
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from standardwebhooks import Webhook
@@ -53,7 +53,7 @@ def intake_requests(secret: str, run: str):
     webhook = Webhook(secret)
 
     def make(i: int) -> tuple[str, bytes, dict]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         msg_id = f"msg_{run}_{i}"
         body = json.dumps({"type": "order.created", "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                            "data": {"order_id": f"O-{run}-{i}", "account_id": "A-1"}})

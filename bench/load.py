@@ -16,8 +16,8 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # A request to send: (path, body, headers); called with a sequence number unique within the run.
 MakeRequest = Callable[[int], tuple[str, bytes, dict]]

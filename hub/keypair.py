@@ -34,7 +34,7 @@ def data_keypair(data_dir: Path, name: str) -> tuple[Path, Path]:
     if not cert_path.exists():
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Order Sync Hub sandbox")])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1))

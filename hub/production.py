@@ -39,7 +39,7 @@ if len(_SECRET_KEY) < 50 or len(set(_SECRET_KEY)) < 5:
                                "python -c 'import secrets; print(secrets.token_urlsafe(50))'")
 _ALLOWED_HOSTS = _required("HUB_ALLOWED_HOSTS", "the host names the hub answers to, comma-separated.")
 
-from hub.settings import *  # noqa: E402,F401,F403  (the base settings, then the hardening below)
+from hub.settings import *  # noqa: E402, F403  (the base settings, then the hardening below)
 from hub.settings import env, env_bool  # noqa: E402
 
 SECRET_KEY = _SECRET_KEY

@@ -32,6 +32,6 @@ def ensure_schedules(**kwargs) -> None:
 
 def _next(at: dt.time) -> dt.datetime:
     """The next moment the UTC clock shows `at`."""
-    now = timezone.now().astimezone(dt.timezone.utc)
+    now = timezone.now().astimezone(dt.UTC)
     moment = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
     return moment if moment > now else moment + dt.timedelta(days=1)

@@ -27,7 +27,7 @@ def test_the_walkthrough_draft_reaches_salesforce(sandbox):  # noqa: F811
     snippet = re.search(r"manage\.py shell -c '\n(.*?)'\n```", DOC, re.DOTALL)[1]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(snippet, {})  # noqa: S102 — the doc's own code, run as the doc says
+        exec(snippet, {})
     order_id = printed.getvalue().strip()
     run_sync("zuora", order_id)  # what a worker does with the webhook's job
     link = OrderLink.objects.get(billing_order_id=order_id)

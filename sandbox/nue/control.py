@@ -16,8 +16,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.nue.models import (ControlState, Contact, Customer, IdempotentRequest, Order,
-                                OrderProduct, Product)
+from sandbox.nue.models import Contact, ControlState, Customer, IdempotentRequest, Order, OrderProduct, Product
 
 TIMEOUT = "timeout"
 

@@ -2,14 +2,25 @@
 sort, slice, and shape records the way the REST API returns them."""
 from dataclasses import dataclass, field
 
+from . import ids
 from .errors import invalid_field, malformed_query, request_error
 from .models import Record
-from .query import (IDS, MAX_OFFSET, PUSHABLE, TEXT, Parents, Resolved, compare, comparable,
-                    like_regex, resolve, typed_literal)
+from .query import (
+    IDS,
+    MAX_OFFSET,
+    PUSHABLE,
+    TEXT,
+    Parents,
+    Resolved,
+    comparable,
+    compare,
+    like_regex,
+    resolve,
+    typed_literal,
+)
 from .schema import CHILD_RELATIONSHIPS, canonical_sobject
 from .soql import Comparison, Count, Logical, Query
 from .values import parse_datetime
-from . import ids
 
 
 @dataclass

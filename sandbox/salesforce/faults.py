@@ -2,7 +2,7 @@
 and per-resource call counts. All of it lives in the database so every process sees it."""
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -41,7 +41,7 @@ def count_call(resource: str):
 
 def spend_allocation(org: Org):
     """Count one API request against the daily allocation, or refuse it once it is spent."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     if org.usage_day != today:
         # Conditional too: of two calls starting the day, only the first resets the counter.
         Org.objects.filter(pk=1).exclude(usage_day=today).update(api_usage=0, usage_day=today)
@@ -110,7 +110,7 @@ def limit_info(org: Org) -> str:
 
 def state() -> dict:
     org = get_org()
-    counts = {name: 0 for name in STANDARD_RESOURCES}
+    counts = dict.fromkeys(STANDARD_RESOURCES, 0)
     counts.update(dict(CallCount.objects.values_list("resource", "count")))
     logins = counts.pop(LOGINS, 0)  # not API calls: Salesforce counts logins apart
     counts["total"] = sum(v for k, v in counts.items() if k != "total")

@@ -2,7 +2,7 @@
 pushed to indexed columns, then the full WHERE, ORDER BY, OFFSET and LIMIT applied in Python."""
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from . import ids
 from .errors import invalid_field, malformed_query, request_error
@@ -111,7 +111,7 @@ def comparable(fld: Field, value):
 
 
 def date_range(literal: Literal, fld: Field):
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     start, days = {
         "TODAY": (today, 1), "YESTERDAY": (today - timedelta(days=1), 1),
         "TOMORROW": (today + timedelta(days=1), 1),
@@ -120,8 +120,8 @@ def date_range(literal: Literal, fld: Field):
     }[literal.value]
     end = start + timedelta(days=days)
     if fld.type == "datetime":
-        return (datetime.combine(start, time(), timezone.utc),
-                datetime.combine(end, time(), timezone.utc))
+        return (datetime.combine(start, time(), UTC),
+                datetime.combine(end, time(), UTC))
     return start, end
 
 

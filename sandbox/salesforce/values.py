@@ -1,6 +1,6 @@
 """Field values: checking and normalising what a client sends, and Salesforce's text formats."""
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from . import ids
@@ -15,12 +15,12 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def now() -> datetime:
     """Now, at Salesforce's millisecond precision (so stored and shown stamps compare equal)."""
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
 
 
 def format_datetime(value: datetime) -> str:
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
 
 
@@ -32,7 +32,7 @@ def parse_datetime(text: str) -> datetime | None:
     try:
         micro = int((frac or ".0")[1:].ljust(6, "0"))
         value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                         micro, tzinfo=timezone.utc)
+                         micro, tzinfo=UTC)
     except ValueError:
         return None
     if zone and zone != "Z":

@@ -117,7 +117,7 @@ def _attempt(delivery: Delivery, switches: Switches, now: dt.datetime) -> None:
 def signed_headers(delivery: Delivery, at: dt.datetime | None = None) -> dict[str, str]:
     """Standard Webhooks headers for one send. The id stays the same across retries (receivers
     dedupe on it); the timestamp and signature are fresh, so a late retry is not stale."""
-    at = at or dt.datetime.now(dt.timezone.utc)
+    at = at or dt.datetime.now(dt.UTC)
     secret = getattr(settings, f"{delivery.provider.upper()}_WEBHOOK_SECRET")
     return {
         "content-type": "application/json",

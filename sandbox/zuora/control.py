@@ -14,8 +14,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.zuora.models import (Account, CallCount, Contact, Control, IdempotencyRecord, Order,
-                                  RatePlan, Token)
+from sandbox.zuora.models import Account, CallCount, Contact, Control, IdempotencyRecord, Order, RatePlan, Token
 
 
 @csrf_exempt

@@ -9,9 +9,8 @@ docs/vendor-assumptions.md, Zuora). A tenant may not have Object Query (`object_
 Also `POST /v1/action/query` (ZOQL, `select … from Account|Contact where F = 'v' [or F = 'v']`),
 which every tenant has: the hub's way to find accounts when Object Query is absent.
 """
-import re
-
 import base64
+import re
 
 from django.db.models import Q
 

@@ -115,7 +115,7 @@ def _check_value(annotation, value, where: str, resource: int) -> None:
     elif origin is typing.Annotated and inspect.isclass(args[0]) and (
             issubclass(args[0], (BaseModel, Enum))):
         return _check_value(args[0], value, where, resource)
-    elif origin in (list, typing.List):
+    elif origin is list:
         if not isinstance(value, list):
             raise errors.invalid(resource, f"'{where}' must be an array")
         for n, item in enumerate(value):

@@ -15,8 +15,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.functional import lazy
 
-from syncapp.admin import (  # noqa: F401 (registers)
-    api_clients, history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks)
+from syncapp.admin import api_clients, history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks  # noqa: F401 (registers)
 
 admin.site.site_header = "Order Sync Hub"
 admin.site.site_title = "Order Sync Hub console"

@@ -8,8 +8,8 @@ labelled with its count and linking to the jobs it counts; "the last 24 h" is th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import datetime as dt
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -145,7 +145,7 @@ class UtcHour(TruncHour):
     jobs. (Django keeps SQLite datetimes as UTC text, so the result is the same.)"""
 
     def __init__(self, expression):
-        super().__init__(expression, tzinfo=dt.timezone.utc)
+        super().__init__(expression, tzinfo=dt.UTC)
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.lhs)

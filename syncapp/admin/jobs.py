@@ -232,9 +232,9 @@ class JobAdminBase(ReadOnlyAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/retry/", self.admin_site.admin_view(self.retry_view), name="%s_%s_retry" % info),
+            path("<path:object_id>/retry/", self.admin_site.admin_view(self.retry_view), name="{}_{}_retry".format(*info)),
             path("<path:object_id>/resolve/", self.admin_site.admin_view(self.resolve_view),
-                 name="%s_%s_resolve" % info),
+                 name="{}_{}_resolve".format(*info)),
         ] + super().get_urls()
 
     def retry_view(self, request, object_id):

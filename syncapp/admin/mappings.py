@@ -19,8 +19,7 @@ from django.utils.timesince import timesince
 from syncapp.admin.base import has_perm
 from syncapp.admin.deletion import delete_on_both_sides
 from syncapp.admin.history import AuditedAdmin
-from syncapp.admin.records import (ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link,
-                                   salesforce_url)
+from syncapp.admin.records import ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link, salesforce_url
 from syncapp.models import AccountLink, AuditEntry, FieldMapping, LineLink, OrderLink, ProductMapping, SyncJob
 from syncapp.services import mapping_checks, side_by_side
 
@@ -152,7 +151,7 @@ class OrderLinkAdmin(MappingAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [path("<path:object_id>/sync-now/<str:side>/", self.admin_site.admin_view(self.sync_now_view),
-                     name="%s_%s_sync_now" % info)] + super().get_urls()
+                     name="{}_{}_sync_now".format(*info))] + super().get_urls()
 
     def sync_now_view(self, request, object_id, side):
         """POST: write the order from `side` to the other side now (a job, queued at once)."""

@@ -7,8 +7,8 @@ and that the job can be retried once the cause is gone.
 """
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -71,7 +71,7 @@ def remedy(job: SyncJob) -> Remedy | None:
                         "the product mapping at an active entry, then retry.",
                       sku=sku, record=record, field="OrderItem.PricebookEntryId",
                       links=_mapping_links(mapping, sku or entry))
-    mapped = [m for m in FieldMapping.objects.filter(salesforce_field__in=fields)]
+    mapped = list(FieldMapping.objects.filter(salesforce_field__in=fields))
     if mapped:
         names = ", ".join(m.salesforce_field for m in mapped)
         return Remedy(f"Salesforce refused the value of Order.{names}, which a field mapping fills "

@@ -4,8 +4,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from syncapp.api.auth import scope_required
 from syncapp.api import schema
+from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError
 from syncapp.domain.matching import normalize_email
 from syncapp.services import checkout as service

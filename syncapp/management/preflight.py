@@ -36,7 +36,7 @@ def main(argv: list[str]) -> None:
     _apply_options(argv)
     try:
         django.setup()
-    except Exception:  # noqa: BLE001 — a settings error is Django's to report, as it always does
+    except Exception:
         execute_from_command_line(argv)
         return
     try:

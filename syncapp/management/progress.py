@@ -37,4 +37,4 @@ def since_option(value: str | None) -> dt.datetime | None:
     moment = parse_datetime(value) or parse_datetime(f"{value}T00:00:00")
     if moment is None:
         raise CommandError(f"--since {value!r} is not an ISO 8601 date or date-time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

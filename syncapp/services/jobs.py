@@ -215,8 +215,8 @@ def _settle(job: SyncJob, token: str, outcome) -> str:
 
 
 def _after_success(job, mine, result) -> str:
-    done = dict(lease_until=None, leased_by="", last_error_code="", last_error="", result=result,
-                finished_at=timezone.now())
+    done = {"lease_until": None, "leased_by": "", "last_error_code": "", "last_error": "", "result": result,
+                "finished_at": timezone.now()}
     if mine.filter(rerun=False).update(status=SyncJob.Status.SUCCEEDED, **done):
         return SyncJob.Status.SUCCEEDED
     # Changed while it ran: run again with the newer state.
@@ -227,7 +227,7 @@ def _after_success(job, mine, result) -> str:
 
 
 def _after_transient(job, mine, err: TransientError) -> str:
-    common = dict(last_error_code=err.code, last_error=str(err), lease_until=None, leased_by="")
+    common = {"last_error_code": err.code, "last_error": str(err), "lease_until": None, "leased_by": ""}
     attempts, hint = job.attempts, err.retry_after
     if err.code == "REQUEST_LIMIT_EXCEEDED":
         # The allocation, not the order, is at fault: pause Salesforce work, retry when the pause
@@ -281,7 +281,7 @@ def _recover_orphans(now) -> None:
     counts as an attempt, so an order that kills every run it gets ends dead, not recovered forever."""
     orphans = SyncJob.objects.filter(Q(lease_until__lt=now) | Q(leased_by__in=_dead_local_holders()),
                                      status=SyncJob.Status.RUNNING)
-    lost = dict(last_error_code=WORKER_LOST, lease_until=None, leased_by="")
+    lost = {"last_error_code": WORKER_LOST, "lease_until": None, "leased_by": ""}
     orphans.filter(attempts__gte=SyncSettings.load().max_attempts).update(
         status=SyncJob.Status.DEAD, finished_at=now, **lost,
         last_error="Its worker stopped before it finished (killed at the task timeout, or crashed), "

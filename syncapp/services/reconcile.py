@@ -167,7 +167,7 @@ class Walk:
     def _unknown_to_billing(self) -> None:
         where = "Billing_Order_Id__c != null"
         if self.report.since:
-            where += soql(" AND LastModifiedDate >= {}", self.report.since.astimezone(dt.timezone.utc))
+            where += soql(" AND LastModifiedDate >= {}", self.report.since.astimezone(dt.UTC))
         for row in self.sf.query_iter(f"SELECT Id, Billing_Order_Id__c FROM Order WHERE {where}"):
             billing_id = row["Billing_Order_Id__c"]
             if billing_id not in self.seen and self._gone_from_billing(billing_id):

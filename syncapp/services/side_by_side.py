@@ -68,8 +68,8 @@ def _order_rows(billing: DraftOrder | None, salesforce: DraftOrder | None) -> li
     }
     rows = [Row(name, pick(billing, get), pick(salesforce, get)) for name, get in readers.items()]
     names = sorted({n for o in (billing, salesforce) if o for n, _ in o.custom_fields})
-    rows += [Row(f"custom field {n}", pick(billing, lambda o: o.custom_field_map.get(n)),
-                 pick(salesforce, lambda o: o.custom_field_map.get(n))) for n in names]
+    rows += [Row(f"custom field {n}", pick(billing, lambda o, n=n: o.custom_field_map.get(n)),
+                 pick(salesforce, lambda o, n=n: o.custom_field_map.get(n))) for n in names]
     return rows
 
 
@@ -77,9 +77,10 @@ def _line_rows(billing: OrderLine | None, salesforce: OrderLine | None) -> list[
     def pick(line, get):
         return _text(get(line)) if line is not None else "—"
 
-    readers = {"SKU": lambda l: l.sku, "quantity": lambda l: l.quantity, "unit price": lambda l: l.net_price,
-               "discount %": lambda l: l.discount.percent if l.discount else None,
-               "description": lambda l: l.description}
+    readers = {"SKU": lambda line: line.sku, "quantity": lambda line: line.quantity,
+               "unit price": lambda line: line.net_price,
+               "discount %": lambda line: line.discount.percent if line.discount else None,
+               "description": lambda line: line.description}
     return [Row(name, pick(billing, get), pick(salesforce, get)) for name, get in readers.items()]
 
 

@@ -11,8 +11,21 @@ from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 
 from syncapp.admin.roles import ensure_roles
-from syncapp.models import (AccountLink, ApiClient, AuditEntry, CheckoutSession, FieldMapping, LineLink, OrderLink,
-                            ProductMapping, ReconcileReport, SyncAttempt, SyncJob, SyncSettings, WebhookEvent)
+from syncapp.models import (
+    AccountLink,
+    ApiClient,
+    AuditEntry,
+    CheckoutSession,
+    FieldMapping,
+    LineLink,
+    OrderLink,
+    ProductMapping,
+    ReconcileReport,
+    SyncAttempt,
+    SyncJob,
+    SyncSettings,
+    WebhookEvent,
+)
 from tests.admin.scenario import sandbox  # noqa: F401 (a fixture for the tests here)
 
 ROLES = ("Ops", "Support", "Viewer")

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from syncapp.admin.roles import CONSOLE_APPS
 
+
 class AllPowerful:
     """Stands for a user holding every permission, to list every action anyone can be offered."""
     is_active = is_staff = is_superuser = is_authenticated = True

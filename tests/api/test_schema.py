@@ -5,7 +5,7 @@ and no response that the schema does not describe."""
 import json
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlparse
 
@@ -15,7 +15,8 @@ import schemathesis
 from django.core.management import call_command
 from django.test import Client
 from django.urls import get_resolver
-from hypothesis import HealthCheck, settings as hyp_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hyp_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -157,7 +158,7 @@ def test_signed_webhook_answers_conform_to_the_schema(hub_url, settings):
     url = f"{hub_url}/api/v1/webhooks/zuora"
 
     def deliver(body: str, msg_id: str):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())), "Content-Type": "application/json",
                    "webhook-signature": Webhook(settings.ZUORA_WEBHOOK_SECRET).sign(msg_id, now, body)}
         return requests.post(url, data=body.encode(), headers=headers, timeout=30)

@@ -49,7 +49,7 @@ def page(monkeypatch, transactional_db):
 
 
 @pytest.fixture
-def console_user(sandbox):
+def console_user(sandbox):  # noqa: F811 (the fixture imported above)
     """Make a staff user in a role (a group, not a superuser); returns its username."""
     ensure_roles()
 

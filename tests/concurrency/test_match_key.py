@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -165,7 +165,7 @@ def deliver(base_url, secret, order_id):
     body = json.dumps({"type": "order.updated", "created_at": "2026-11-22T10:00:00Z",
                        "data": {"order_id": order_id, "account_id": "A-1"}})
     msg_id = f"msg_{uuid.uuid4().hex}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
                "webhook-signature": Webhook(secret).sign(msg_id, now, body), "Content-Type": "application/json"}
     return requests.post(f"{base_url}/api/v1/webhooks/zuora", data=body, headers=headers, timeout=120)

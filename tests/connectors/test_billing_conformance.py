@@ -10,8 +10,16 @@ from decimal import Decimal as D
 import pytest
 
 from syncapp.connectors.http import REDACTED, SECRET_KEYS
-from syncapp.domain.records import (Address, BillingTerms, Contact, Customer, Discount, DraftOrder,
-                                    OrderLine, OrderStatus)
+from syncapp.domain.records import (
+    Address,
+    BillingTerms,
+    Contact,
+    Customer,
+    Discount,
+    DraftOrder,
+    OrderLine,
+    OrderStatus,
+)
 from syncapp.exceptions import NotFoundError, PermanentError, TransientError
 
 CRM_ID = "001000000000001AAA"
@@ -150,7 +158,7 @@ def test_cancel_and_delete(billing, billing_harness):
 
 
 def test_list_orders_by_status_and_change_time(billing, billing_harness):
-    before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     drafts = [billing.create_order(a_draft(billing_harness), idempotency_key=f"k-list-{n}")
               for n in range(3)]
     billing.activate_order(drafts[0].order_id)
@@ -158,7 +166,7 @@ def test_list_orders_by_status_and_change_time(billing, billing_harness):
     listed = {o.order_id: o.status for o in billing.list_orders(status=OrderStatus.DRAFT)}
     assert listed == {drafts[1].order_id: OrderStatus.DRAFT, drafts[2].order_id: OrderStatus.DRAFT}
     assert len(list(billing.list_orders(updated_since=before))) == 3
-    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
     assert list(billing.list_orders(updated_since=future)) == []
 
 
@@ -247,7 +255,7 @@ def test_every_call_is_recorded_without_secrets(billing_harness):
     assert records and all(r.vendor == billing_harness.provider for r in records)
     assert all(r.status and r.duration_ms >= 0 for r in records)
     assert any(r.method == "POST" and r.ok for r in records)
-    leaked = re.compile(r'"(%s)": "(?!%s)' % ("|".join(SECRET_KEYS), re.escape(REDACTED)),
+    leaked = re.compile(r'"({})": "(?!{})'.format("|".join(SECRET_KEYS), re.escape(REDACTED)),
                         re.IGNORECASE)
     for record in records:
         assert not leaked.search(record.request_excerpt + record.response_excerpt)

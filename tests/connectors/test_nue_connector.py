@@ -15,8 +15,16 @@ from django.core.exceptions import ImproperlyConfigured
 from sandbox.webhooks.models import Switches
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.billing.nue import NueConnector, order_from_nue
-from syncapp.domain.records import (Address, BillingTerms, Contact, Customer, Discount, DraftOrder,
-                                    OrderLine, OrderStatus)
+from syncapp.domain.records import (
+    Address,
+    BillingTerms,
+    Contact,
+    Customer,
+    Discount,
+    DraftOrder,
+    OrderLine,
+    OrderStatus,
+)
 from syncapp.exceptions import NotFoundError, PermanentError, TransientError, UnsupportedError
 from tests.sandbox.nue.client import NueApi
 
@@ -298,7 +306,7 @@ def test_orders_are_listed_customer_page_by_customer_page(hub_url, nue, records)
         "list_customers", "list_orders", "list_customers", "list_orders"]
     assert all("customerIds=" in r.url for r in records if r.operation == "list_orders")
     assert [o.order_id for o in nue.list_orders(status="Activated")] == [active.order_id]
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=0.5)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=0.5)
     nue.update_order(drafts[0])
     assert drafts[0].order_id in [o.order_id for o in nue.list_orders(updated_since=since)]
     assert len(list(nue.list_orders())) == 4

@@ -11,8 +11,7 @@ import requests
 
 from sandbox.zuora import schema
 from syncapp.connectors.billing.zuora import ZuoraConnector
-from syncapp.domain.records import (Address, BillingTerms, Contact, Discount, OrderLine,
-                                    OrderStatus)
+from syncapp.domain.records import Address, BillingTerms, Contact, Discount, OrderLine, OrderStatus
 from syncapp.exceptions import TransientError
 from tests.connectors.harness import ZuoraHarness
 from tests.connectors.test_billing_conformance import a_customer, a_draft

@@ -3,8 +3,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from syncapp.domain.matching import (
-    PUBLIC_EMAIL_DOMAINS, Candidate, MatchKind, choose, company_domain, email_domain, match_key,
-    normalize_domain, normalize_email,
+    PUBLIC_EMAIL_DOMAINS,
+    Candidate,
+    MatchKind,
+    choose,
+    company_domain,
+    email_domain,
+    match_key,
+    normalize_domain,
+    normalize_email,
 )
 
 labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)

@@ -11,7 +11,13 @@ from django.utils import timezone
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import (
-    BillingTerms, Contact, Customer, Discount, DraftOrder, OrderLine, OrderStatus,
+    BillingTerms,
+    Contact,
+    Customer,
+    Discount,
+    DraftOrder,
+    OrderLine,
+    OrderStatus,
 )
 from syncapp.models import FieldMapping, OrderLink, SyncAttempt, SyncJob, SyncSettings, WebhookEvent
 from syncapp.services.order_sync import TURNED_OFF

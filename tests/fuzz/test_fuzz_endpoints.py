@@ -11,13 +11,16 @@ for any 4xx answer.
 import json
 import socket
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
-from hypothesis import HealthCheck, event as note_event, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import event as note_event
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from standardwebhooks import Webhook
 
 from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
@@ -179,7 +182,7 @@ def signature_headers(delivery: dict, secret: str) -> tuple[dict, bool]:
         return {}, False
     if signing == "garbage":
         return delivery["garbage"], False
-    when = datetime.now(timezone.utc) + (delivery["skew"] if signing == "stale" else timedelta(0))
+    when = datetime.now(UTC) + (delivery["skew"] if signing == "stale" else timedelta(0))
     text = body.decode("utf-8", "replace") + (" " if signing == "other-body" else "")
     signature = Webhook(OTHER_SECRET if signing == "wrong-secret" else secret).sign(msg_id, when, text)
     headers = {"HTTP_WEBHOOK_ID": msg_id, "HTTP_WEBHOOK_TIMESTAMP": str(int(when.timestamp())),

@@ -63,7 +63,7 @@ def test_an_interrupted_run_resumes_and_syncs_none_twice(drafts, sf):
     with pytest.raises(Interrupted):
         backfill.backfill(batch=3, progress=stop_after_first_batch)
     first = {o.order_id for o in drafts[:3]}
-    assert {s for s in SyncJob.objects.values_list("subject", flat=True)} == first - {drafts[0].order_id}
+    assert set(SyncJob.objects.values_list("subject", flat=True)) == first - {drafts[0].order_id}
     finished = dict(SyncJob.objects.values_list("subject", "finished_at"))
 
     done = run_backfill("--batch", "3")

@@ -10,11 +10,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from syncapp.connectors.salesforce import soql
+from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, read_order, written_ids
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import PermanentError
 from syncapp.models import LineLink, OrderLink, SyncJob, SyncSettings, WebhookEvent
 from syncapp.services import jobs
-from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, read_order, written_ids
 from syncapp.services.order_sync import TURNED_OFF, pricebook_entries, sync_order
 from tests.e2e.conftest import wait_until
 

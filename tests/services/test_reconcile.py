@@ -155,7 +155,7 @@ def test_a_link_to_orders_gone_from_both_sides_is_an_orphan(provider):
 
 
 def test_since_limits_the_billing_side(drifted):
-    report, _ = run_reconcile("--since", (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)).isoformat())
+    report, _ = run_reconcile("--since", (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat())
     assert report["checked"] == 0
     assert kinds(report) == set()
 

@@ -1,6 +1,7 @@
 """The retention sweep keeps what the hub remembers bounded: old deliveries, outside calls and
 finished jobs go (rejected deliveries sooner), in batches, with counts in the logs; what a person
 must still act on stays."""
+import itertools
 import logging
 from datetime import timedelta
 
@@ -15,14 +16,15 @@ from syncapp.services import retention
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
+EVENT_NUMBERS = itertools.count(1)
+
 
 def days_ago(days: float):
     return NOW - timedelta(days=days)
 
 
-def delivery(status, days, job=None, n=[0]):
-    n[0] += 1
-    event = WebhookEvent.objects.create(provider="zuora", event_id=f"e-{n[0]}", status=status,
+def delivery(status, days, job=None):
+    event = WebhookEvent.objects.create(provider="zuora", event_id=f"e-{next(EVENT_NUMBERS)}", status=status,
                                         verified=status != "rejected", job=job)
     WebhookEvent.objects.filter(pk=event.pk).update(received_at=days_ago(days))
     return event

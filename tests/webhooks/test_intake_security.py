@@ -3,7 +3,7 @@ deliveries are processed; every delivery is stored."""
 import base64
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from standardwebhooks import Webhook
@@ -20,7 +20,7 @@ def order_event(event_type="order.created", order_id="O-1"):
 
 def signed_headers(secret, body, msg_id=None, when=None):
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     signature = Webhook(secret).sign(msg_id, when, body)
     return {"HTTP_WEBHOOK_ID": msg_id, "HTTP_WEBHOOK_TIMESTAMP": str(int(when.timestamp())),
             "HTTP_WEBHOOK_SIGNATURE": signature}
@@ -102,7 +102,7 @@ def test_body_changed_after_signing_is_401(post, settings, provider):
 @pytest.mark.parametrize("skew", [timedelta(minutes=-6), timedelta(minutes=6)], ids=["stale", "future"])
 def test_timestamp_outside_five_minutes_is_401(post, settings, provider, skew):
     body = order_event()
-    headers = signed_headers(secret(settings, provider), body, when=datetime.now(timezone.utc) + skew)
+    headers = signed_headers(secret(settings, provider), body, when=datetime.now(UTC) + skew)
     _assert_rejected(post(provider, body, **headers), 401, "invalid_signature")
 
 

@@ -26,7 +26,7 @@ class BillingConnector(ABC):
     @classmethod
     @abstractmethod
     def from_settings(cls, recorder: Recorder | None = None,
-                      timeout=DEFAULT_TIMEOUT) -> "BillingConnector":
+                      timeout=DEFAULT_TIMEOUT) -> BillingConnector:
         """Build the connector from Django settings (base URL, credentials); `timeout` is
         (connect, read) seconds for each call."""
 

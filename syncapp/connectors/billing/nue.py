@@ -28,12 +28,27 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from syncapp.connectors.billing.base import BillingConnector
-from syncapp.connectors.http import (DEFAULT_TIMEOUT, CallRecord, Recorder, Stopwatch, excerpt,
-                                     new_session, transport_error)
-from syncapp.domain.records import (Address, BillingTerms, CatalogItem, Contact, Customer,
-                                    Discount, DraftOrder, OrderLine, OrderStatus)
-from syncapp.exceptions import (NotFoundError, PermanentError, SyncError, TransientError,
-                                UnsupportedError)
+from syncapp.connectors.http import (
+    DEFAULT_TIMEOUT,
+    CallRecord,
+    Recorder,
+    Stopwatch,
+    excerpt,
+    new_session,
+    transport_error,
+)
+from syncapp.domain.records import (
+    Address,
+    BillingTerms,
+    CatalogItem,
+    Contact,
+    Customer,
+    Discount,
+    DraftOrder,
+    OrderLine,
+    OrderStatus,
+)
+from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError, UnsupportedError
 
 VENDOR = "nue"
 # Nue's error codes are assumed (docs/vendor-assumptions.md, Nue): the self-service pages show none.
@@ -78,7 +93,7 @@ class NueConnector(BillingConnector):
 
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
-                      timeout=DEFAULT_TIMEOUT) -> "NueConnector":
+                      timeout=DEFAULT_TIMEOUT) -> NueConnector:
         base_url, api_key = settings.NUE_BASE_URL, settings.NUE_API_KEY
         if not base_url or not api_key:
             raise ImproperlyConfigured(
@@ -485,7 +500,7 @@ def _changed_since(data: dict, moment: dt.datetime) -> bool:
     if not stamp:
         return True  # no date to judge by: keep it rather than miss a change
     changed = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return (changed if changed.tzinfo else changed.replace(tzinfo=dt.timezone.utc)) >= moment
+    return (changed if changed.tzinfo else changed.replace(tzinfo=dt.UTC)) >= moment
 
 
 def status_from_nue(value) -> OrderStatus:

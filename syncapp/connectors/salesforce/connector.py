@@ -29,8 +29,8 @@ from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder, new_session
 from syncapp.connectors.sandbox_transport import sandbox_session
 from syncapp.exceptions import PermanentError, TransientError
 
-from .errors import VENDOR, first_failure, graph_error, map_exception, node_error, record_error
 from . import sessions
+from .errors import VENDOR, first_failure, graph_error, map_exception, node_error, record_error
 from .recording import call_record
 from .soql import strip_attributes
 
@@ -77,7 +77,7 @@ class SalesforceConnector:
         self._response: requests.Response | None = None
 
     @classmethod
-    def from_settings(cls, recorder: Recorder | None = None, **kwargs) -> "SalesforceConnector":
+    def from_settings(cls, recorder: Recorder | None = None, **kwargs) -> SalesforceConnector:
         """The connector for the configured org (`syncapp.conf.salesforce()`)."""
         config = conf.salesforce()
         kwargs.setdefault("timeout", (DEFAULT_TIMEOUT[0], config.read_timeout))
@@ -98,8 +98,8 @@ class SalesforceConnector:
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
-            page = self._call("query more", lambda sf: sf.query_more(
-                next_url, identifier_is_url=True, **options))
+            page = self._call("query more", lambda sf, url=next_url: sf.query_more(
+                url, identifier_is_url=True, **options))
 
     def query(self, soql: str, **options) -> list[dict]:
         """All records `soql` selects, every page fetched (see `query_iter`)."""

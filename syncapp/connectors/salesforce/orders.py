@@ -16,7 +16,13 @@ from decimal import Decimal
 from syncapp import conf
 from syncapp.connectors.salesforce.soql import soql
 from syncapp.domain.records import (
-    Address, BillingTerms, Contact, Discount, DraftOrder, OrderLine, OrderStatus,
+    Address,
+    BillingTerms,
+    Contact,
+    Discount,
+    DraftOrder,
+    OrderLine,
+    OrderStatus,
 )
 from syncapp.exceptions import NotFoundError
 
@@ -190,7 +196,8 @@ def order_from_row(row: dict, custom_fields: dict[str, str] | None = None) -> Sa
             list_price=list_price, net_price=net, line_id=item.get("Billing_Line_Id__c") or None,
             discount=Discount(percent=percent) if percent else None, description=item.get("Description") or ""))
     draft = DraftOrder(
-        currency=row.get("CurrencyIsoCode") or conf.salesforce_currency(), order_date=dt.date.fromisoformat(row["EffectiveDate"]), lines=tuple(lines),
+        currency=row.get("CurrencyIsoCode") or conf.salesforce_currency(),
+        order_date=dt.date.fromisoformat(row["EffectiveDate"]), lines=tuple(lines),
         status=OrderStatus(row["Status"]) if row["Status"] in OrderStatus._value2member_map_ else OrderStatus.DRAFT,
         order_id=row.get("Billing_Order_Id__c") or None,
         terms=BillingTerms(billing_period=row.get("Billing_Period__c") or "Month",

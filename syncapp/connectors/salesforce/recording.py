@@ -17,12 +17,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from syncapp.connectors.http import (EXCERPT_CHARS, REDACTED, SECRET_KEYS, CallRecord, excerpt,
-                                     redact)
+from syncapp.connectors.http import EXCERPT_CHARS, REDACTED, SECRET_KEYS, CallRecord, excerpt, redact
 from syncapp.exceptions import SyncError
 
-from .errors import (VENDOR, first_failure, first_real_error, graph_error, node_error,
-                     record_error)
+from .errors import VENDOR, first_failure, first_real_error, graph_error, node_error, record_error
 
 # Calls whose 2xx answer holds one outcome per part.
 MULTIPART_OPERATIONS = ("composite", "graph", "collection create", "collection update")

@@ -1,5 +1,5 @@
 """SOQL through `/query` and `/queryAll`: the forms the hub uses, and errors for the rest."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from simple_salesforce import SalesforceMalformedRequest
@@ -114,7 +114,7 @@ def test_numbers_booleans_and_dates(rest, make_order):
 
 
 def test_datetimes_and_date_literals(rest, accounts):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     hour_ago = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     in_an_hour = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
     assert len(rest.records(f"SELECT Id FROM Account WHERE CreatedDate > {hour_ago}")) == 4

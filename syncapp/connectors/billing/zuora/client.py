@@ -9,8 +9,15 @@ import requests
 from django.core.cache import cache
 
 from syncapp.connectors.billing.zuora.errors import decoded, error_for
-from syncapp.connectors.http import (DEFAULT_TIMEOUT, CallRecord, Recorder, Stopwatch, excerpt,
-                                     new_session, transport_error)
+from syncapp.connectors.http import (
+    DEFAULT_TIMEOUT,
+    CallRecord,
+    Recorder,
+    Stopwatch,
+    excerpt,
+    new_session,
+    transport_error,
+)
 from syncapp.exceptions import PermanentError, SyncError
 
 VENDOR = "zuora"

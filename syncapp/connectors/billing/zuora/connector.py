@@ -15,12 +15,26 @@ from syncapp.connectors.billing.base import BillingConnector
 from syncapp.connectors.billing.zuora.client import VENDOR, ZuoraClient, cache_key
 from syncapp.connectors.billing.zuora.errors import query_unavailable
 from syncapp.connectors.billing.zuora.mapping import (
-    BILLING_PERIODS, CENT, PERIODS_FROM_ZUORA, STATUS_FROM_ZUORA, STATUS_TO_ZUORA, Plan,
-    account_body, customer_of, discount_of, json_number, line_tokens, plans_of, rate_plan_tokens,
-    subscription_payment_term, updated_at, url_path, zoql_string)
+    BILLING_PERIODS,
+    CENT,
+    PERIODS_FROM_ZUORA,
+    STATUS_FROM_ZUORA,
+    STATUS_TO_ZUORA,
+    Plan,
+    account_body,
+    customer_of,
+    discount_of,
+    json_number,
+    line_tokens,
+    plans_of,
+    rate_plan_tokens,
+    subscription_payment_term,
+    updated_at,
+    url_path,
+    zoql_string,
+)
 from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder
-from syncapp.domain.records import (BillingTerms, CatalogItem, Customer, DraftOrder, OrderLine,
-                                    OrderStatus)
+from syncapp.domain.records import BillingTerms, CatalogItem, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import NotFoundError, PermanentError
 
 CATALOG_TTL = 300  # seconds
@@ -39,7 +53,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
-                      timeout=DEFAULT_TIMEOUT) -> "ZuoraConnector":
+                      timeout=DEFAULT_TIMEOUT) -> ZuoraConnector:
         if not (settings.ZUORA_BASE_URL and settings.ZUORA_CLIENT_ID
                 and settings.ZUORA_CLIENT_SECRET):
             raise ImproperlyConfigured("ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET "
@@ -285,7 +299,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
             params["status"] = STATUS_TO_ZUORA.get(OrderStatus(status), status)
         if updated_since:
             params.update(dateFilterOption="updatedDate",
-                          startDate=updated_since.astimezone(dt.timezone.utc).date().isoformat())
+                          startDate=updated_since.astimezone(dt.UTC).date().isoformat())
         term_of = functools.cache(self._read_payment_term)  # each account read once per listing
         for raw in self._raw_orders("list_orders", params):
             if updated_since is None or updated_at(raw) >= updated_since:

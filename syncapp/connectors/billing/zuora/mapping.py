@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote
 
-from syncapp.domain.records import (Address, BillingTerms, CatalogItem, Contact, Customer,
-                                    Discount, OrderStatus)
+from syncapp.domain.records import Address, BillingTerms, CatalogItem, Contact, Customer, Discount, OrderStatus
 
 CENT = Decimal("0.01")
 STATUS_FROM_ZUORA = {"Draft": OrderStatus.DRAFT, "Scheduled": OrderStatus.DRAFT,
@@ -159,4 +158,4 @@ def json_number(value: Decimal) -> int | float:
 def updated_at(raw: dict) -> dt.datetime:
     """Zuora's `updatedDate` ("2026-11-22 10:00:00", tenant time; the sandbox's is UTC)."""
     stamp = dt.datetime.strptime(raw["updatedDate"], "%Y-%m-%d %H:%M:%S")
-    return stamp.replace(tzinfo=dt.timezone.utc)
+    return stamp.replace(tzinfo=dt.UTC)
