@@ -70,9 +70,6 @@ def hub_url(live_server, settings):
     settings.SALESFORCE_PASSWORD = "sandbox"
     settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
     settings.NUE_BASE_URL = f"{base}/sandbox/nue"
-    from syncapp.connectors.billing.zuora import clear_token_cache
-
-    clear_token_cache()  # each test's emulator is a new tenant: no token or catalog carries over
     return base
 
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 
-from syncapp.connectors.billing import billing_connector, zuora
+from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.sandbox_transport import sandbox_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,6 @@ def point_billing_at(settings, base: str) -> None:
     settings.ZUORA_CLIENT_ID = settings.ZUORA_CLIENT_SECRET = "sandbox"
     settings.NUE_BASE_URL = f"{base}/sandbox/nue"
     settings.NUE_API_KEY = "sandbox"
-    zuora.clear_token_cache()
 
 
 def checkout(base: str, data_dir: Path) -> requests.Response:
@@ -75,7 +74,7 @@ def stop_with_ctrl_c(proc, seconds: float = 60) -> str:
 
 
 @pytest.mark.parametrize("provider", ["zuora", "nue"])
-def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_path, settings,
+def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_path, settings, db,
                                                                          provider):
     port = free_port()
     env = {key: value for key, value in os.environ.items()

@@ -19,10 +19,7 @@ PRICES = {"PRO-MONTHLY": "49", "TEAM-ANNUAL": "990", "ADDON-SEATS": "10"}
 @pytest.fixture
 def sandbox(hub_url, settings):
     """The live emulators, with webhook deliveries held back: the tests decide when syncs run."""
-    from syncapp.connectors.billing import zuora
-
     settings.BILLING_PROVIDER = "zuora"
-    zuora.clear_token_cache()  # a token of an earlier test's (flushed) emulator is no use
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False}, timeout=5).raise_for_status()
     return hub_url
 

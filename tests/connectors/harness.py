@@ -45,9 +45,6 @@ class ZuoraHarness(BillingHarness):
 
     def __init__(self, hub_url: str):
         super().__init__(hub_url)
-        from syncapp.connectors.billing import zuora
-
-        zuora.clear_token_cache()
         self.control_url = f"{hub_url}/sandbox/zuora/_control"
         # A tenant with Flexible Billing Attributes, where an order carries its own payment term
         # as the contract expects; test_zuora_connector.py covers tenants without.

@@ -11,7 +11,6 @@ import threading
 import pytest
 
 from syncapp import conf
-from syncapp.connectors.billing import zuora
 from syncapp.connectors.billing.nue import NueConnector
 from syncapp.connectors.billing.zuora import ZuoraConnector
 from syncapp.connectors.salesforce import SalesforceConnector
@@ -64,7 +63,6 @@ def salesforce_at(url, records, *, oauth=False, session_id=None):
 
 
 def zuora_at(url, records):
-    zuora.clear_token_cache()
     return ZuoraConnector(url, "sandbox", "sandbox", recorder=records.append)
 
 
@@ -84,7 +82,7 @@ CALLS = {
 
 
 @pytest.mark.parametrize("vendor", CALLS)
-def test_connection_refused_is_a_transient_connection_error(closed_url, vendor):
+def test_connection_refused_is_a_transient_connection_error(closed_url, vendor, db):  # db: the shared cache
     records = []
     name, build, call = CALLS[vendor]
     with pytest.raises(TransientError) as caught:
@@ -94,7 +92,7 @@ def test_connection_refused_is_a_transient_connection_error(closed_url, vendor):
 
 
 @pytest.mark.parametrize("vendor", CALLS)
-def test_an_html_page_instead_of_json_is_a_transient_invalid_response(portal_url, vendor):
+def test_an_html_page_instead_of_json_is_a_transient_invalid_response(portal_url, vendor, db):
     records = []
     name, build, call = CALLS[vendor]
     with pytest.raises(TransientError) as caught:

@@ -20,7 +20,7 @@ How the hub's records sit in Zuora:
 Modules: `connector` (the contract), `client` (token, calls, idempotency keys), `mapping` (Zuora's
 shapes <-> domain records), `errors` (answers -> the error taxonomy).
 """
-from syncapp.connectors.billing.zuora.client import VENDOR, clear_token_cache
+from syncapp.connectors.billing.zuora.client import VENDOR
 from syncapp.connectors.billing.zuora.connector import CATALOG_TTL, ZuoraConnector
 
-__all__ = ["CATALOG_TTL", "VENDOR", "ZuoraConnector", "clear_token_cache"]
+__all__ = ["CATALOG_TTL", "VENDOR", "ZuoraConnector"]

@@ -27,19 +27,10 @@ IDEMPOTENCY_TTL = 24 * 3600
 # One token fetch at a time per process; the token itself is shared through Django's cache, as
 # Zuora rate-limits its token endpoint and services build a connector per job.
 _tokens_lock = threading.Lock()
-_cache_keys: set[str] = set()  # the token and catalog keys this process used
 
 
 def cache_key(kind: str, *parts: str) -> str:
-    key = f"zuora:{kind}:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-    if kind in ("token", "catalog"):  # one per tenant; the others are many and expire
-        _cache_keys.add(key)
-    return key
-
-
-def clear_token_cache() -> None:
-    """Forget the shared token and catalog (tests switch tenants)."""
-    cache.delete_many(list(_cache_keys))
+    return f"zuora:{kind}:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 class ZuoraClient:
