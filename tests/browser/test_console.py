@@ -54,7 +54,8 @@ def test_log_in_and_see_the_dashboard_chart(page, hub_url, console_user):
     counts = [int(n) for n in page.locator("#syncs-chart-day a.bar .value").all_text_contents()]  # no hovering
     busiest = counts.index(max(counts))
     count = counts[busiest]
-    page.locator("#syncs-chart-day a.bar").nth(busiest).click()
+    with page.expect_navigation():  # the list page, before counting its rows
+        page.locator("#syncs-chart-day a.bar").nth(busiest).click()
     assert page.locator("#result_list tbody tr").count() == min(count, 100)  # that day's jobs, one page
     assert "finished_at__gte" in page.url
 
@@ -69,7 +70,8 @@ def test_the_dashboard_reads_well_on_day_one(page, hub_url, console_user):
         zeros = page.locator(f"{chart} .value.zero")
         assert zeros.count() == page.locator(f"{chart} a.bar").count()
         assert zeros.first.evaluate("el => getComputedStyle(el).fill") == "rgb(176, 176, 176)"  # neutral grey
-    page.locator("a.console-card", has_text="Failing now").click()
+    with page.expect_navigation():
+        page.locator("a.console-card", has_text="Failing now").click()
     assert "/admin/syncapp/failedsync/" in page.url
     screenshot(page, "dashboard-day-one")
 
