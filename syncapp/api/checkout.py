@@ -115,6 +115,9 @@ class CheckoutView(APIView):
                                      "true): a request with this key is still running; retry to get its answer.",
                                      ["idempotency_conflict", "idempotency_in_progress"],
                                      serializers.DictField(help_text="`retryable` for `idempotency_in_progress`.")),
+                   413: schema.error("PayloadTooLarge", "`payload_too_large`: the body is over the hub's limit.",
+                                     ["payload_too_large"],
+                                     serializers.DictField(help_text="`limit_bytes`: the largest body accepted.")),
                    415: schema.UNSUPPORTED_MEDIA_TYPE, 502: schema.UPSTREAM_UNAVAILABLE, 503: CHECKOUT_BUSY},
         examples=[OpenApiExample("New customer", value=CHECKOUT_EXAMPLE, request_only=True)],
     )
