@@ -122,8 +122,13 @@ def _billing_preview(link: OrderLink, recorder) -> SidePreview:
     if not link.billing_order_id:
         found.note = "not linked: nothing to delete"
         return found
+    billing = billing_connector(recorder=recorder, provider=link.billing_provider)
+    if {"delete", "cancel"} & billing.assumed_actions:
+        found.note = (f"{link.billing_provider} documents no API to delete or cancel an order: the hub tries "
+                      f"the endpoints it assumes, and if {link.billing_provider} refuses, do it in "
+                      f"{link.billing_provider} itself")
     try:
-        order = billing_connector(recorder=recorder, provider=link.billing_provider).get_order(link.billing_order_id)
+        order = billing.get_order(link.billing_order_id)
     except NotFoundError:
         found.note = "already gone"
     except SyncError as err:

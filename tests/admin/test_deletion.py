@@ -105,6 +105,14 @@ def test_an_activated_order_billing_will_not_delete_is_canceled_there(sandbox, s
     assert billing_status(link) == "Canceled" and gone_from_salesforce(link)
 
 
+def test_the_confirmation_says_when_billing_documents_no_delete(sandbox, settings):
+    settings.BILLING_PROVIDER = "nue"
+    nue, zuora = synced_order(["PRO-MONTHLY"], provider="nue"), synced_order(["PRO-MONTHLY"], email="gus@eta.io")
+    notes = {p.link.billing_provider: p.billing.note for p in deletion.preview([nue, zuora])}
+    assert "nue documents no API to delete or cancel an order" in notes["nue"]
+    assert notes["zuora"] == ""
+
+
 def test_activated_orders_need_their_own_permission_and_go_one_at_a_time(sandbox, staff):
     activated = synced_order(["PRO-MONTHLY"], activate=True)
     draft = synced_order(["ADDON-SEATS"], email="gus@eta.io")
