@@ -12,7 +12,7 @@ class SyncSettingsAdmin(AuditedAdmin):
     fieldsets = [
         ("Sync", {"fields": ("sync_draft_orders", "auto_sync", "sync_salesforce_edits", "max_attempts")}),
         ("Abandoned carts", {"fields": ("abandonment_threshold_hours",)}),
-        ("Account matching", {"fields": ("public_email_domains",)}),
+        ("Account matching", {"fields": ("public_email_domains", "share_billing_account")}),
         ("Retention", {"fields": ("retention_processed_days", "retention_rejected_days")}),
     ]
     readonly_fields = ("updated_at",)

@@ -20,6 +20,10 @@ class SyncSettings(models.Model):
     public_email_domains = models.TextField(
         default=_default_public_domains,
         help_text="Mail providers never used to match an account by domain, one per line.")
+    share_billing_account = models.BooleanField(
+        default=False,
+        help_text="Bill a new buyer on the billing account of the Salesforce Account they are matched to, when it "
+                  "has one, instead of giving each buyer's email a billing account of its own.")
     retention_processed_days = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(1)],
         help_text="Days the retention sweep keeps processed webhook deliveries, outside calls and finished jobs.")

@@ -198,7 +198,11 @@ class _Run:
         return choice
 
     def _returning_account(self, crm_id: str) -> dict:
+        """The buyer's own billing account (by email); else, when staff chose to share them, the
+        billing account of the Salesforce Account the buyer was matched to; else none (a new one)."""
         existing = self.billing.find_account_by_email(self.buyer.email)
+        if existing is None and SyncSettings.load().share_billing_account:
+            existing = self.billing.find_account_by_crm_id(crm_id)
         if existing is None:
             return self._done("billing_account", {"account_id": None})
         note = {"account_id": existing.account_id}

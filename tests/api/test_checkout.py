@@ -10,7 +10,7 @@ import requests
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.records import Customer
-from syncapp.models import CheckoutSession, Lease, SyncAttempt
+from syncapp.models import CheckoutSession, Lease, SyncAttempt, SyncSettings
 from tests import shop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -188,6 +188,17 @@ def test_returning_customer_reuses_their_billing_account(post_checkout, billing)
     assert second["account_match"] == "contact_email"
     assert second["billing_account_number"] == first["billing_account_number"]
     assert second["billing_order_number"] != first["billing_order_number"]
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_a_colleague_gets_the_accounts_billing_account_only_when_staff_share_them(post_checkout, share):
+    SyncSettings.objects.update_or_create(pk=1, defaults={"share_billing_account": share})
+    first = post_checkout(body()).json()
+    colleague = post_checkout(body(email="bo@acme.io", first_name="Bo")).json()
+    assert (colleague["account_match"], colleague["salesforce_account_id"]) == \
+        ("email_domain", first["salesforce_account_id"])
+    assert (colleague["billing_account_number"] == first["billing_account_number"]) is share
+    assert colleague["billing_order_number"] != first["billing_order_number"]
 
 
 def test_returning_billing_customer_without_crm_id_gets_it_set(post_checkout, billing):
