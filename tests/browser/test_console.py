@@ -5,12 +5,13 @@ import random
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.exceptions import NotFoundError
-from syncapp.models import AuditEntry, OrderLink, ProductMapping, SyncAttempt, SyncJob, WebhookEvent
+from syncapp.models import ApiClient, AuditEntry, OrderLink, ProductMapping, SyncAttempt, SyncJob, WebhookEvent
 from syncapp.services import jobs
 from tests.admin.scenario import billing_order, failed_sync, set_entry_active, synced_order
 from tests.browser.conftest import log_in, screenshot
@@ -171,6 +172,26 @@ def test_delete_an_activated_order_after_checking_it_and_typing_its_number(page,
     entry = AuditEntry.objects.get(action=AuditEntry.Action.DELETED_ON_BOTH_SIDES)
     assert (entry.username, entry.outcome, entry.details["lines"]) == ("ops-user", "ok", 2)
     assert entry.details["reason"] == "Ordered twice; the customer was refunded"
+
+
+def test_a_checkout_billing_would_refuse_touches_nothing_and_shows_its_answer(page, hub_url, console_user):
+    _, token = ApiClient.issue("storefront", ["checkout"])
+    sf = SalesforceConnector.from_settings()
+    accounts_before = sf.count("SELECT COUNT() FROM Account")
+    answer = requests.post(f"{hub_url}/api/v1/checkout", timeout=30, json={
+        "customer": {"email": "eve@euro.example", "first_name": "Eve", "last_name": "Euro", "company": "Euro GmbH"},
+        "currency": "EUR", "items": [{"sku": "PRO-MONTHLY", "quantity": 1}]},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "euro-1"})
+    assert answer.status_code == 400 and "currency" in answer.json()["error"]["details"]
+    assert sf.count("SELECT COUNT() FROM Account") == accounts_before  # no orphan in Salesforce
+
+    log_in(page, hub_url, console_user("Support"))
+    page.goto(f"{hub_url}/admin/syncapp/checkoutsession/?q=eve@euro.example")
+    row = page.locator("#result_list tbody tr")
+    assert row.count() == 1 and "400" in row.inner_text()
+    with page.expect_navigation():
+        row.locator("th a").click()
+    assert "Not sold in EUR" in page.locator("#content").inner_text()  # the body it answered
 
 
 def test_find_a_customer_and_read_the_failing_call_in_full(page, hub_url, console_user):
