@@ -92,6 +92,11 @@ ZUORA_CLIENT_SECRET = env("ZUORA_CLIENT_SECRET", "sandbox" if HUB_SANDBOX else "
 ZUORA_FLEXIBLE_BILLING = env_bool("ZUORA_FLEXIBLE_BILLING", False)
 NUE_BASE_URL = env("NUE_BASE_URL", f"{SANDBOX_URL}/nue" if HUB_SANDBOX else "")
 NUE_API_KEY = env("NUE_API_KEY", "sandbox" if HUB_SANDBOX else "")
+# The console links an order to its page in the billing app: a URL with `{order}` for the order
+# number or id (a tenant's UI address cannot be derived from its API address). In the sandbox, the
+# emulator's page.
+ZUORA_ORDER_URL = env("ZUORA_ORDER_URL")
+NUE_ORDER_URL = env("NUE_ORDER_URL")
 
 ZUORA_WEBHOOK_SECRET = data_secret(HUB_DATA_DIR, "ZUORA_WEBHOOK_SECRET", kind="webhook")
 NUE_WEBHOOK_SECRET = data_secret(HUB_DATA_DIR, "NUE_WEBHOOK_SECRET", kind="webhook")

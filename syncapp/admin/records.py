@@ -2,10 +2,13 @@
 of a record.
 
 Salesforce: the record's Lightning page on the configured instance (the sandbox emulator serves a
-read-only page at the same path). Billing: the emulator's page of the order in the sandbox; a real
-tenant's UI address cannot be derived from its API address, so there the ids are shown unlinked.
+read-only page at the same path). Billing: the page ZUORA_ORDER_URL / NUE_ORDER_URL name (in the
+sandbox, the emulator's); a tenant's UI address cannot be derived from its API address, so without
+them the ids are shown unlinked.
 """
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -35,10 +38,13 @@ def salesforce_url(sobject: str, record_id: str) -> str:
 
 
 def billing_order_url(provider: str, order_id: str) -> str:
-    if not (settings.HUB_SANDBOX and order_id):
-        return ""
-    base = {"zuora": settings.ZUORA_BASE_URL, "nue": settings.NUE_BASE_URL}.get(provider, "")
-    return f"{base.rstrip('/')}/checkout/{order_id}" if base else ""
+    """The order's page in the billing app, from ZUORA_ORDER_URL / NUE_ORDER_URL (`{order}` is the
+    order's number or id), or "" when none is configured."""
+    template = {"zuora": settings.ZUORA_ORDER_URL, "nue": settings.NUE_ORDER_URL}.get(provider, "")
+    if not template and settings.HUB_SANDBOX:  # the emulator's own page of the order
+        base = {"zuora": settings.ZUORA_BASE_URL, "nue": settings.NUE_BASE_URL}.get(provider, "")
+        template = f"{base.rstrip('/')}/checkout/{{order}}" if base else ""
+    return template.format(order=quote(order_id, safe="")) if template and order_id else ""
 
 
 def record_link(url: str, text: str):

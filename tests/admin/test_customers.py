@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.urls import reverse
 
+from syncapp.admin import records
 from syncapp.connectors.billing import billing_connector
 from syncapp.domain.records import BillingTerms, DraftOrder, OrderLine, OrderStatus
 from syncapp.models import OrderLink, SyncJob
@@ -67,3 +68,10 @@ def test_a_job_page_shows_customer_account_and_order_with_links_to_both_systems(
         assert requests.get(url, timeout=10).status_code == 200  # each opens the emulator's view of it
     assert link.billing_order_id in requests.get(urls["order"], timeout=10).text
     assert reverse("admin:syncapp_orderlink_change", args=[link.pk]) in page
+
+
+def test_billing_links_follow_the_configured_order_page(settings):
+    settings.ZUORA_ORDER_URL = "https://billing.example/orders/{order}/view"
+    settings.NUE_ORDER_URL, settings.HUB_SANDBOX = "", False
+    assert records.billing_order_url("zuora", "O-1/2") == "https://billing.example/orders/O-1%2F2/view"
+    assert records.billing_order_url("nue", "ord-1") == ""  # unconfigured: the id is shown unlinked
