@@ -68,7 +68,7 @@ class Dashboard:
     @property
     def retention(self) -> SyncSettings:
         """How long the retention sweep keeps records; read only when the page shows it."""
-        return SyncSettings.objects.first() or SyncSettings()
+        return SyncSettings.load()
 
 
 def build(now: datetime | None = None) -> Dashboard:

@@ -160,6 +160,8 @@ class OrderLinkAdmin(MappingAdmin):
         if not self.has_sync_permission(request) or side not in ("billing", "salesforce"):
             raise PermissionDenied
         link = get_object_or_404(OrderLink, pk=object_id)
+        if not side_by_side.can_sync_from(link, side):  # the page offers only these; a hand-made POST too
+            raise PermissionDenied
         job = side_by_side.sync_now(link, side)
         AuditEntry.record(request.user, job, AuditEntry.Action.RETRIED, model=SyncJob,
                           details={"from": side, "order_link": str(link)})

@@ -32,3 +32,8 @@ class FieldMapping(models.Model):
 
     def __str__(self):
         return f"{self.billing_field} ↔ Order.{self.salesforce_field}"
+
+    @classmethod
+    def active_map(cls) -> dict[str, str]:
+        """Billing field → Salesforce Order field, for the active mappings."""
+        return dict(cls.objects.filter(active=True).values_list("billing_field", "salesforce_field"))

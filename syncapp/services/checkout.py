@@ -124,6 +124,7 @@ class _Run:
         self.payload = session.request
         self.buyer = buyer_from(self.payload)
         self.steps = session.steps
+        self.settings = SyncSettings.load()  # read once: the switches hold for the whole checkout
         self.match: Held | None = None
         self._record = SyncAttempt.recorder(checkout=session)
         self.sf = sf or SalesforceConnector.from_settings(recorder=self.record)
@@ -176,7 +177,7 @@ class _Run:
         """Rules 1-2. The Account is a step of its own, saved before the Contact is created, so a
         retry after a failure in between resumes at the Contact instead of matching again (which
         would find nothing for a public-domain buyer and create a second Account)."""
-        public = SyncSettings.load().public_domains
+        public = self.settings.public_domains
         key = f"match:{match_key(self.buyer.email, public)}"
         with lease(key, ttl=MATCH_LEASE, wait=conf.checkout_match_wait(), waiters=MATCH_WAITERS) as self.match:
             try:
@@ -201,7 +202,7 @@ class _Run:
         """The buyer's own billing account (by email); else, when staff chose to share them, the
         billing account of the Salesforce Account the buyer was matched to; else none (a new one)."""
         existing = self.billing.find_account_by_email(self.buyer.email)
-        if existing is None and SyncSettings.load().share_billing_account:
+        if existing is None and self.settings.share_billing_account:
             existing = self.billing.find_account_by_crm_id(crm_id)
         if existing is None:
             return self._done("billing_account", {"account_id": None})
@@ -234,5 +235,5 @@ class _Run:
         AccountLink.objects.update_or_create(
             billing_provider=conf.billing_provider(), billing_account_id=billing_account_id,
             defaults={"salesforce_account_id": account["account_id"], "email": self.buyer.email,
-                      "match_key": match_key(self.buyer.email, SyncSettings.load().public_domains),
+                      "match_key": match_key(self.buyer.email, self.settings.public_domains),
                       "matched_by": account["account_match"]})

@@ -223,7 +223,7 @@ def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, re
     side = SalesforceSide(
         account_id=account_id, pricebook_id=pricebook_id, entries=entries, origin=link.origin,
         currency=order.currency if conf.salesforce_multi_currency() else "",
-        custom_fields=dict(FieldMapping.objects.filter(active=True).values_list("billing_field", "salesforce_field")))
+        custom_fields=FieldMapping.active_map())
     if reload:
         rows = sf.query(soql("SELECT Id, Status FROM Order WHERE Billing_Order_Id__c = {}", order.order_id))
         if rows:

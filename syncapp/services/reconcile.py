@@ -34,10 +34,9 @@ from syncapp.connectors.salesforce.orders import SalesforceOrder, order_from_row
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import BillingTerms, Discount, DraftOrder, OrderStatus
 from syncapp.exceptions import NotFoundError
-from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob
+from syncapp.models import FieldMapping, OrderLink, ReconcileReport, SyncAttempt, SyncJob
 from syncapp.models.reconcile import MAX_FINDINGS
 from syncapp.services import allocation, jobs
-from syncapp.services.salesforce_to_billing import field_map
 
 PAGE = 200  # billing orders compared per Salesforce query
 # The allocation's name for reconcile's reads: deferred past 95% usage like other non-urgent work.
@@ -138,7 +137,7 @@ class Walk:
     def __init__(self, report: ReconcileReport, sf, billing, progress: Progress):
         self.report, self.sf, self.billing, self.progress = report, sf, billing, progress
         self.provider = billing.provider or conf.billing_provider()
-        self.fields = field_map()
+        self.fields = FieldMapping.active_map()
         self.seen: set[str] = set()
 
     def run(self) -> None:

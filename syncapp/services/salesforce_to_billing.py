@@ -54,15 +54,11 @@ def order_currency(sf, sf_order_id: str) -> str:
     return conf.salesforce_currency()
 
 
-def field_map() -> dict[str, str]:
-    return dict(FieldMapping.objects.filter(active=True).values_list("billing_field", "salesforce_field"))
-
-
 def push_order(sf_order_id: str, *, recorder=None, sf=None, billing=None) -> Pushed:
     sf = sf or SalesforceConnector.from_settings(recorder=recorder)
     billing = billing or billing_connector(recorder=recorder)
     with lease(f"salesforce-order:{sf_order_id}", ttl=timedelta(seconds=120), wait=60):
-        source = read_order(sf, sf_order_id, field_map())
+        source = read_order(sf, sf_order_id, FieldMapping.active_map())
         if source.status != OrderStatus.DRAFT:
             raise OrderNotDraft(f"Order {sf_order_id} is {source.status}; only drafts are synced to billing.")
         source = replace(source, draft=replace(source.draft, currency=order_currency(sf, source.id)))

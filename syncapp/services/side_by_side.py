@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
@@ -109,8 +110,7 @@ def _read_and_compare(link: OrderLink) -> Comparison:
     if link.salesforce_order_id:
         try:
             sf = SalesforceConnector.from_settings(recorder=recorder)
-            mapped = dict(FieldMapping.objects.filter(active=True).values_list("billing_field", "salesforce_field"))
-            salesforce = read_order(sf, link.salesforce_order_id, mapped).draft
+            salesforce = read_order(sf, link.salesforce_order_id, FieldMapping.active_map()).draft
         except NotFoundError:
             result.problems["salesforce"] = "not in Salesforce (deleted there?)"
         except SyncError as err:
@@ -124,6 +124,13 @@ def _read_and_compare(link: OrderLink) -> Comparison:
     return result
 
 
+def can_sync_from(link: OrderLink, side: str) -> bool:
+    """Billing for any linked order; Salesforce only for an order that started there (its data wins)."""
+    if side == "billing":
+        return bool(link.billing_order_id)
+    return side == "salesforce" and bool(link.salesforce_order_id) and link.origin == "salesforce"
+
+
 def sync_now(link: OrderLink, from_side: str) -> SyncJob:
     """Write the order from `from_side` ("billing" or "salesforce") to the other side now."""
     if from_side == "billing":
@@ -134,5 +141,6 @@ def sync_now(link: OrderLink, from_side: str) -> SyncJob:
         link.salesforce_fingerprint = ""
         link.save(update_fields=["salesforce_fingerprint", "updated_at"])
         job = jobs.enqueue(SyncJob.Kind.SALESFORCE_TO_BILLING, link.billing_provider, link.salesforce_order_id)
-    jobs.retry_now(job)
+    if job.status == SyncJob.Status.PENDING and job.next_attempt_at > timezone.now():
+        jobs.retry_now(job)  # a job waiting out its backoff: now, not then (enqueue queued the others)
     return job

@@ -51,3 +51,10 @@ def test_only_those_who_may_retry_sync_from_there(sandbox, staff):
     viewer = staff("Viewer")
     assert b"Sync now from billing" not in viewer.get(reverse("admin:syncapp_orderlink_change", args=[link.pk])).content
     assert viewer.post(reverse("admin:syncapp_orderlink_sync_now", args=[link.pk, "billing"])).status_code == 403
+
+
+def test_a_billing_order_is_never_synced_from_salesforce_even_by_a_hand_made_post(sandbox, staff):
+    link = synced_order(["PRO-MONTHLY"])  # origin billing: billing's data wins
+    response = staff("Ops").post(reverse("admin:syncapp_orderlink_sync_now", args=[link.pk, "salesforce"]))
+    assert response.status_code == 403
+    assert not SyncJob.objects.filter(kind="salesforce_to_billing").exists()

@@ -49,6 +49,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         super().__init__(base_url, client_id, client_secret, recorder=recorder, timeout=timeout,
                          session=session)
         self._plans: dict[str, Plan] | None = None
+        self._read_catalog = False  # this connector's copy came from Zuora, not from the cache
         self._flexible_billing = flexible_billing
 
     @classmethod
@@ -88,7 +89,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
                     plans.update(plans_of(product))
                 url = data.get("nextPage")
             cache.set(key, plans, CATALOG_TTL)
-            self._plans = plans
+            self._plans, self._read_catalog = plans, True
         return self._plans
 
     def _plan_for(self, sku: str) -> Plan:
@@ -102,8 +103,8 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     def _sku_of(self, rate_plan_id: str, fallback: str) -> str:
         """The SKU of a rate plan an order names; a rate plan the cached catalog lacks (added to
-        the catalog since) reads the catalog again, once."""
-        for reload in (False, True):
+        the catalog since) reads the catalog again, unless this connector just read it."""
+        for reload in (False,) if self._read_catalog else (False, True):
             for plan in self._catalog_plans(reload=reload).values():
                 if plan.rate_plan_id == rate_plan_id:
                     return plan.sku
