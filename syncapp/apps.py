@@ -1,5 +1,7 @@
 import os
+import pkgutil
 import stat
+from importlib import import_module
 from pathlib import Path
 
 from django.apps import AppConfig
@@ -15,6 +17,8 @@ class SyncAppConfig(AppConfig):
     def ready(self):
         from syncapp import checks  # noqa: F401  (registers the system checks)
         from syncapp.schedules import ensure_schedules
+
+        autodiscover_modules_of("syncapp.sync")  # each flow registers the job kinds it runs
 
         post_migrate.connect(ensure_schedules, sender=self)
         connection_created.connect(keep_sqlite_private)
@@ -36,3 +40,8 @@ def keep_sqlite_private(sender, connection, **kwargs):
                 os.chmod(path, 0o600)
         except FileNotFoundError:
             pass
+
+
+def autodiscover_modules_of(package: str) -> None:
+    for module in pkgutil.iter_modules(import_module(package).__path__):
+        import_module(f"{package}.{module.name}")

@@ -9,21 +9,15 @@ every run (the `SyncJob` row only remembers its last one). The price: a scrape s
 of its own machine, so a machine that runs only workers needs a web process of its own, bound to
 localhost, for Prometheus to scrape.
 
-State is read from the database at scrape time, the same from every machine: jobs by kind and
-status, and the Salesforce API usage last reported.
+State (jobs by kind and status, the Salesforce API usage last reported) is read from the database
+at scrape time by the scrape endpoint, `syncapp/api/metrics.py`.
 """
 from __future__ import annotations
 
 import functools
 
-from django.db.models import Count
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
-from syncapp.models import SyncJob
-from syncapp.services import allocation
+from prometheus_client import Counter, Histogram
 
 WEBHOOK_DELIVERIES = Counter(
     "hub_webhook_deliveries", "Webhook deliveries answered, by provider and HTTP status: 202 stored "
@@ -54,35 +48,3 @@ def jobs_settled(jobs, statuses: dict) -> None:
     for job in jobs:
         waited = (now - job.next_attempt_at).total_seconds()
         SYNC_LATENCY.labels(job.kind, statuses[job.pk]).observe(max(0.0, waited))
-
-
-class HubStateCollector(Collector):
-    """Gauges read from the database when Prometheus scrapes."""
-
-    def collect(self):
-        counts = {(row["kind"], row["status"]): row["n"] for row in
-                  SyncJob.objects.order_by().values("kind", "status").annotate(n=Count("id"))}
-        jobs = GaugeMetricFamily("hub_sync_jobs", "Sync jobs by kind and status, now.", labels=["kind", "status"])
-        # Every kind and status, zeros included: a status that empties shows 0 rather than vanishing.
-        pairs = {(k, s) for k in SyncJob.Kind.values for s in SyncJob.Status.values} | set(counts)
-        for kind, status in sorted(pairs):
-            jobs.add_metric([kind, status], counts.get((kind, status), 0))
-        yield jobs
-
-        usage = allocation.usage()
-        if usage is not None:
-            yield GaugeMetricFamily("hub_salesforce_api_requests_used", "Salesforce API requests used "
-                                    "today, as Salesforce last reported (Sforce-Limit-Info).", value=usage.used)
-            yield GaugeMetricFamily("hub_salesforce_api_requests_limit", "The org's daily Salesforce API "
-                                    "allocation, as Salesforce last reported.", value=usage.limit)
-        yield GaugeMetricFamily("hub_salesforce_paused", "1 while Salesforce work is paused after "
-                                "REQUEST_LIMIT_EXCEEDED.", value=1 if allocation.paused_until() else 0)
-
-
-def exposition() -> bytes:
-    """The text Prometheus scrapes: every process's samples (django-prometheus's included) and the
-    state gauges."""
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    registry.register(HubStateCollector())
-    return generate_latest(registry)

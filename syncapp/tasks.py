@@ -4,8 +4,9 @@ import logging
 
 import structlog
 
-from syncapp.services import abandonment, heartbeat, jobs, reconcile, retention, watch
-from syncapp.services import watch_zuora as watch_zuora_drafts
+from syncapp.jobs import engine, heartbeat, retention
+from syncapp.sync import abandonment, reconcile, watch
+from syncapp.sync import watch_zuora as watch_zuora_drafts
 
 log = logging.getLogger(__name__)
 
@@ -13,14 +14,14 @@ log = logging.getLogger(__name__)
 def run_job(job_id: int):
     # Every line logged while the job runs (connectors, libraries) carries its id.
     with structlog.contextvars.bound_contextvars(job_id=job_id):
-        status = jobs.run(job_id)
+        status = engine.run(job_id)
         log.info("job run", extra={"status": status or "not claimed"})
         return status
 
 
 def sweep():
-    heartbeat.beat()  # the queue's proof of life for health (services/heartbeat.py)
-    return jobs.sweep()
+    heartbeat.beat()  # the queue's proof of life for health (syncapp/jobs/heartbeat.py)
+    return engine.sweep()
 
 
 def watch_salesforce():

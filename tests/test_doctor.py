@@ -8,7 +8,7 @@ import requests
 from django.core.management import call_command
 
 from syncapp.connectors.salesforce import SalesforceConnector
-from syncapp.services import heartbeat
+from syncapp.jobs import heartbeat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from syncapp.jobs import heartbeat
 from syncapp.models import Cursor
-from syncapp.services import heartbeat
 from tests.e2e.conftest import wait_until, worker_cluster  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)

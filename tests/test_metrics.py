@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
+from syncapp.jobs import allocation
 from syncapp.models import OrderLink, SyncJob, WebhookEvent
-from syncapp.services import allocation
 from tests.e2e.conftest import wait_until, worker_cluster  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)

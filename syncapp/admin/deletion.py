@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
-from syncapp.services import deletion
+from syncapp.sync import deletion
 
 MAX_ORDERS = 50  # one confirmation page, read live from both systems
 ACTIVATED_PERMISSION = "syncapp.delete_activated_on_both_sides"

@@ -27,9 +27,9 @@ from syncapp.admin.history import history_table
 from syncapp.admin.logs import AttemptInline
 from syncapp.admin.records import JOB_SEARCH_HELP, billing_order_url, orders_matching, record_link, salesforce_url
 from syncapp.admin.remedies import remedy
+from syncapp.jobs import engine
 from syncapp.models import AuditEntry, FailedSync, OrderLink, SyncJob
 from syncapp.models.failed_syncs import FAILED_STATUSES
-from syncapp.services import jobs
 
 
 class FailedStatusFilter(admin.SimpleListFilter):
@@ -65,7 +65,7 @@ def retry_now(modeladmin, request, queryset):
     for job in queryset:
         if job.status == SyncJob.Status.RUNNING:
             continue
-        jobs.retry_now(job)
+        engine.retry_now(job)
         AuditEntry.record(request.user, job, AuditEntry.Action.RETRIED, model=SyncJob,
                           details={"status_before": job.status, "last_error_code": job.last_error_code})
         queued += 1

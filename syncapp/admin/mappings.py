@@ -20,8 +20,8 @@ from syncapp.admin.base import has_perm
 from syncapp.admin.deletion import delete_on_both_sides
 from syncapp.admin.history import AuditedAdmin
 from syncapp.admin.records import ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link, salesforce_url
+from syncapp.console import mapping_checks, side_by_side
 from syncapp.models import AccountLink, AuditEntry, FieldMapping, LineLink, OrderLink, ProductMapping, SyncJob
-from syncapp.services import mapping_checks, side_by_side
 
 
 class SalesforceCheckedForm(forms.ModelForm):

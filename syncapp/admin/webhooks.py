@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from syncapp.admin.base import ReadOnlyAdmin, excerpt, has_perm
 from syncapp.models import AuditEntry, WebhookEvent
-from syncapp.services.webhook_replay import replay
+from syncapp.sync.webhook_replay import replay
 
 
 @admin.action(description="Replay (queue the order's sync again)", permissions=["replay"])

@@ -8,7 +8,7 @@ from syncapp.api import schema
 from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError
 from syncapp.domain.matching import normalize_email
-from syncapp.services import checkout as service
+from syncapp.sync import checkout as service
 
 
 class AddressSerializer(serializers.Serializer):

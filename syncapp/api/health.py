@@ -3,7 +3,7 @@
 Each part is named in the body with "ok" or what is wrong with it, and decides the answer so:
 
 - `database` (`SELECT 1`) and `queue` (the broker answers a ping, and a worker ran the
-  every-minute sweeper within HUB_QUEUE_STALE_SECONDS: services/heartbeat.py) make it `503`,
+  every-minute sweeper within HUB_QUEUE_STALE_SECONDS: syncapp/jobs/heartbeat.py) make it `503`,
   `"status": "error"`. Without either the hub cannot do its work: webhooks would be refused, or
   stored and never synced. In a web process's first HUB_QUEUE_GRACE_SECONDS a queue with no
   recent heartbeat is `"starting"`, not down: a hub that has just started (`make run`, the tests)
@@ -29,7 +29,7 @@ from syncapp.api.schema import HEALTH
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.exceptions import SyncError
-from syncapp.services import heartbeat
+from syncapp.jobs import heartbeat
 
 VENDOR_TIMEOUT = (2.0, 5.0)  # connect, read: a health probe must answer quickly
 VENDOR_CHECK_SECONDS = 30

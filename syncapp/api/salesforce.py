@@ -7,9 +7,10 @@ from rest_framework.views import APIView
 from syncapp.api import schema
 from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError
+from syncapp.console import mapping_checks
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError
 from syncapp.models import SyncAttempt
-from syncapp.services import activation, mapping_checks, salesforce_to_billing
+from syncapp.sync import activation, salesforce_to_billing
 
 
 def _raise_api_error(err: SyncError):

@@ -23,8 +23,8 @@ from standardwebhooks import Webhook
 from syncapp import conf, metrics
 from syncapp.api.errors import json_error
 from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
+from syncapp.jobs import engine
 from syncapp.models import SyncJob, WebhookEvent
-from syncapp.services import jobs
 from syncapp.webhooks import throttle
 
 MAX_BODY = 1024 * 1024
@@ -134,7 +134,7 @@ class WebhookView(View):
                     # The job first, so the event is written once, with its job (one statement
                     # less per delivery); a duplicate's IntegrityError rolls the enqueue back too.
                     event.status = WebhookEvent.Status.ACCEPTED
-                    event.job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, self.provider, event.order_id)
+                    event.job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, self.provider, event.order_id)
                     event.save()
                 else:
                     event.status = WebhookEvent.Status.IGNORED

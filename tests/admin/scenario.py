@@ -10,8 +10,8 @@ import requests
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
+from syncapp.jobs import engine
 from syncapp.models import OrderLink, SyncJob
-from syncapp.services import jobs
 
 PRICES = {"PRO-MONTHLY": "49", "TEAM-ANNUAL": "990", "ADDON-SEATS": "10"}
 
@@ -41,8 +41,8 @@ def billing_order(skus, *, provider="zuora", email="ana@acme.io", company="Acme 
 
 def run_sync(provider: str, order_id: str) -> SyncJob:
     """Sync a billing order as a worker does: through its job, every call kept as an attempt."""
-    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, order_id)
-    assert jobs.run(job.pk) == SyncJob.Status.SUCCEEDED
+    job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, order_id)
+    assert engine.run(job.pk) == SyncJob.Status.SUCCEEDED
     return job
 
 
@@ -69,7 +69,7 @@ def failed_sync(skus=("TEAM-ANNUAL",), provider="zuora") -> SyncJob:
     inactive), so the job fails with `unmapped_sku` for staff. Reactivate the entry to fix it."""
     set_entry_active(skus[0], False)
     order = billing_order(skus, provider=provider)
-    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, order.order_id)
-    assert jobs.run(job.pk) == SyncJob.Status.FAILED
+    job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, order.order_id)
+    assert engine.run(job.pk) == SyncJob.Status.FAILED
     job.refresh_from_db()
     return job

@@ -4,8 +4,8 @@ shows that failure in full at the top."""
 import pytest
 from django.urls import reverse
 
+from syncapp.jobs import engine
 from syncapp.models import ProductMapping, SyncAttempt, SyncJob
-from syncapp.services import jobs
 from tests.admin.scenario import billing_order, set_entry_active, synced_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,8 +19,8 @@ def failed_graph(sandbox):
     synced_order(["TEAM-ANNUAL"])  # maps TEAM-ANNUAL to its entry
     set_entry_active("TEAM-ANNUAL", False)
     order = billing_order(["TEAM-ANNUAL"], email="bo@beta.io", company="Beta Ltd")
-    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
-    assert jobs.run(job.pk) == SyncJob.Status.FAILED
+    job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
+    assert engine.run(job.pk) == SyncJob.Status.FAILED
     return SyncAttempt.objects.filter(job=job, operation="graph").first()
 
 

@@ -10,7 +10,7 @@ from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.exceptions import NotFoundError
 from syncapp.models import AuditEntry, OrderLink
-from syncapp.services import deletion
+from syncapp.sync import deletion
 from tests.admin.scenario import billing_order, salesforce_fail_next, synced_order
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from syncapp.jobs import engine
 from syncapp.models import AuditEntry, SyncJob
-from syncapp.services import jobs
 from tests.admin.conftest import make_job
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_mark_resolved_closes_a_failure_until_a_new_event_arrives(world, ops):
     assert listed(ops) == {"O-WORLD-2"}
     entry = AuditEntry.objects.get(action=AuditEntry.Action.RESOLVED)
     assert (entry.username, entry.details["status_before"]) == (ops.user.username, "failed")
-    assert jobs.enqueue(job.kind, job.provider, job.subject).status == "pending"  # runs again on news
+    assert engine.enqueue(job.kind, job.provider, job.subject).status == "pending"  # runs again on news
 
 
 def test_the_retry_button_runs_one_job_and_shows_it(world, ops):

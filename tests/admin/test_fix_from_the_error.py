@@ -5,8 +5,8 @@ price book entry gone inactive in Salesforce."""
 import pytest
 from django.urls import reverse
 
+from syncapp.jobs import engine
 from syncapp.models import AuditEntry, ProductMapping, SyncJob
-from syncapp.services import jobs
 from tests.admin.conftest import make_job
 from tests.admin.scenario import billing_order, failed_sync, set_entry_active, synced_order
 
@@ -21,8 +21,8 @@ def test_an_inactive_price_book_entry_is_named_with_its_sku_record_field_and_fix
     synced_order(["TEAM-ANNUAL"])  # the hub maps TEAM-ANNUAL to its entry
     entry = set_entry_active("TEAM-ANNUAL", False)
     order = billing_order(["TEAM-ANNUAL"])
-    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
-    assert jobs.run(job.pk) == SyncJob.Status.FAILED
+    job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
+    assert engine.run(job.pk) == SyncJob.Status.FAILED
     page = job_page(staff("Support"), job)
     advice = page[page.index('id="what-to-do"'):]
     advice = advice[:advice.index("</div>")]

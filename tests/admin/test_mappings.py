@@ -7,8 +7,8 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.console import mapping_checks
 from syncapp.models import AccountLink, AuditEntry, FieldMapping, OrderLink, ProductMapping
-from syncapp.services import mapping_checks
 from tests.admin.scenario import salesforce_fail_next
 
 pytestmark = pytest.mark.django_db(transaction=True)

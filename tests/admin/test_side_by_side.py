@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.jobs import engine
 from syncapp.models import SyncAttempt, SyncJob
-from syncapp.services import jobs
 from tests.admin.scenario import synced_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +41,7 @@ def test_the_page_shows_both_sides_and_highlights_what_differs(sandbox, staff):
     assert "Queued a sync" in response.content.decode()
     job = SyncJob.objects.get(kind="billing_to_salesforce", subject=link.billing_order_id)
     assert job.status == "pending"
-    assert jobs.run(job.pk) == SyncJob.Status.SUCCEEDED  # written in full, not skipped as unchanged
+    assert engine.run(job.pk) == SyncJob.Status.SUCCEEDED  # written in full, not skipped as unchanged
     assert sf.get("OrderItem", item["Id"], ["Quantity"])["Quantity"] == 1
     assert differing(ops.get(url).content.decode()) == []
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.exceptions import NotFoundError
+from syncapp.jobs import engine
 from syncapp.models import ApiClient, AuditEntry, OrderLink, ProductMapping, SyncAttempt, SyncJob, WebhookEvent
-from syncapp.services import jobs
 from tests.admin.scenario import billing_order, failed_sync, set_entry_active, synced_order
 from tests.browser.conftest import log_in, screenshot
 
@@ -102,7 +102,7 @@ def test_retry_a_failed_sync_and_see_it_succeed(page, hub_url, console_user):
     assert "Queued 1 job(s)" in page.locator(".messagelist").inner_text()
     assert "Pending" in page.locator(".field-status").inner_text()
 
-    assert jobs.run(job.pk) == SyncJob.Status.SUCCEEDED  # what a worker does with the queued job
+    assert engine.run(job.pk) == SyncJob.Status.SUCCEEDED  # what a worker does with the queued job
     page.reload()
     assert "Succeeded" in page.locator(".field-status").inner_text()
     screenshot(page, "retried-sync-succeeded")
@@ -198,8 +198,8 @@ def test_find_a_customer_and_read_the_failing_call_in_full(page, hub_url, consol
     synced_order(["TEAM-ANNUAL"], email="ivy@iota.io", company="Iota Inc")  # maps TEAM-ANNUAL
     set_entry_active("TEAM-ANNUAL", False)
     order = billing_order(["TEAM-ANNUAL"], email="ivy@iota.io", company="Iota Inc")
-    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
-    assert jobs.run(job.pk) == SyncJob.Status.FAILED
+    job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
+    assert engine.run(job.pk) == SyncJob.Status.FAILED
     log_in(page, hub_url, console_user("Support"))
 
     page.goto(f"{hub_url}/admin/syncapp/failedsync/")
@@ -265,6 +265,6 @@ def test_see_both_sides_of_an_order_and_sync_it_from_billing(page, hub_url, cons
     page.get_by_role("button", name="Sync now from billing").click()
     assert "Queued a sync" in page.locator(".messagelist").inner_text()
     job = SyncJob.objects.get(kind="billing_to_salesforce", subject=link.billing_order_id)
-    assert jobs.run(job.pk) == SyncJob.Status.SUCCEEDED  # what a worker does with it
+    assert engine.run(job.pk) == SyncJob.Status.SUCCEEDED  # what a worker does with it
     page.reload()
     assert "Both sides show the same order" in page.locator("#side-by-side").inner_text()

@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.models import Lease, WebhookEvent
-from syncapp.services import checkout as checkout_service
+from syncapp.sync import checkout as checkout_service
 from tests import shop
 from tests.e2e.conftest import wait_until
 

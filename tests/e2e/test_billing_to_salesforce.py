@@ -20,7 +20,7 @@ from syncapp.domain.records import (
     OrderStatus,
 )
 from syncapp.models import FieldMapping, OrderLink, SyncAttempt, SyncJob, SyncSettings, WebhookEvent
-from syncapp.services.order_sync import TURNED_OFF
+from syncapp.sync.order_sync import TURNED_OFF
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

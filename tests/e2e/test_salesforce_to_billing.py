@@ -16,9 +16,9 @@ from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.models import Cursor, OrderLink, SyncAttempt, SyncJob
-from syncapp.services import abandonment, watch
+from syncapp.sync import abandonment, watch
 from tests.e2e.conftest import wait_until
-from tests.services.test_salesforce_to_billing import account_owner, salesforce_draft
+from tests.sync.test_salesforce_to_billing import account_owner, salesforce_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WRITES = ("POST", "PATCH", "PUT", "DELETE")

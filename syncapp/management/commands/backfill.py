@@ -2,8 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from syncapp.jobs import engine
 from syncapp.management.progress import progress_bar, since_option
-from syncapp.services import backfill, jobs
+from syncapp.sync import backfill
 
 
 class Command(BaseCommand):
@@ -14,12 +15,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--since", help="only drafts changed at or after this ISO 8601 date/time")
-        parser.add_argument("--batch", type=int, default=jobs.MAX_BATCH,
-                            help=f"drafts per batch (one composite graph call each; default {jobs.MAX_BATCH})")
+        parser.add_argument("--batch", type=int, default=engine.MAX_BATCH,
+                            help=f"drafts per batch (one composite graph call each; default {engine.MAX_BATCH})")
 
     def handle(self, since, batch, **options):
-        if not 1 <= batch <= jobs.MAX_BATCH:
-            raise CommandError(f"--batch must be between 1 and {jobs.MAX_BATCH}")
+        if not 1 <= batch <= engine.MAX_BATCH:
+            raise CommandError(f"--batch must be between 1 and {engine.MAX_BATCH}")
         try:
             with progress_bar(self.stderr._out) as advance:
                 done = backfill.backfill(since=since_option(since), batch=batch,

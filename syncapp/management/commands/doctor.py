@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from syncapp.services import preflight
+from syncapp.console import preflight
 
 
 class Command(BaseCommand):

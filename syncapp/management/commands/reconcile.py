@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from syncapp.management.progress import progress_bar, since_option
-from syncapp.services.reconcile import FIELDS, Deferred, reconcile, summary
+from syncapp.sync.reconcile import FIELDS, Deferred, reconcile, summary
 
 DRIFT = 1
 DEFERRED = 3

@@ -3,8 +3,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from syncapp.models import SyncJob, WebhookEvent
-from syncapp.services.order_sync import TURNED_OFF
-from syncapp.services.webhook_replay import replay
+from syncapp.sync.order_sync import TURNED_OFF
+from syncapp.sync.webhook_replay import replay
 
 
 class Command(BaseCommand):

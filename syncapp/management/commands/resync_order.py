@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from syncapp import conf
+from syncapp.jobs import engine
 from syncapp.models import SyncJob
-from syncapp.services import jobs
-from syncapp.services.order_sync import TURNED_OFF, turned_off
+from syncapp.sync.order_sync import TURNED_OFF, turned_off
 
 MAX_RERUNS = 3
 
@@ -26,8 +26,8 @@ class Command(BaseCommand):
         if off:
             raise CommandError(f"Nothing synced: {off['skipped']} (turn it on in the console's Sync settings).")
         provider = provider or conf.billing_provider()
-        job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, billing_order_id)
-        if jobs.run(job.pk, requested=True) is None:
+        job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, billing_order_id)
+        if engine.run(job.pk, requested=True) is None:
             raise CommandError(f"Job {job.pk} for {billing_order_id} is running elsewhere or Salesforce work is "
                                "paused; see the console.")
         # Events that arrived while it ran ask for one more run, still on this request.
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             job.refresh_from_db()
             if job.status != SyncJob.Status.PENDING or job.next_attempt_at > timezone.now():
                 break  # done, or backing off after a transient error (the workers retry it)
-            jobs.run(job.pk, requested=True)
+            engine.run(job.pk, requested=True)
         job.refresh_from_db()
         self.stdout.write(json.dumps({"job": job.pk, "status": job.status, "result": job.result,
                                       "error": job.last_error or None}, indent=2))

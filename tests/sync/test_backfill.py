@@ -11,9 +11,9 @@ from django.core.management.base import CommandError
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import soql
 from syncapp.models import Cursor, SyncJob, SyncSettings
-from syncapp.services import backfill
-from syncapp.services.order_sync import sync_order
-from tests.services.test_order_sync import FIVE_LINES, order_of
+from syncapp.sync import backfill
+from syncapp.sync.order_sync import sync_order
+from tests.sync.test_order_sync import FIVE_LINES, order_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,9 +22,9 @@ from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.matching import match_key
 from syncapp.domain.records import Address, BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import SyncError, TransientError
+from syncapp.jobs.leases import Held, LeaseLost, lease
 from syncapp.models import AccountLink, CheckoutSession, SyncAttempt, SyncSettings
-from syncapp.services.accounts import AccountChoice, Buyer, ensure_contact, match_or_create_account
-from syncapp.services.locks import Held, LeaseLost, lease
+from syncapp.sync.accounts import AccountChoice, Buyer, ensure_contact, match_or_create_account
 
 # A match lease's life; its holder renews it on every answer from Salesforce or billing, so only
 # a holder that stopped (a crashed process) lets it run out.

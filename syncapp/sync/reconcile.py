@@ -34,9 +34,9 @@ from syncapp.connectors.salesforce.orders import SalesforceOrder, order_from_row
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import BillingTerms, Discount, DraftOrder, OrderStatus
 from syncapp.exceptions import NotFoundError
+from syncapp.jobs import allocation, engine
 from syncapp.models import FieldMapping, OrderLink, ReconcileReport, SyncAttempt, SyncJob
 from syncapp.models.reconcile import MAX_FINDINGS
-from syncapp.services import allocation, jobs
 
 PAGE = 200  # billing orders compared per Salesforce query
 # The allocation's name for reconcile's reads: deferred past 95% usage like other non-urgent work.
@@ -252,7 +252,7 @@ class Walk:
         if self.report.fix and repair:
             if forget is not None:
                 _forget_salesforce_state(forget, gone)
-            jobs.enqueue(repair, self.provider, subject)
+            engine.enqueue(repair, self.provider, subject)
             self.report.queued += 1
 
 

@@ -7,9 +7,9 @@ import requests
 from django.utils import timezone
 
 from syncapp.domain.records import OrderStatus
+from syncapp.jobs import engine
 from syncapp.models import Cursor, SyncJob
-from syncapp.services import jobs
-from syncapp.services.watch_zuora import CURSOR, watch_zuora
+from syncapp.sync.watch_zuora import CURSOR, watch_zuora
 from tests.connectors.harness import ZuoraHarness
 from tests.connectors.test_billing_conformance import a_customer, a_draft
 
@@ -33,7 +33,7 @@ def test_a_draft_made_in_zuora_without_an_event_reaches_salesforce(harness, sf):
 
     assert watch_zuora()["queued"] == 1  # the draft; the completed order has its own event
     job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
-    assert jobs.run(job.pk) == "succeeded"
+    assert engine.run(job.pk) == "succeeded"
     found = sf.query(f"SELECT Id FROM Order WHERE Billing_Order_Id__c = '{draft.order_id}'")
     assert len(found) == 1
 

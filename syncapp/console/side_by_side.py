@@ -22,8 +22,8 @@ from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.connectors.salesforce.orders import read_order
 from syncapp.domain.records import DraftOrder, OrderLine
 from syncapp.exceptions import NotFoundError, SyncError
+from syncapp.jobs import engine
 from syncapp.models import FieldMapping, OrderLink, SyncAttempt, SyncJob
-from syncapp.services import jobs
 
 CACHE_SECONDS = 30
 
@@ -136,11 +136,11 @@ def sync_now(link: OrderLink, from_side: str) -> SyncJob:
     if from_side == "billing":
         link.billing_fingerprint = ""
         link.save(update_fields=["billing_fingerprint", "updated_at"])
-        job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, link.billing_provider, link.billing_order_id)
+        job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, link.billing_provider, link.billing_order_id)
     else:
         link.salesforce_fingerprint = ""
         link.save(update_fields=["salesforce_fingerprint", "updated_at"])
-        job = jobs.enqueue(SyncJob.Kind.SALESFORCE_TO_BILLING, link.billing_provider, link.salesforce_order_id)
+        job = engine.enqueue(SyncJob.Kind.SALESFORCE_TO_BILLING, link.billing_provider, link.salesforce_order_id)
     if job.status == SyncJob.Status.PENDING and job.next_attempt_at > timezone.now():
-        jobs.retry_now(job)  # a job waiting out its backoff: now, not then (enqueue queued the others)
+        engine.retry_now(job)  # a job waiting out its backoff: now, not then (enqueue queued the others)
     return job

@@ -14,11 +14,12 @@ from django_q.models import Schedule
 
 from syncapp.connectors.salesforce import soql
 from syncapp.domain.records import Discount
+from syncapp.jobs import engine
 from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob
 from syncapp.schedules import ensure_schedules
-from syncapp.services import jobs, reconcile
-from syncapp.services.order_sync import sync_order
-from tests.services.test_order_sync import FIVE_LINES, order_of
+from syncapp.sync import reconcile
+from syncapp.sync.order_sync import sync_order
+from tests.sync.test_order_sync import FIVE_LINES, order_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +51,7 @@ def run_worker():
     """What a worker cluster does with the queue, in-process."""
     for _ in range(3):
         for job_id in SyncJob.objects.filter(status=SyncJob.Status.PENDING).values_list("pk", flat=True):
-            jobs.run(job_id)
+            engine.run(job_id)
 
 
 def edited(billing, order_id):

@@ -20,8 +20,8 @@ from syncapp.connectors.salesforce.orders import SalesforceOrder, first_contact,
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Customer, DraftOrder, OrderStatus
 from syncapp.exceptions import PermanentError
+from syncapp.jobs.leases import lease
 from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink
-from syncapp.services.locks import lease
 
 
 class OrderNotDraft(PermanentError):

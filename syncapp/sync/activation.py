@@ -10,8 +10,8 @@ from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.records import OrderStatus
 from syncapp.exceptions import NotFoundError, PermanentError
 from syncapp.models import OrderLink
-from syncapp.services import order_sync
-from syncapp.services.conflicts import ActivationRefused, activate_in_salesforce, record_conflict
+from syncapp.sync import order_sync
+from syncapp.sync.conflicts import ActivationRefused, activate_in_salesforce, record_conflict
 
 
 @dataclass(frozen=True)

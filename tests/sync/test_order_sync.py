@@ -13,9 +13,9 @@ from syncapp.connectors.salesforce import soql
 from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, read_order, written_ids
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import PermanentError
+from syncapp.jobs import engine
 from syncapp.models import LineLink, OrderLink, SyncJob, SyncSettings, WebhookEvent
-from syncapp.services import jobs
-from syncapp.services.order_sync import TURNED_OFF, pricebook_entries, sync_order
+from syncapp.sync.order_sync import TURNED_OFF, pricebook_entries, sync_order
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -177,7 +177,7 @@ def test_a_backlog_goes_to_salesforce_in_one_graph_call(billing, sf, calls, prov
                message="the webhooks to queue every order")
     calls.reset()
     first = SyncJob.objects.get(subject=created[0].order_id)
-    assert jobs.run(first.pk) == "succeeded"
+    assert engine.run(first.pk) == "succeeded"
     counts = requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]
     assert counts["composite/graph"] == 1 and counts["total"] == 1
     assert set(SyncJob.objects.filter(subject__in=ids).values_list("status", flat=True)) == {"succeeded"}
@@ -193,7 +193,7 @@ def test_a_batch_reads_its_orders_ahead_and_each_job_keeps_its_own_calls(billing
     wait_until(lambda: SyncJob.objects.filter(subject__in=ids).count() == 5, message="every job")
     billing.delete_order(ids[2])  # gone before the batch reads it
     settled_webhooks(hub_url)
-    assert jobs.run(SyncJob.objects.get(subject=ids[0]).pk) == "succeeded"
+    assert engine.run(SyncJob.objects.get(subject=ids[0]).pk) == "succeeded"
 
     by_subject = {job.subject: job for job in SyncJob.objects.filter(subject__in=ids)}
     assert [by_subject[i].status for i in ids] == ["succeeded"] * 5
@@ -211,7 +211,7 @@ def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
     bad = order_of(billing, [("TEAM-ANNUAL", 1, "990")], email="bad@acme.io")
     wait_until(lambda: SyncJob.objects.filter(subject__in=[good.order_id, bad.order_id]).count() == 2,
                message="both jobs")
-    jobs.run(SyncJob.objects.get(subject=good.order_id).pk)
+    engine.run(SyncJob.objects.get(subject=good.order_id).pk)
     assert SyncJob.objects.get(subject=good.order_id).status == "succeeded"
     failed = SyncJob.objects.get(subject=bad.order_id)
     assert (failed.status, failed.last_error_code) == ("failed", "unmapped_sku")
@@ -231,7 +231,7 @@ def test_orders_whose_graphs_salesforce_halted_are_queued_again_not_failed(billi
     first_due = timezone.now() - dt.timedelta(minutes=1)
     for i, order_id in enumerate(ids):  # one batch, its graphs in this order
         SyncJob.objects.filter(subject=order_id).update(next_attempt_at=first_due + dt.timedelta(seconds=i))
-    jobs.run(SyncJob.objects.get(subject=ids[0]).pk)
+    engine.run(SyncJob.objects.get(subject=ids[0]).pk)
 
     by_subject = {job.subject: job for job in SyncJob.objects.filter(subject__in=ids)}
     assert {(by_subject[i].status, by_subject[i].last_error_code) for i in ids[:14]} == \
@@ -283,7 +283,7 @@ def settled_webhooks(hub_url):
 def run_queued():
     """Do what the workers do with every job that is due."""
     for job_id in SyncJob.objects.filter(status="pending").values_list("pk", flat=True):
-        jobs.run(job_id)
+        engine.run(job_id)
 
 
 def synced_lines(sf, order_id) -> int | None:
@@ -317,7 +317,7 @@ def test_a_batch_starts_no_new_order_past_its_time_budget(billing, sf, settings,
     created = [order_of(billing, FIVE_LINES[:1], email=f"t{i}@acme.io") for i in range(3)]
     first, *rest = [queued(order.order_id) for order in created]
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 0}  # every order but the first is past it
-    assert jobs.run(first.pk) == "succeeded"
+    assert engine.run(first.pk) == "succeeded"
     assert synced_lines(sf, created[0].order_id) == 1
     assert set(SyncJob.objects.filter(pk__in=[j.pk for j in rest]).values_list("status", "attempts")) == \
         {("pending", 0)}
@@ -339,7 +339,7 @@ def test_replay_webhooks_failed_reruns_only_the_failed_syncs(billing, sf, provid
     assert "Queued 1 order sync" in out.getvalue()
     good_job.refresh_from_db()
     assert good_job.status == "succeeded"  # not queued again
-    assert jobs.run(bad_job.pk) == "succeeded"
+    assert engine.run(bad_job.pk) == "succeeded"
     assert synced_lines(sf, bad.order_id) == 1
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from syncapp import conf
 from syncapp.domain.records import OrderStatus
+from syncapp.jobs import engine
 from syncapp.models import Cursor, SyncJob
-from syncapp.services import jobs
 
 CURSOR = "zuora-drafts-updated"
 # Read again from a little before the last run: an order committed while that run was listing
@@ -36,7 +36,7 @@ def watch_zuora(*, billing=None, recorder=None) -> dict:
     since = dt.datetime.fromisoformat(cursor.value) - OVERLAP
     seen = 0
     for order in billing.list_orders(status=OrderStatus.DRAFT.value, updated_since=since):
-        jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
+        engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
         seen += 1
     cursor.value = started.isoformat()
     cursor.save()

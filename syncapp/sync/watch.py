@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import OrderStatus
+from syncapp.jobs import engine, kinds
 from syncapp.models import Cursor, OrderLink, SyncJob, SyncSettings
-from syncapp.services import activation, jobs, salesforce_to_billing
+from syncapp.sync import activation, salesforce_to_billing
 
 CURSOR = "salesforce-orders-modstamp"
 BATCH = 200
@@ -89,7 +90,7 @@ def _queue_follow_ups(rows: list[dict], edits: bool) -> int:
         link = links.get(row["Id"])
         kind = _follow_up(link, row["Status"], edits) if link else None
         if kind:
-            jobs.enqueue(kind, link.billing_provider, row["Id"])
+            engine.enqueue(kind, link.billing_provider, row["Id"])
             queued += 1
     return queued
 
@@ -102,11 +103,13 @@ def _follow_up(link: OrderLink, status: str, sync_edits: bool) -> str | None:
     return None
 
 
+@kinds.handles(SyncJob.Kind.ACTIVATION)
 def activation_job(job, recorder) -> dict:
     done = activation.activate_from_salesforce(job.subject, recorder=recorder)
     return {"billing_status": done.billing_status, "salesforce_status": done.salesforce_status}
 
 
+@kinds.handles(SyncJob.Kind.SALESFORCE_TO_BILLING)
 def push_job(job, recorder) -> dict:
     pushed = salesforce_to_billing.push_order(job.subject, recorder=recorder)
     return {"billing_order_id": pushed.billing_order_id, "created": pushed.created}

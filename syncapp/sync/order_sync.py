@@ -24,11 +24,12 @@ from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.matching import match_key
 from syncapp.domain.records import Contact, DraftOrder, OrderStatus
 from syncapp.exceptions import NotFoundError, PermanentError
-from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncSettings
-from syncapp.services.accounts import Buyer, resolve
-from syncapp.services.conflicts import activate_in_salesforce
-from syncapp.services.locks import lease
-from syncapp.services.prefetch import prefetched
+from syncapp.jobs import kinds
+from syncapp.jobs.leases import lease
+from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncJob, SyncSettings
+from syncapp.sync.accounts import Buyer, resolve
+from syncapp.sync.conflicts import activate_in_salesforce
+from syncapp.sync.prefetch import prefetched
 
 TURNED_OFF = "turned_off"  # result key: the setting that stopped a run (replay_webhooks --skipped)
 MAX_GRAPHS = 75  # Salesforce's limits for one /composite/graph request
@@ -70,6 +71,7 @@ def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=
     return planned if isinstance(planned, dict) else write(sf, planned)
 
 
+@kinds.handles(SyncJob.Kind.BILLING_TO_SALESFORCE, batch=True)
 def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = math.inf) -> dict:
     """Job handler: sync several orders, their graphs packed into as few composite graph calls
     as Salesforce allows (75 graphs, 500 nodes). Returns job id → result dict or exception; the

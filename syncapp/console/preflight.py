@@ -14,7 +14,7 @@ from syncapp import conf
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.exceptions import SyncError
-from syncapp.services import heartbeat
+from syncapp.jobs import heartbeat
 
 FLOW_NAMES = {"jwt": "OAuth 2.0 JWT bearer flow", "client_credentials": "OAuth client-credentials flow",
               "oauth_password": "OAuth username-password flow (legacy)",

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from syncapp.connectors.salesforce import soql
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
+from syncapp.jobs import engine
 from syncapp.models import Cursor, FieldMapping, OrderLink, SyncJob, SyncSettings
-from syncapp.services import abandonment, jobs, watch
-from syncapp.services.order_sync import sync_order
+from syncapp.sync import abandonment, watch
+from syncapp.sync.order_sync import sync_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -199,7 +200,7 @@ def test_the_watcher_sees_an_activation_done_in_salesforce(sf, billing, provider
     sf.update("Order", sf_id, {"Status": "Activated"})  # a rep activates it in Salesforce
     assert watch.watch_salesforce()["queued"] == 1
     job = SyncJob.objects.get(kind=SyncJob.Kind.ACTIVATION, subject=sf_id)
-    assert jobs.run(job.pk) == "succeeded"
+    assert engine.run(job.pk) == "succeeded"
     assert billing.get_order(billing_id).status == OrderStatus.ACTIVATED
     assert OrderLink.objects.get(billing_order_id=billing_id).status == "Activated"
 
@@ -212,7 +213,7 @@ def test_an_abandoned_cart_makes_exactly_one_task_for_the_owner(sf, billing, pro
     for _ in range(3):  # the schedule fires again and again
         abandonment.find_abandoned_carts()
         for job in SyncJob.objects.filter(kind=SyncJob.Kind.ABANDONED_CART):
-            jobs.run(job.pk)
+            engine.run(job.pk)
     tasks = sf.query(soql("SELECT Id, OwnerId, Subject, ActivityDate, Description FROM Task WHERE WhatId = {}",
                           sf_id))
     assert len(tasks) == 1
@@ -233,7 +234,7 @@ def test_edits_to_salesforce_drafts_are_pushed_only_when_switched_on(api, sf, bi
     switch_on_salesforce_edits()
     sf.update("OrderItem", item["Id"], {"Quantity": 4, "UnitPrice": 45})  # the rep edits again
     assert watch.watch_salesforce()["queued"] == 1
-    jobs.run(SyncJob.objects.get(kind=SyncJob.Kind.SALESFORCE_TO_BILLING, subject=order_id).pk)
+    engine.run(SyncJob.objects.get(kind=SyncJob.Kind.SALESFORCE_TO_BILLING, subject=order_id).pk)
     assert ("PRO-MONTHLY", Decimal(4)) in [(ln.sku, ln.quantity) for ln in billing.get_order(billing_id).lines]
 
 

@@ -12,8 +12,8 @@ from django_q.brokers import get_broker
 from django_q.models import Task
 
 from syncapp.exceptions import PermanentError, TransientError
+from syncapp.jobs import engine, kinds
 from syncapp.models import SyncJob, SyncSettings
-from syncapp.services import jobs
 
 # Real commits: with a non-ORM broker (Redis) tasks are pushed after commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,8 +46,8 @@ def handler(monkeypatch):
     OUTCOMES.clear()
     BATCHES.clear()
     REQUESTED.clear()
-    monkeypatch.setitem(jobs.HANDLERS, KIND, f"{__name__}.scripted_handler")
-    monkeypatch.setitem(jobs.BATCH_HANDLERS, SyncJob.Kind.BILLING_TO_SALESFORCE, f"{__name__}.scripted_batch")
+    monkeypatch.setitem(kinds._HANDLERS, KIND, kinds.Handler(scripted_handler, batch=False))
+    monkeypatch.setitem(kinds._HANDLERS, SyncJob.Kind.BILLING_TO_SALESFORCE, kinds.Handler(scripted_batch, batch=True))
     get_broker().purge_queue()
 
 
@@ -56,52 +56,52 @@ def queued_tasks() -> int:
 
 
 def test_enqueue_creates_one_job_and_one_task_in_the_same_transaction():
-    job = jobs.enqueue(KIND, "zuora", "O-1")
+    job = engine.enqueue(KIND, "zuora", "O-1")
     assert (job.status, job.attempts) == ("pending", 0)
     assert queued_tasks() == 1
-    assert jobs.enqueue(KIND, "zuora", "O-1").pk == job.pk
+    assert engine.enqueue(KIND, "zuora", "O-1").pk == job.pk
     assert SyncJob.objects.count() == 1
 
 
 def test_enqueue_is_one_statement_and_the_task_on_the_orm_broker_one_more():
     """On the webhook intake's path (inside its transaction) each statement is a round trip to
     the database."""
-    task = 1 if jobs._broker_is_transactional() else 0
+    task = 1 if engine._broker_is_transactional() else 0
     with transaction.atomic(), CaptureQueriesContext(connection) as new:
-        jobs.enqueue(KIND, "zuora", "O-1")
+        engine.enqueue(KIND, "zuora", "O-1")
     with transaction.atomic(), CaptureQueriesContext(connection) as again:  # pending and due: queued again
-        jobs.enqueue(KIND, "zuora", "O-1")
+        engine.enqueue(KIND, "zuora", "O-1")
     assert (len(new), len(again)) == (1 + task, 1 + task), [q["sql"][:60] for q in new.captured_queries]
     assert queued_tasks() == 2 and SyncJob.objects.count() == 1
 
 
 def test_a_job_runs_once_and_succeeds():
     OUTCOMES.append({"ok": True})
-    job = jobs.enqueue(KIND, "zuora", "O-1")
-    assert jobs.run(job.pk) == "succeeded"
+    job = engine.enqueue(KIND, "zuora", "O-1")
+    assert engine.run(job.pk) == "succeeded"
     job.refresh_from_db()
     assert (job.status, job.attempts, job.result, job.leased_by) == ("succeeded", 1, {"ok": True}, "")
-    assert jobs.run(job.pk) is None  # a duplicate task finds nothing to do
+    assert engine.run(job.pk) is None  # a duplicate task finds nothing to do
 
 
 def test_a_leased_job_is_not_run_by_a_second_worker():
-    job = jobs.enqueue(KIND, "zuora", "O-1")
-    claimed, _ = jobs.claim(job.pk)
+    job = engine.enqueue(KIND, "zuora", "O-1")
+    claimed, _ = engine.claim(job.pk)
     assert claimed is not None
-    assert jobs.run(job.pk) is None
+    assert engine.run(job.pk) is None
     assert OUTCOMES == []
 
 
 def test_an_event_during_a_run_makes_it_run_again_after():
-    job = jobs.enqueue(KIND, "zuora", "O-1")
+    job = engine.enqueue(KIND, "zuora", "O-1")
 
     def new_event_arrives(job):
-        jobs.enqueue(KIND, "zuora", "O-1")
+        engine.enqueue(KIND, "zuora", "O-1")
         return {"run": 1}
 
     OUTCOMES.extend([new_event_arrives, {"run": 2}])
-    assert jobs.run(job.pk) == "pending"
-    assert jobs.run(job.pk) == "succeeded"
+    assert engine.run(job.pk) == "pending"
+    assert engine.run(job.pk) == "succeeded"
     job.refresh_from_db()
     assert job.result == {"run": 2} and not job.rerun
 
@@ -110,68 +110,68 @@ def test_transient_errors_back_off_then_die_at_the_limit(settings):
     config = SyncSettings.load()
     config.max_attempts = 3
     config.save()
-    job = jobs.enqueue(KIND, "zuora", "O-1")
+    job = engine.enqueue(KIND, "zuora", "O-1")
     OUTCOMES.extend([TransientError("503", code="503")] * 3)
     before = timezone.now()
-    assert jobs.run(job.pk) == "pending"
+    assert engine.run(job.pk) == "pending"
     job.refresh_from_db()
     assert job.next_attempt_at >= before and job.last_error_code == "503"
-    assert jobs.run(job.pk) is None  # not due yet
+    assert engine.run(job.pk) is None  # not due yet
     for _ in range(2):
         SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
-        status = jobs.run(job.pk)
+        status = engine.run(job.pk)
     assert status == "dead"
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("dead", 3)
 
 
 def test_backoff_is_exponential_with_full_jitter_and_respects_hints():
-    samples = [jobs.backoff(4) for _ in range(500)]
-    assert 0 <= min(samples) < jobs.BACKOFF_BASE * 8 * 0.2
-    assert max(samples) <= jobs.BACKOFF_BASE * 8
-    assert max(samples) > jobs.BACKOFF_BASE * 8 * 0.8
-    assert jobs.backoff(1, hint=90) >= 90
-    assert max(jobs.backoff(50) for _ in range(50)) <= jobs.BACKOFF_CAP
+    samples = [engine.backoff(4) for _ in range(500)]
+    assert 0 <= min(samples) < engine.BACKOFF_BASE * 8 * 0.2
+    assert max(samples) <= engine.BACKOFF_BASE * 8
+    assert max(samples) > engine.BACKOFF_BASE * 8 * 0.8
+    assert engine.backoff(1, hint=90) >= 90
+    assert max(engine.backoff(50) for _ in range(50)) <= engine.BACKOFF_CAP
 
 
 def test_permanent_errors_fail_for_staff_without_retry():
-    job = jobs.enqueue(KIND, "zuora", "O-1")
+    job = engine.enqueue(KIND, "zuora", "O-1")
     OUTCOMES.append(PermanentError("bad field", code="INVALID_FIELD"))
-    assert jobs.run(job.pk) == "failed"
+    assert engine.run(job.pk) == "failed"
     job.refresh_from_db()
     assert (job.last_error_code, job.attempts) == ("INVALID_FIELD", 1)
 
 
 def test_a_crash_in_the_handler_fails_the_job_with_its_traceback():
-    job = jobs.enqueue(KIND, "zuora", "O-1")
+    job = engine.enqueue(KIND, "zuora", "O-1")
     OUTCOMES.append(ZeroDivisionError("boom"))
-    assert jobs.run(job.pk) == "failed"
+    assert engine.run(job.pk) == "failed"
     job.refresh_from_db()
     assert job.last_error_code == "internal_error" and "ZeroDivisionError" in job.last_error
 
 
 def test_a_new_event_requeues_a_finished_job():
     OUTCOMES.append({"run": 1})
-    job = jobs.enqueue(KIND, "zuora", "O-1")
-    jobs.run(job.pk)
-    jobs.enqueue(KIND, "zuora", "O-1")
+    job = engine.enqueue(KIND, "zuora", "O-1")
+    engine.run(job.pk)
+    engine.enqueue(KIND, "zuora", "O-1")
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("pending", 0)
 
 
 def test_sweeper_recovers_lost_tasks_and_dead_workers():
-    lost = jobs.enqueue(KIND, "zuora", "lost")
-    orphan = jobs.enqueue(KIND, "zuora", "orphan")
-    jobs.claim(orphan.pk)
+    lost = engine.enqueue(KIND, "zuora", "lost")
+    orphan = engine.enqueue(KIND, "zuora", "orphan")
+    engine.claim(orphan.pk)
     get_broker().purge_queue()  # the broker lost every task
     long_ago = timezone.now() - timedelta(minutes=10)
     SyncJob.objects.filter(pk=lost.pk).update(enqueued_at=long_ago)
     SyncJob.objects.filter(pk=orphan.pk).update(lease_until=long_ago)  # its worker was killed
 
-    assert jobs.sweep() == 2
+    assert engine.sweep() == 2
     assert queued_tasks() == 2
     OUTCOMES.extend([{"ok": 1}, {"ok": 2}])
-    assert jobs.run(lost.pk) == jobs.run(orphan.pk) == "succeeded"
+    assert engine.run(lost.pk) == engine.run(orphan.pk) == "succeeded"
 
 
 def test_a_crashed_local_worker_s_jobs_are_recovered_before_their_lease_runs_out():
@@ -180,16 +180,16 @@ def test_a_crashed_local_worker_s_jobs_are_recovered_before_their_lease_runs_out
 
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process of this machine that no longer exists, as after kill -9
-    crashed = jobs.enqueue(KIND, "zuora", "crashed")
-    alive = jobs.enqueue(KIND, "zuora", "alive")
-    remote = jobs.enqueue(KIND, "zuora", "remote")
+    crashed = engine.enqueue(KIND, "zuora", "crashed")
+    alive = engine.enqueue(KIND, "zuora", "alive")
+    remote = engine.enqueue(KIND, "zuora", "remote")
     for job, holder in ((crashed, f"{socket.gethostname()}:{gone.pid}:x"),
                         (alive, f"{socket.gethostname()}:{os.getpid()}:x"), (remote, f"elsewhere:{gone.pid}:x")):
-        jobs.claim(job.pk)
+        engine.claim(job.pk)
         SyncJob.objects.filter(pk=job.pk).update(leased_by=holder)  # leases still minutes long
     get_broker().purge_queue()
 
-    assert jobs.sweep() == 1
+    assert engine.sweep() == 1
     statuses = dict(SyncJob.objects.values_list("subject", "status"))
     assert statuses == {"crashed": "pending", "alive": "running", "remote": "running"}
     assert SyncJob.objects.get(pk=crashed.pk).last_error_code == "worker_lost"
@@ -199,34 +199,34 @@ def test_a_job_whose_runs_keep_being_killed_ends_dead_as_worker_lost():
     config = SyncSettings.load()
     config.max_attempts = 3
     config.save()
-    job = jobs.enqueue(KIND, "zuora", "kills-its-worker")
+    job = engine.enqueue(KIND, "zuora", "kills-its-worker")
     for attempt in range(1, 4):
-        assert jobs.claim(job.pk)[0] is not None  # a worker takes it, then is killed mid-run
+        assert engine.claim(job.pk)[0] is not None  # a worker takes it, then is killed mid-run
         SyncJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-        jobs.sweep()
+        engine.sweep()
         job.refresh_from_db()
         assert (job.attempts, job.last_error_code) == (attempt, "worker_lost")
         assert job.status == ("dead" if attempt == 3 else "pending")
     assert job.leased_by == "" and job.finished_at is not None
     get_broker().purge_queue()
-    assert jobs.sweep() == 0  # dead stays dead
+    assert engine.sweep() == 0  # dead stays dead
 
 
 def test_the_lease_outlives_a_task_at_the_django_q2_timeout(settings):
     for timeout in (120, 900):
         settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": timeout}
-        job = jobs.enqueue(KIND, "zuora", f"lease-{timeout}")
+        job = engine.enqueue(KIND, "zuora", f"lease-{timeout}")
         before = timezone.now()
-        claimed, _ = jobs.claim(job.pk)
+        claimed, _ = engine.claim(job.pk)
         assert claimed.lease_until > before + timedelta(seconds=timeout)
 
 
 def test_jobs_a_batch_had_no_time_for_go_back_to_the_queue_without_an_attempt():
     batch_kind = SyncJob.Kind.BILLING_TO_SALESFORCE
-    first = jobs.enqueue(batch_kind, "zuora", "a")
-    late = jobs.enqueue(batch_kind, "zuora", "no time left")
+    first = engine.enqueue(batch_kind, "zuora", "a")
+    late = engine.enqueue(batch_kind, "zuora", "no time left")
     get_broker().purge_queue()
-    assert jobs.run(first.pk) == "succeeded"
+    assert engine.run(first.pk) == "succeeded"
     assert BATCHES == [sorted([first.pk, late.pk])]
     late.refresh_from_db()
     assert (late.status, late.attempts, late.leased_by) == ("pending", 0, "")
@@ -235,57 +235,57 @@ def test_jobs_a_batch_had_no_time_for_go_back_to_the_queue_without_an_attempt():
 
 def test_a_requested_run_goes_alone_and_now_even_while_backing_off():
     batch_kind = SyncJob.Kind.BILLING_TO_SALESFORCE
-    asked = jobs.enqueue(batch_kind, "zuora", "asked")
-    other = jobs.enqueue(batch_kind, "zuora", "other")
+    asked = engine.enqueue(batch_kind, "zuora", "asked")
+    other = engine.enqueue(batch_kind, "zuora", "other")
     SyncJob.objects.filter(pk=asked.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
-    assert jobs.run(asked.pk) is None  # a worker's task waits for the backoff
-    assert jobs.run(asked.pk, requested=True) == "succeeded"
+    assert engine.run(asked.pk) is None  # a worker's task waits for the backoff
+    assert engine.run(asked.pk, requested=True) == "succeeded"
     assert (BATCHES, REQUESTED) == ([[asked.pk]], [True])
     other.refresh_from_db()
     assert (other.status, other.attempts) == ("pending", 0)
 
 
 def test_sweeper_does_not_requeue_what_was_just_queued():
-    jobs.enqueue(KIND, "zuora", "fresh")
-    assert jobs.sweep() == 0
+    engine.enqueue(KIND, "zuora", "fresh")
+    assert engine.sweep() == 0
 
 
 def test_retry_now_resets_a_dead_job():
-    job = jobs.enqueue(KIND, "zuora", "O-1")
+    job = engine.enqueue(KIND, "zuora", "O-1")
     SyncJob.objects.filter(pk=job.pk).update(status="dead", attempts=8)
-    jobs.retry_now(job)
+    engine.retry_now(job)
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("pending", 0)
 
 
 def test_a_backlog_runs_as_one_batch_and_each_job_keeps_its_own_outcome():
     batch_kind = SyncJob.Kind.BILLING_TO_SALESFORCE
-    ids = [jobs.enqueue(batch_kind, "zuora", subject).pk for subject in ("a", "b", "locked", "c")]
-    assert jobs.run(ids[0]) == "succeeded"
+    ids = [engine.enqueue(batch_kind, "zuora", subject).pk for subject in ("a", "b", "locked", "c")]
+    assert engine.run(ids[0]) == "succeeded"
     assert BATCHES == [sorted(ids)]
     statuses = dict(SyncJob.objects.values_list("subject", "status"))
     assert statuses == {"a": "succeeded", "b": "succeeded", "locked": "pending", "c": "succeeded"}
-    assert all(jobs.run(i) is None for i in ids)  # their own tasks find nothing left to do
+    assert all(engine.run(i) is None for i in ids)  # their own tasks find nothing left to do
 
 
 def test_a_lone_job_goes_out_at_once_alone():
-    job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", "alone")
-    assert jobs.run(job.pk) == "succeeded"
+    job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", "alone")
+    assert engine.run(job.pk) == "succeeded"
     assert BATCHES == [[job.pk]]
 
 
 def test_request_limit_exceeded_pauses_salesforce_work_without_counting_towards_dead():
-    from syncapp.services import allocation
+    from syncapp.jobs import allocation
 
-    job = jobs.enqueue(KIND, "zuora", "O-1")
-    other = jobs.enqueue(KIND, "zuora", "O-2")
+    job = engine.enqueue(KIND, "zuora", "O-1")
+    other = engine.enqueue(KIND, "zuora", "O-2")
     OUTCOMES.append(TransientError("limit", code="REQUEST_LIMIT_EXCEEDED", retry_after=3600))
-    assert jobs.run(job.pk) == "pending"
+    assert engine.run(job.pk) == "pending"
     job.refresh_from_db()
     assert job.attempts == 0
     paused = allocation.paused_until()
     assert paused is not None and job.next_attempt_at >= paused
-    assert jobs.run(other.pk) is None  # held, not run, while paused
+    assert engine.run(other.pk) is None  # held, not run, while paused
     other.refresh_from_db()
     assert (other.status, other.attempts, other.next_attempt_at) == ("pending", 0, paused)
 
@@ -295,13 +295,13 @@ def test_non_urgent_work_is_deferred_past_95_percent_of_the_allocation():
 
     SyncAttempt.objects.create(vendor="salesforce", operation="query", method="GET", url="/", api_used=96,
                                api_limit=100)
-    cart = jobs.enqueue(SyncJob.Kind.ABANDONED_CART, "zuora", "O-1")
-    assert jobs.run(cart.pk) is None
+    cart = engine.enqueue(SyncJob.Kind.ABANDONED_CART, "zuora", "O-1")
+    assert engine.run(cart.pk) is None
     cart.refresh_from_db()
     assert cart.status == "pending" and cart.next_attempt_at > timezone.now() + timedelta(minutes=10)
-    urgent = jobs.enqueue(KIND, "zuora", "O-2")
+    urgent = engine.enqueue(KIND, "zuora", "O-2")
     OUTCOMES.append({"ok": True})
-    assert jobs.run(urgent.pk) == "succeeded"
+    assert engine.run(urgent.pk) == "succeeded"
 
 
 def test_the_sweep_keeps_the_newest_successful_task_results_and_every_failure(monkeypatch):
@@ -310,8 +310,8 @@ def test_the_sweep_keeps_the_newest_successful_task_results_and_every_failure(mo
         at = now - timedelta(minutes=age)
         Task.objects.create(id=uuid.uuid4().hex, name=f"t{age}", func="math.floor", args=(1.5,), kwargs={},
                             started=at, stopped=at, success=success, result=1 if success else "boom")
-    assert jobs.prune_task_results(keep=2) == 2
+    assert engine.prune_task_results(keep=2) == 2
     assert sorted(Task.objects.values_list("name", flat=True)) == ["t1", "t2", "t5"]
-    monkeypatch.setattr(jobs, "KEPT_TASK_RESULTS", 1)
-    jobs.sweep()  # the minute's sweep prunes to KEPT_TASK_RESULTS
+    monkeypatch.setattr(engine, "KEPT_TASK_RESULTS", 1)
+    engine.sweep()  # the minute's sweep prunes to KEPT_TASK_RESULTS
     assert sorted(Task.objects.values_list("name", flat=True)) == ["t1", "t5"]

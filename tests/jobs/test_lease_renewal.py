@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from syncapp.exceptions import TransientError
-from syncapp.services.locks import LeaseLost, lease, try_acquire
+from syncapp.jobs.leases import LeaseLost, lease, try_acquire
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHORT = timedelta(milliseconds=300)

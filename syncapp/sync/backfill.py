@@ -17,9 +17,9 @@ from itertools import islice
 from syncapp import conf
 from syncapp.connectors.billing import billing_connector
 from syncapp.domain.records import OrderStatus
+from syncapp.jobs import engine
 from syncapp.models import Cursor, OrderLink, SyncAttempt, SyncJob, SyncSettings
-from syncapp.services import jobs
-from syncapp.services.reconcile import in_pages
+from syncapp.sync.reconcile import in_pages
 
 MAX_RUNS = 3  # tries per batch here; what still fails is the job engine's (backoff) or staff's
 
@@ -45,7 +45,7 @@ def cursor_name(provider: str, since: dt.datetime | None) -> str:
     return f"backfill:{provider}:{since.isoformat() if since else 'all'}"[:100]
 
 
-def backfill(*, since: dt.datetime | None = None, batch: int = jobs.MAX_BATCH,
+def backfill(*, since: dt.datetime | None = None, batch: int = engine.MAX_BATCH,
              progress: Callable[[int], None] | None = None, billing=None) -> Backfilled:
     """Sync every billing draft not yet in Salesforce (changed since `since`, if given)."""
     config = SyncSettings.load()
@@ -70,7 +70,7 @@ def backfill(*, since: dt.datetime | None = None, batch: int = jobs.MAX_BATCH,
         ids = [order.order_id for order in page]
         linked = set(OrderLink.objects.filter(billing_provider=provider, billing_order_id__in=ids)
                      .exclude(salesforce_order_id="").values_list("billing_order_id", flat=True))
-        todo = [jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, i).pk for i in ids if i not in linked]
+        todo = [engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, i).pk for i in ids if i not in linked]
         _run(todo)
         statuses = list(SyncJob.objects.filter(pk__in=todo).values_list("status", flat=True))
         done.listed += len(page)
@@ -102,4 +102,4 @@ def _run(job_ids: list[int]) -> None:
         if not due:
             return
         for job_id in due:
-            jobs.run(job_id)
+            engine.run(job_id)

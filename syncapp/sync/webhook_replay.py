@@ -1,8 +1,8 @@
 """Re-process stored webhook events: each verified order event queues its order's sync again
 (the sync fetches the current state, so replaying old events is always safe)."""
 from syncapp.domain.events import ORDER_EVENTS
+from syncapp.jobs import engine
 from syncapp.models import SyncJob
-from syncapp.services import jobs
 
 
 def replay(events) -> tuple[int, int]:
@@ -15,7 +15,7 @@ def replay(events) -> tuple[int, int]:
         key = (event.provider, event.order_id)
         if key not in seen:
             seen.add(key)
-            job = jobs.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, event.provider, event.order_id)
+            job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, event.provider, event.order_id)
             event.job = job
             event.save(update_fields=["job"])
     return len(seen), skipped

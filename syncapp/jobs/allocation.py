@@ -24,7 +24,7 @@ WARN_AT = 0.80
 DEFER_AT = 0.95
 DEFER_FOR = timedelta(minutes=15)
 PAUSED_UNTIL = "salesforce-paused-until"
-NON_URGENT = {SyncJob.Kind.ABANDONED_CART, "reconcile"}  # "reconcile": services.reconcile's reads
+NON_URGENT = {SyncJob.Kind.ABANDONED_CART, "reconcile"}  # "reconcile": syncapp.sync.reconcile's reads
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django_q.models import Success
 from django_q.tasks import async_task
 
 from syncapp import metrics
 from syncapp.exceptions import SyncError, TransientError
+from syncapp.jobs import allocation, kinds
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings
-from syncapp.services import allocation
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +37,6 @@ BATCH_BUDGET_SHARE = 0.5
 REQUEUE_AFTER = timedelta(seconds=120)  # an enqueued job not started by then is enqueued again
 BACKOFF_BASE = 5.0
 BACKOFF_CAP = 3600.0
-# The service function that runs each kind of job: fn(job, recorder) -> result (JSON-able).
-HANDLERS = {
-    SyncJob.Kind.SALESFORCE_TO_BILLING: "syncapp.services.watch.push_job",
-    SyncJob.Kind.ACTIVATION: "syncapp.services.watch.activation_job",
-    SyncJob.Kind.ABANDONED_CART: "syncapp.services.abandonment.follow_up",
-}
-# Kinds whose handler takes a batch: fn(jobs, recorders by job id, *, requested, deadline) ->
-# {job id: result or exception}. `requested`: staff asked for this one job (`resync_order`), so the
-# switches that gate automatic work do not apply. `deadline` (time.monotonic()): start no new order
-# after it; the jobs left out of the answer go back to the queue without counting an attempt.
-BATCH_HANDLERS = {
-    SyncJob.Kind.BILLING_TO_SALESFORCE: "syncapp.services.order_sync.sync_batch",
-}
 MAX_BATCH = 50
 WORKER_LOST = "worker_lost"
 KEPT_TASK_RESULTS = 1000  # django-q2's successful task results the sweep keeps (the newest)
@@ -165,19 +151,19 @@ def run(job_id: int, *, requested: bool = False) -> str | None:
     if job is None:
         return None
     claimed = [(job, token)]
-    if job.kind in BATCH_HANDLERS:
+    handler = kinds.handler(job.kind)
+    if handler.batch:
         if not requested:
             claimed += _claim_backlog(job)
         recorders = {j.pk: SyncAttempt.recorder(job=j) for j, _ in claimed}
         deadline = started + settings.Q_CLUSTER["timeout"] * BATCH_BUDGET_SHARE
         try:
-            outcomes = import_string(BATCH_HANDLERS[job.kind])([j for j, _ in claimed], recorders,
-                                                               requested=requested, deadline=deadline)
+            outcomes = handler.run([j for j, _ in claimed], recorders, requested=requested, deadline=deadline)
         except Exception as err:  # the batch as a whole failed: each job gets that failure
             outcomes = {j.pk: err for j, _ in claimed}
     else:
         try:
-            outcomes = {job.pk: import_string(HANDLERS[job.kind])(job, SyncAttempt.recorder(job=job))}
+            outcomes = {job.pk: handler.run(job, SyncAttempt.recorder(job=job))}
         except Exception as err:
             outcomes = {job.pk: err}
     statuses = {j.pk: _settle(j, t, outcomes.get(j.pk, NOT_RUN)) for j, t in claimed}

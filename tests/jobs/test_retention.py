@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
+from syncapp.jobs import retention
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings, WebhookEvent
 from syncapp.schedules import ensure_schedules
-from syncapp.services import retention
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
@@ -49,7 +49,7 @@ def test_the_sweep_prunes_by_the_default_retention_and_keeps_what_needs_a_person
             old_failed, old_dead}
     gone = {delivery("rejected", 8), delivery("accepted", 31), delivery("ignored", 31), attempt(31),
             attempt(10, old_done), old_done, old_resolved}  # a finished job takes its calls along
-    with caplog.at_level(logging.INFO, logger="syncapp.services.retention"):
+    with caplog.at_level(logging.INFO, logger="syncapp.jobs.retention"):
         pruned = retention.prune(now=NOW)
     assert pruned == {"rejected_webhooks": 1, "processed_webhooks": 2, "finished_jobs": 2, "attempts": 1}
     for obj in kept:

@@ -9,8 +9,8 @@ from django.utils import timezone
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.domain.records import DraftOrder, OrderStatus
+from syncapp.jobs import engine, kinds
 from syncapp.models import OrderLink, SyncJob, SyncSettings
-from syncapp.services import jobs
 
 SUBJECT_PREFIX = "Abandoned cart"
 
@@ -25,7 +25,7 @@ def find_abandoned_carts(now=None) -> int:
     ).exclude(salesforce_order_id="")
     count = 0
     for link in links.iterator():
-        jobs.enqueue(SyncJob.Kind.ABANDONED_CART, link.billing_provider, link.billing_order_id)
+        engine.enqueue(SyncJob.Kind.ABANDONED_CART, link.billing_provider, link.billing_order_id)
         count += 1
     return count
 
@@ -37,6 +37,7 @@ def describe(order: DraftOrder) -> str:
             f"Value: {order.total:.2f} {order.currency}\nCheckout link: {order.checkout_url or '—'}")
 
 
+@kinds.handles(SyncJob.Kind.ABANDONED_CART)
 def follow_up(job, recorder) -> dict:
     link = OrderLink.objects.get(billing_provider=job.provider, billing_order_id=job.subject)
     if link.abandonment_task_id:

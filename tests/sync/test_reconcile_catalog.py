@@ -4,9 +4,9 @@ import pytest
 
 from syncapp.connectors.salesforce import soql
 from syncapp.models import SyncJob
-from syncapp.services.order_sync import sync_order
-from tests.services.test_order_sync import FIVE_LINES, order_of
-from tests.services.test_reconcile import kinds, provider, run_reconcile  # noqa: F401 (provider: a fixture)
+from syncapp.sync.order_sync import sync_order
+from tests.sync.test_order_sync import FIVE_LINES, order_of
+from tests.sync.test_reconcile import kinds, provider, run_reconcile  # noqa: F401 (provider: a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
