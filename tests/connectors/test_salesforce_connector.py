@@ -474,6 +474,7 @@ def test_graph_writes_each_graph_all_or_nothing(sf):
     assert order["Account"]["Name"] == "Graph Co"
 
 
+@pytest.mark.serial  # the emulator's own time per node counts against the budget: not under other tests' load
 def test_a_graph_call_waits_longer_the_more_nodes_it_carries(hub_url, sf_control):
     """Salesforce works through a batch's nodes one by one: a full batch may take seconds."""
     sf = SalesforceConnector.from_settings(timeout=(5, 1))
