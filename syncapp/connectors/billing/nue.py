@@ -312,11 +312,14 @@ def error_from_response(response: requests.Response, body) -> SyncError:
     first = errors[0] if errors else {}
     code = str(first.get("code") or f"http_{status}")
     message = first.get("message") or f"Nue answered HTTP {status}"
-    details = {"errors": errors}
+    # Nue's own answer (its error envelope) or something in front of it (a gateway's 404 for a
+    # route it does not serve): docs/vendor-assumptions.md, Nue.
+    from_nue = isinstance(body, dict) and body.get("status") == "failed"
+    details = {"errors": errors, "from_nue": from_nue}
     if status == 429 or status >= 500:
         return TransientError(message, code=code, vendor=VENDOR, status=status, details=details,
                               retry_after=_retry_after(response))
-    if code in NOT_FOUND_CODES:
+    if code in NOT_FOUND_CODES or (status == 404 and from_nue and code not in NO_ROUTE_CODES):
         return NotFoundError(message, code=code, vendor=VENDOR, status=status, details=details)
     if any(e.get("code") in UNKNOWN_SKU_CODES for e in errors):
         code = "unknown_sku"
@@ -326,10 +329,10 @@ def error_from_response(response: requests.Response, body) -> SyncError:
 
 
 def _unsupported(operation: str, method: str, path: str, err: SyncError) -> SyncError | None:
-    """An assumed endpoint that Nue answers as absent (405, or 404 without a Nue error code):
-    the action is not available through Nue's API."""
+    """An assumed endpoint that Nue answers as absent: 405, or a 404 that is not Nue's error
+    envelope (or names no route). A 404 in Nue's envelope is about the order: not found."""
     absent = err.status == 405 or (err.status == 404 and (
-        err.code in NO_ROUTE_CODES or err.code.startswith("http_")))
+        err.code in NO_ROUTE_CODES or not err.details.get("from_nue")))
     if operation not in ASSUMED_OPERATIONS or not absent:
         return None
     instead = ASSUMED_OPERATIONS[operation][1]
