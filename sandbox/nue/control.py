@@ -7,6 +7,7 @@ POST a JSON object with any of:
   `"500 POST orders"` waits for a call to that endpoint (the names in `calls`);
   `"timeout_after_commit"`: the request is carried out and committed, then its answer is held back
   `timeout_seconds` (a client with a shorter read timeout never learns the outcome).
+- `idempotency_keys`: false makes `Idempotency-Key` do nothing, as Nue documents no such header.
 - `absent_endpoints`: calls this tenant does not serve, e.g. `["DELETE orders/{id}"]`: they are
   answered as a route Nue lacks (`no_route`), not by Nue's API.
 - `timeout_seconds`: how long a `"timeout"` holds the answer (default 2).
@@ -53,6 +54,11 @@ def take_failure(call: str) -> tuple[str, float] | None:
         return kind, state.timeout_seconds
 
 
+def honours_idempotency_keys() -> bool:
+    with transaction.atomic():
+        return _state().idempotency_keys
+
+
 def absent(call: str) -> bool:
     with transaction.atomic():
         return call in _state().absent_endpoints
@@ -86,7 +92,8 @@ def _describe() -> dict:
     with transaction.atomic():
         state = _state()
         return {"fail_next": state.fail_next, "timeout_seconds": state.timeout_seconds,
-                "absent_endpoints": state.absent_endpoints, "calls": state.calls}
+                "absent_endpoints": state.absent_endpoints,
+                "idempotency_keys": state.idempotency_keys, "calls": state.calls}
 
 
 @csrf_exempt
@@ -104,6 +111,8 @@ def control_view(request):
             state = _state()
             if "fail_next" in body:
                 state.fail_next = [str(kind) for kind in body["fail_next"] or []]
+            if "idempotency_keys" in body:
+                state.idempotency_keys = bool(body["idempotency_keys"])
             if "absent_endpoints" in body:
                 state.absent_endpoints = [str(name) for name in body["absent_endpoints"] or []]
             if "timeout_seconds" in body:

@@ -129,7 +129,7 @@ def _handle(request, handler, kwargs) -> JsonResponse:
     try:
         body = _parse_body(request) if request.method in BODY_METHODS else None
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if key and getattr(handler, "idempotent", False):
+        if key and getattr(handler, "idempotent", False) and control.honours_idempotency_keys():
             return _replayable(key, request, body, handler, kwargs)
         with transaction.atomic():
             return handler(request, body, **kwargs)

@@ -139,5 +139,7 @@ class ControlState(models.Model):
 
     fail_next = models.JSONField(default=list)
     absent_endpoints = models.JSONField(default=list)
+    # Nue documents no idempotency key: off, a repeated `Idempotency-Key` is not replayed.
+    idempotency_keys = models.BooleanField(default=True)
     timeout_seconds = models.FloatField(default=2.0)
     calls = models.JSONField(default=dict)

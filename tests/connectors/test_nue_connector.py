@@ -537,3 +537,25 @@ def test_the_emulator_tells_a_missing_endpoint_from_a_missing_order(nue, emulato
         requests.post(f"{hub_url}/sandbox/nue/_control", json={"absent_endpoints": []}, timeout=5)
     unknown = requests.get(f"{hub_url}/sandbox/nue/orders/x/unheard-of", timeout=5)
     assert unknown.status_code == 404 and "status" not in unknown.json()  # not Nue's envelope
+
+
+def test_a_create_retried_after_a_lost_answer_makes_one_order_without_idempotency_keys(hub_url,
+                                                                                       nue):
+    """Nue documents no idempotency key: with the emulator ignoring it, the retry finds the order
+    the first attempt made (its description carries the request) instead of making another."""
+    requests.post(f"{hub_url}/sandbox/nue/_control", timeout=5, json={
+        "idempotency_keys": False, "timeout_seconds": 1.5,
+        "fail_next": ["timeout_after_commit POST orders"]}).raise_for_status()
+    impatient = NueConnector(f"{hub_url}/sandbox/nue", "sandbox", timeout=(5, 0.5))
+    account = nue.create_account(a_customer(), idempotency_key="a-lost")
+    draft = a_draft(account_id=account.account_id)
+    with pytest.raises(TransientError):
+        impatient.create_order(draft, idempotency_key="checkout-9-order")
+    time.sleep(1.5)  # the emulator finishes holding the answer back
+
+    again = nue.create_order(draft, idempotency_key="checkout-9-order")
+
+    [only] = list(nue.list_orders())
+    assert again.order_id == only.order_id and len(again.lines) == 2
+    third = nue.create_order(draft, idempotency_key="checkout-10-order")  # a new request: new order
+    assert third.order_id != again.order_id
