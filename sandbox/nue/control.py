@@ -4,7 +4,12 @@ POST a JSON object with any of:
 - `fail_next`: failures served to the next API calls, one each, in order — `"500"`, `"503"`,
   `"429"` (with `Retry-After: 1`), any other HTTP status as a string, or `"timeout"` (the answer is
   held back `timeout_seconds`, then a 504 is sent; a client with a shorter read timeout gives up);
-  `"500 POST orders"` waits for a call to that endpoint (the names in `calls`).
+  `"500 POST orders"` waits for a call to that endpoint (the names in `calls`);
+  `"timeout_after_commit"`: the request is carried out and committed, then its answer is held back
+  `timeout_seconds` (a client with a shorter read timeout never learns the outcome).
+- `idempotency_keys`: false makes `Idempotency-Key` do nothing, as Nue documents no such header.
+- `absent_endpoints`: calls this tenant does not serve, e.g. `["DELETE orders/{id}"]`: they are
+  answered as a route Nue lacks (`no_route`), not by Nue's API.
 - `timeout_seconds`: how long a `"timeout"` holds the answer (default 2).
 - `reset`: true wipes every customer, order, idempotency record, counter and the catalog.
 GET answers `{"fail_next": [...], "timeout_seconds": n, "calls": {"POST orders": 2, ...}}`.
@@ -19,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from sandbox.nue.models import Contact, ControlState, Customer, IdempotentRequest, Order, OrderProduct, Product
 
 TIMEOUT = "timeout"
+TIMEOUT_AFTER_COMMIT = "timeout_after_commit"
 
 
 def _state() -> ControlState:
@@ -46,6 +52,16 @@ def take_failure(call: str) -> tuple[str, float] | None:
         state.fail_next.pop(0)
         state.save(update_fields=["fail_next"])
         return kind, state.timeout_seconds
+
+
+def honours_idempotency_keys() -> bool:
+    with transaction.atomic():
+        return _state().idempotency_keys
+
+
+def absent(call: str) -> bool:
+    with transaction.atomic():
+        return call in _state().absent_endpoints
 
 
 def failure_response(kind: str, timeout_seconds: float, error_response) -> JsonResponse:
@@ -76,7 +92,8 @@ def _describe() -> dict:
     with transaction.atomic():
         state = _state()
         return {"fail_next": state.fail_next, "timeout_seconds": state.timeout_seconds,
-                "calls": state.calls}
+                "absent_endpoints": state.absent_endpoints,
+                "idempotency_keys": state.idempotency_keys, "calls": state.calls}
 
 
 @csrf_exempt
@@ -94,6 +111,10 @@ def control_view(request):
             state = _state()
             if "fail_next" in body:
                 state.fail_next = [str(kind) for kind in body["fail_next"] or []]
+            if "idempotency_keys" in body:
+                state.idempotency_keys = bool(body["idempotency_keys"])
+            if "absent_endpoints" in body:
+                state.absent_endpoints = [str(name) for name in body["absent_endpoints"] or []]
             if "timeout_seconds" in body:
                 state.timeout_seconds = float(body["timeout_seconds"])
             state.save()

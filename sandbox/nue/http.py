@@ -8,6 +8,7 @@ failure `{"status": "failed", "data": null, "errors": [{"code", "message", "fiel
 import hashlib
 import hmac
 import json
+import time
 
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
@@ -98,24 +99,42 @@ def api_view(name: str, **handlers):
     def view(request, **kwargs):
         control.count_call(f"{request.method} {name}")
         handler = handlers.get(request.method)
+        if control.absent(f"{request.method} {name}"):
+            return no_route(request)
         if handler is None:
             return failure(405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported here.")
         if not _authorized(request):
             return failure(401, "UNAUTHORIZED", "Missing or invalid nue-api-key header.")
         injected = control.take_failure(f"{request.method} {name}")
-        if injected:
+        stall = 0.0
+        if injected and injected[0] == control.TIMEOUT_AFTER_COMMIT:
+            stall = injected[1]
+        elif injected:
             return control.failure_response(*injected, failure)
-        try:
-            body = _parse_body(request) if request.method in BODY_METHODS else None
-            key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-            if key and getattr(handler, "idempotent", False):
-                return _replayable(key, request, body, handler, kwargs)
-            with transaction.atomic():
-                return handler(request, body, **kwargs)
-        except NueError as err:
-            return _failure_body(err.status, err.errors)
+        response = _handle(request, handler, kwargs)
+        if stall:  # the work is committed; only the answer is late (a lost response)
+            time.sleep(stall)
+        return response
 
     return view
+
+
+def no_route(request, *args, **kwargs) -> JsonResponse:
+    """What a path or method Nue does not serve answers: the gateway's 404, not Nue's error
+    envelope (assumed: docs/vendor-assumptions.md, Nue)."""
+    return JsonResponse({"message": "Not Found"}, status=404)
+
+
+def _handle(request, handler, kwargs) -> JsonResponse:
+    try:
+        body = _parse_body(request) if request.method in BODY_METHODS else None
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if key and getattr(handler, "idempotent", False) and control.honours_idempotency_keys():
+            return _replayable(key, request, body, handler, kwargs)
+        with transaction.atomic():
+            return handler(request, body, **kwargs)
+    except NueError as err:
+        return _failure_body(err.status, err.errors)
 
 
 def _fingerprint(request, body) -> str:

@@ -134,8 +134,12 @@ class IdempotentRequest(models.Model):
 
 
 class ControlState(models.Model):
-    """The test switches (`/_control`): failures queued for the next calls, and call counts."""
+    """The test switches (`/_control`): failures queued for the next calls, endpoints this tenant
+    lacks, and call counts."""
 
     fail_next = models.JSONField(default=list)
+    absent_endpoints = models.JSONField(default=list)
+    # Nue documents no idempotency key: off, a repeated `Idempotency-Key` is not replayed.
+    idempotency_keys = models.BooleanField(default=True)
     timeout_seconds = models.FloatField(default=2.0)
     calls = models.JSONField(default=dict)

@@ -3,7 +3,7 @@ from django.urls import path
 from sandbox.nue import catalog, customers, orders
 from sandbox.nue.checkout import checkout_view
 from sandbox.nue.control import control_view
-from sandbox.nue.http import api_view
+from sandbox.nue.http import api_view, no_route
 
 app_name = "sandbox_nue"
 
@@ -25,4 +25,5 @@ urlpatterns = [
     path("orders/<str:order_id>/activate", api_view("orders/{id}/activate",
                                                     POST=orders.activate_order)),
     path("orders/<str:order_id>/cancel", api_view("orders/{id}/cancel", POST=orders.cancel_order)),
+    path("<path:unknown>", no_route),
 ]

@@ -2,6 +2,8 @@
 emitted as a webhook — and the order shapes the Orders API returns."""
 from __future__ import annotations
 
+import hashlib
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,7 +150,8 @@ def order_json(request, order: Order, *, account_details: bool = False) -> dict:
         "createdDate": order.created_date.strftime(ZUORA_DATETIME),
         "updatedDate": order.updated_date.strftime(ZUORA_DATETIME),
         "createdBy": "sandbox", "updatedBy": "sandbox",
-        "subscriptions": [{"baseVersion": None, "newVersion": 1, **sub_json(sub)}
+        "subscriptions": [{"baseVersion": None, "newVersion": 1,
+                           **sub_json(sub, created=order.status != Order.DRAFT)}
                           for sub in order.subscriptions],
         # Not in Zuora's shape: the emulator's stand-in for a hosted payment page.
         "checkoutUrl": checkout_url(request, order),
@@ -161,20 +164,27 @@ def order_json(request, order: Order, *, account_details: bool = False) -> dict:
     return data
 
 
-def sub_json(sub: dict) -> dict:
+def sub_json(sub: dict, *, created: bool = False) -> dict:
     """A stored subscription as an order read-back spells it: Zuora's `GetChargeOverride` names
     the charge `productRateplanChargeId` (lower-case "p"), where the request said
-    `productRatePlanChargeId`."""
+    `productRatePlanChargeId`. Once the subscription exists (`created`: the order is no longer a
+    draft) each rate plan carries Zuora's id for it, `newRatePlanId`, as in Zuora's published
+    order samples."""
     def charge(override: dict) -> dict:
         out = {k: v for k, v in override.items() if k != "productRatePlanChargeId"}
         return {"productRateplanChargeId": override["productRatePlanChargeId"], **out}
 
-    def plan(entry: dict) -> dict:
-        return {**entry, "chargeOverrides": [charge(c) for c in entry["chargeOverrides"]]}
+    def plan(entry: dict, n: int) -> dict:
+        out = {**entry, "chargeOverrides": [charge(c) for c in entry["chargeOverrides"]]}
+        if created:
+            seed = f"{sub.get('subscriptionNumber')}/{n}".encode()
+            out["newRatePlanId"] = hashlib.sha256(seed).hexdigest()[:32]
+        return out
 
     def action(act: dict) -> dict:
         create = act["createSubscription"]
         return {**act, "createSubscription": {
-            **create, "subscribeToRatePlans": [plan(p) for p in create["subscribeToRatePlans"]]}}
+            **create, "subscribeToRatePlans": [plan(p, n) for n, p in
+                                               enumerate(create["subscribeToRatePlans"])]}}
 
     return {**sub, "orderActions": [action(a) for a in sub["orderActions"]]}

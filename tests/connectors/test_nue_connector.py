@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import requests
 from django.core.exceptions import ImproperlyConfigured
 
 from sandbox.webhooks.models import Switches
@@ -450,13 +451,14 @@ def test_an_order_product_without_its_price_is_a_clear_sync_error():
 @pytest.fixture
 def nue_without(request):
     """A stand-in for a Nue tenant without the assumed order endpoints: every call answers
-    `status` with a body that is not Nue's error envelope, as a missing route would."""
-    status = request.param
+    `status` with a body that is not Nue's error envelope, as a missing route would. With a
+    (status, body) pair it answers that body instead."""
+    status, body = request.param if isinstance(request.param, tuple) else (
+        request.param, b'{"message": "Not Found"}')
 
     class NoRoute(http.server.BaseHTTPRequestHandler):
         def _answer(self):
             self.rfile.read(int(self.headers.get("content-length") or 0))
-            body = b'{"message": "Not Found"}'
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -492,3 +494,68 @@ def test_a_missing_order_is_still_not_found_not_unsupported(nue):
     with pytest.raises(NotFoundError):
         nue.get_order("5b1c7a38-0000-4000-8000-000000000000")
     nue.delete_order("5b1c7a38-0000-4000-8000-000000000000")  # already gone: fine
+
+
+ORDER_GONE = (404, json.dumps({"status": "failed", "data": None, "warnings": [], "errors": [
+    {"code": "NOT_FOUND", "message": "Order not found", "field": None}]}).encode())
+
+
+@pytest.mark.parametrize("nue_without", [ORDER_GONE], indirect=True)
+@pytest.mark.parametrize("action", ["get_order", "cancel_order", "update_order"])
+def test_a_404_in_nues_error_envelope_is_a_missing_order_whatever_its_code(nue_without, action):
+    """Nue's envelope means Nue's API answered: the endpoint exists and the order does not."""
+    argument = a_draft(order_id="5b1c7a38-0000-4000-8000-000000000000") \
+        if action == "update_order" else "5b1c7a38-0000-4000-8000-000000000000"
+
+    with pytest.raises(NotFoundError) as raised:
+        getattr(nue_without, action)(argument)
+
+    assert not isinstance(raised.value, UnsupportedError) and raised.value.code == "NOT_FOUND"
+    nue_without.delete_order("5b1c7a38-0000-4000-8000-000000000000")  # gone: fine
+
+
+@pytest.mark.parametrize("call, action", [("GET orders/{id}", "get_order"),
+                                          ("POST orders/{id}/cancel", "cancel_order"),
+                                          ("DELETE orders/{id}", "delete_order"),
+                                          ("PATCH orders/{id}", "update_order")])
+def test_the_emulator_tells_a_missing_endpoint_from_a_missing_order(nue, emulator, hub_url, call,
+                                                                    action):
+    created = nue.create_order(a_draft(customer=a_customer()), idempotency_key=f"k-{action}")
+    argument = created if action == "update_order" else created.order_id
+    missing = dataclasses.replace(created, order_id="5b1c7a38-0000-4000-8000-000000000000") \
+        if action == "update_order" else "5b1c7a38-0000-4000-8000-000000000000"
+    if action != "delete_order":
+        with pytest.raises(NotFoundError):  # the endpoint is there, the order is not
+            getattr(nue, action)(missing)
+
+    requests.post(f"{hub_url}/sandbox/nue/_control", json={"absent_endpoints": [call]},
+                  timeout=5).raise_for_status()
+    try:
+        with pytest.raises(UnsupportedError):  # this tenant lacks the endpoint
+            getattr(nue, action)(argument)
+    finally:
+        requests.post(f"{hub_url}/sandbox/nue/_control", json={"absent_endpoints": []}, timeout=5)
+    unknown = requests.get(f"{hub_url}/sandbox/nue/orders/x/unheard-of", timeout=5)
+    assert unknown.status_code == 404 and "status" not in unknown.json()  # not Nue's envelope
+
+
+def test_a_create_retried_after_a_lost_answer_makes_one_order_without_idempotency_keys(hub_url,
+                                                                                       nue):
+    """Nue documents no idempotency key: with the emulator ignoring it, the retry finds the order
+    the first attempt made (its description carries the request) instead of making another."""
+    requests.post(f"{hub_url}/sandbox/nue/_control", timeout=5, json={
+        "idempotency_keys": False, "timeout_seconds": 1.5,
+        "fail_next": ["timeout_after_commit POST orders"]}).raise_for_status()
+    impatient = NueConnector(f"{hub_url}/sandbox/nue", "sandbox", timeout=(5, 0.5))
+    account = nue.create_account(a_customer(), idempotency_key="a-lost")
+    draft = a_draft(account_id=account.account_id)
+    with pytest.raises(TransientError):
+        impatient.create_order(draft, idempotency_key="checkout-9-order")
+    time.sleep(1.5)  # the emulator finishes holding the answer back
+
+    again = nue.create_order(draft, idempotency_key="checkout-9-order")
+
+    [only] = list(nue.list_orders())
+    assert again.order_id == only.order_id and len(again.lines) == 2
+    third = nue.create_order(draft, idempotency_key="checkout-10-order")  # a new request: new order
+    assert third.order_id != again.order_id

@@ -216,14 +216,23 @@ def test_semi_annual_is_spelled_as_zuora_spells_it(harness):
     assert created.terms.billing_period == "Semi-Annual"
 
 
-def test_a_retry_after_a_definite_failure_uses_a_new_key(harness):
-    connector = connector_for(harness, flexible_billing=False)
+def test_a_retry_after_a_definite_failure_uses_a_new_key(harness, hub_url):
+    records, session = [], Capturing()
+    connector = connector_for(harness, flexible_billing=False, session=session)
+    connector.recorder = records.append
     harness.fail_next("lock POST /v1/orders")  # refused, nothing done: Zuora keeps the failure
     with pytest.raises(TransientError):
         connector.create_order(a_draft(harness), idempotency_key="k-retry")
 
     created = connector.create_order(a_draft(harness), idempotency_key="k-retry")
     assert created.order_id and harness.control()["orders"] == 1
+    keys = [r.extra["idempotency_key"] for r in records if r.operation == "create_order"]
+    assert keys[0] == "k-retry" and keys[1] != "k-retry"
+    # Zuora answers the first key with its stored failure, however often the body is sent again.
+    first = next(body for method, url, body in session.sent if url.endswith("/v1/orders"))
+    replayed = requests.post(f"{hub_url}/sandbox/zuora/v1/orders", json=first, timeout=10, headers={
+        "Authorization": f"Bearer {connector._access_token()}", "Idempotency-Key": "k-retry"})
+    assert replayed.json()["success"] is False and harness.control()["orders"] == 1
 
 
 def test_a_retry_after_a_5xx_looks_for_what_it_made_before_using_a_new_key(harness):
@@ -247,8 +256,10 @@ def test_email_lookup_ignores_case_and_works_without_object_query(harness):
                                      idempotency_key="k-email")
 
     assert connector.find_account_by_email("ANA@acme.io").account_id == created.account_id
+    assert connector.get_account(created.account_id).email == "ana@acme.io"  # written lower case
     harness.control(object_query=False)
     assert connector.find_account_by_email("ana@ACME.io").account_id == created.account_id
+    assert harness.calls("POST /v1/action/query") > 0  # found through ZOQL, not Object Query
     assert connector.find_account_by_crm_id(created.customer.crm_id).account_id == \
         created.account_id
     assert connector.find_account_by_email("nobody@acme.io") is None

@@ -18,6 +18,7 @@ Amounts are per billing period.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from decimal import Decimal
@@ -25,6 +26,7 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from syncapp.connectors.billing.base import BillingConnector
@@ -73,6 +75,10 @@ CUSTOM_SUFFIX = "__c"
 CATALOG_TTL = 300.0
 PAGE_SIZE = 100
 CENT = Decimal("0.01")
+# An order the hub creates says which request made it (its `description`), so a retry after an
+# unknown outcome can find it; how long an unknown outcome is remembered.
+REQUEST_MARK = "Order Sync Hub request "
+UNSURE_TTL = 24 * 3600
 
 
 class NueConnector(BillingConnector):
@@ -168,16 +174,48 @@ class NueConnector(BillingConnector):
             account_id = self.create_account(order.customer,
                                              idempotency_key=f"{idempotency_key}:customer"
                                              ).account_id
-        body = {"customer": {"id": account_id}, **body, "options": {}}
-        data = self._call("create_order", "POST", "/orders", json=body,
-                          idempotency_key=idempotency_key)["data"]
-        created = self._order(data["order"])
+        marker = f"{REQUEST_MARK}{idempotency_key}"
+        body = {"customer": {"id": account_id}, **body, "description": marker, "options": {}}
+        found = self._made_before(idempotency_key, account_id, marker)
+        if found is not None:
+            created = self._order(found)
+        else:
+            data = self._sent_once(idempotency_key, lambda: self._call(
+                "create_order", "POST", "/orders", json=body,
+                idempotency_key=idempotency_key))["data"]
+            created = self._order(data["order"])
         # Nue creates drafts; a completed order is the draft activated (safe to repeat).
         if order.status == OrderStatus.ACTIVATED:
             return self.activate_order(created.order_id)
         if order.status == OrderStatus.CANCELED:
             return self.cancel_order(created.order_id)
         return created
+
+    def _sent_once(self, key: str, send):
+        """`send()` a create; when its outcome is unknown (no answer, or a 5xx) remember that,
+        so the next attempt under the same key looks for what it may have made first."""
+        slot = _unsure_slot(self.base_url, key)
+        try:
+            answer = send()
+        except TransientError:
+            cache.set(slot, True, UNSURE_TTL)
+            raise
+        cache.delete(slot)
+        return answer
+
+    def _made_before(self, key: str, account_id: str, marker: str) -> dict | None:
+        """The order an attempt under `key` whose outcome is unknown may have made: Nue keeps no
+        idempotency key (docs/vendor-assumptions.md, Nue), so the customer's orders are listed and
+        the one whose `description` carries this request's mark is taken."""
+        if not cache.get(_unsure_slot(self.base_url, key)):
+            return None
+        answer = self._call("find_created_order", "GET", "/orders",
+                            params={"customerIds": json.dumps([account_id])})
+        for data in answer["data"]:
+            if data.get("description") == marker:
+                cache.delete(_unsure_slot(self.base_url, key))
+                return data
+        return None
 
     def _fetch_order(self, order_id: str) -> dict:
         # `GET /orders/{id}` is an assumption (docs/vendor-assumptions.md, Nue).
@@ -312,11 +350,14 @@ def error_from_response(response: requests.Response, body) -> SyncError:
     first = errors[0] if errors else {}
     code = str(first.get("code") or f"http_{status}")
     message = first.get("message") or f"Nue answered HTTP {status}"
-    details = {"errors": errors}
+    # Nue's own answer (its error envelope) or something in front of it (a gateway's 404 for a
+    # route it does not serve): docs/vendor-assumptions.md, Nue.
+    from_nue = isinstance(body, dict) and body.get("status") == "failed"
+    details = {"errors": errors, "from_nue": from_nue}
     if status == 429 or status >= 500:
         return TransientError(message, code=code, vendor=VENDOR, status=status, details=details,
                               retry_after=_retry_after(response))
-    if code in NOT_FOUND_CODES:
+    if code in NOT_FOUND_CODES or (status == 404 and from_nue and code not in NO_ROUTE_CODES):
         return NotFoundError(message, code=code, vendor=VENDOR, status=status, details=details)
     if any(e.get("code") in UNKNOWN_SKU_CODES for e in errors):
         code = "unknown_sku"
@@ -326,10 +367,10 @@ def error_from_response(response: requests.Response, body) -> SyncError:
 
 
 def _unsupported(operation: str, method: str, path: str, err: SyncError) -> SyncError | None:
-    """An assumed endpoint that Nue answers as absent (405, or 404 without a Nue error code):
-    the action is not available through Nue's API."""
+    """An assumed endpoint that Nue answers as absent: 405, or a 404 that is not Nue's error
+    envelope (or names no route). A 404 in Nue's envelope is about the order: not found."""
     absent = err.status == 405 or (err.status == 404 and (
-        err.code in NO_ROUTE_CODES or err.code.startswith("http_")))
+        err.code in NO_ROUTE_CODES or not err.details.get("from_nue")))
     if operation not in ASSUMED_OPERATIONS or not absent:
         return None
     instead = ASSUMED_OPERATIONS[operation][1]
@@ -337,6 +378,10 @@ def _unsupported(operation: str, method: str, path: str, err: SyncError) -> Sync
         f"Nue's API does not offer this: {method} {path} answered HTTP {err.status}. The hub "
         f"assumed the endpoint (docs/vendor-assumptions.md, Nue); {instead} in Nue itself.",
         vendor=VENDOR, status=err.status, details=err.details)
+
+
+def _unsure_slot(base_url: str, key: str) -> str:
+    return "nue:unsure:" + hashlib.sha256(f"{base_url}\n{key}".encode()).hexdigest()[:32]
 
 
 def _id(value: str) -> str:

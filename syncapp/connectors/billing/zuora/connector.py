@@ -303,8 +303,15 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
                           startDate=updated_since.astimezone(dt.UTC).date().isoformat())
         term_of = functools.cache(self._read_payment_term)  # each account read once per listing
         for raw in self._raw_orders("list_orders", params):
-            if updated_since is None or updated_at(raw) >= updated_since:
-                yield self._with_account_term(raw, self._draft_order(raw), term_of, None)
+            if updated_since is not None and updated_at(raw) < updated_since:
+                continue
+            try:
+                order = self._draft_order(raw)
+            except PermanentError as err:
+                if err.code != "unsupported_order":
+                    raise
+                continue  # an order that changes subscriptions is not one the hub syncs
+            yield self._with_account_term(raw, order, term_of, None)
 
     def _account_payment_term(self, account_key: str) -> str | None:
         """The account's payment term, shared through the cache for `CATALOG_TTL` (it changes
@@ -356,19 +363,28 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
             "productRatePlanChargeId": plan.charge_id, "billing": billing, "pricing": pricing}]}
 
     def _draft_order(self, raw: dict) -> DraftOrder:
-        lines, terms = [], BillingTerms()
+        lines, terms, other_actions = [], BillingTerms(), set()
         for sub in raw.get("subscriptions", []):
             for action in sub.get("orderActions", []):
-                create = action.get("createSubscription") or {}
+                create = action.get("createSubscription")
+                if not create:
+                    other_actions.add(str(action.get("type") or "?"))
+                    continue
                 for entry in create.get("subscribeToRatePlans", []):
                     line, billing = self._line(entry)
                     if not lines:
-                        period = billing.get("billingPeriod", terms.billing_period)
+                        period = billing.get("billingPeriod") or terms.billing_period
                         terms = BillingTerms(
                             billing_period=PERIODS_FROM_ZUORA.get(period, period),
                             payment_term=create.get("paymentTerm") or terms.payment_term,
                             bill_cycle_day=billing.get("billCycleDay"))
                     lines.append(line)
+        if not lines and other_actions:
+            raise PermanentError(
+                f"Zuora order {raw.get('orderNumber')} creates no subscription (its actions: "
+                f"{', '.join(sorted(other_actions))}); the hub syncs orders that create one",
+                code="unsupported_order", vendor=VENDOR,
+                details={"order": raw.get("orderNumber"), "actions": sorted(other_actions)})
         return DraftOrder(
             currency=raw.get("currency") or "USD",
             order_date=dt.date.fromisoformat(raw["orderDate"]), lines=tuple(lines),
@@ -380,18 +396,29 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     def _line(self, entry: dict) -> tuple[OrderLine, dict]:
         """One rate plan of an order read-back (`RatePlanOverride`, its charge a
-        `GetChargeOverride`)."""
+        `GetChargeOverride`). What the charge does not override (Zuora answers null) is the
+        catalog's: the list price, and the billing period. The quantity is the one of whichever
+        pricing model the charge has (per unit, volume, tiered). A rate plan the hub did not send
+        has no `uniqueToken`; its line is then known by Zuora's id for it (`newRatePlanId`)."""
         charge = (entry.get("chargeOverrides") or [{}])[0]
-        per_unit = (charge.get("pricing") or {}).get("recurringPerUnit") or {}
-        quantity = Decimal(str(per_unit.get("quantity", 1)))
+        pricing = charge.get("pricing") or {}
+        per_unit = pricing.get("recurringPerUnit") or {}
+        priced = per_unit if per_unit.get("quantity") is not None else next(
+            (model for model in pricing.values()
+             if isinstance(model, dict) and model.get("quantity") is not None), {})
+        quantity = Decimal(str(priced.get("quantity", 1)))
         sku = self._sku_of(entry.get("productRatePlanId", ""),
                            entry.get("productRatePlanNumber", ""))
         plan = self._catalog_plans().get(sku)
         list_price = plan.item.list_price if plan else None
-        net_price = Decimal(str(per_unit.get("listPrice", list_price or 0))).quantize(CENT)
+        net = per_unit.get("listPrice")
+        net_price = Decimal(str(net if net is not None else list_price or 0)).quantize(CENT)
         if list_price is None:
             list_price = net_price
         line = OrderLine(sku=sku, quantity=quantity, list_price=list_price, net_price=net_price,
-                         line_id=entry.get("uniqueToken"),
+                         line_id=entry.get("uniqueToken") or entry.get("newRatePlanId"),
                          discount=discount_of(list_price, net_price))
-        return line, charge.get("billing") or {}
+        billing = dict(charge.get("billing") or {})
+        if not billing.get("billingPeriod") and plan:
+            billing["billingPeriod"] = plan.item.billing_period
+        return line, billing
