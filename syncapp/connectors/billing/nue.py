@@ -24,9 +24,9 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import requests
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from syncapp import conf
 from syncapp.connectors.billing.base import BillingConnector
 from syncapp.connectors.http import (
     DEFAULT_TIMEOUT,
@@ -94,7 +94,8 @@ class NueConnector(BillingConnector):
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
                       timeout=DEFAULT_TIMEOUT) -> NueConnector:
-        base_url, api_key = settings.NUE_BASE_URL, settings.NUE_API_KEY
+        nue = conf.nue()
+        base_url, api_key = nue.base_url, nue.api_key
         if not base_url or not api_key:
             raise ImproperlyConfigured(
                 "NUE_BASE_URL and NUE_API_KEY must be set for BILLING_PROVIDER=nue")

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from syncapp import conf
 from syncapp.connectors.billing.base import BillingConnector
 from syncapp.connectors.billing.zuora.client import VENDOR, ZuoraClient, cache_key
 from syncapp.connectors.billing.zuora.errors import query_unavailable
@@ -55,19 +55,19 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
                       timeout=DEFAULT_TIMEOUT) -> ZuoraConnector:
-        if not (settings.ZUORA_BASE_URL and settings.ZUORA_CLIENT_ID
-                and settings.ZUORA_CLIENT_SECRET):
+        zuora = conf.zuora()
+        if not (zuora.base_url and zuora.client_id and zuora.client_secret):
             raise ImproperlyConfigured("ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET "
                                        "must be set to use Zuora")
-        return cls(settings.ZUORA_BASE_URL, settings.ZUORA_CLIENT_ID,
-                   settings.ZUORA_CLIENT_SECRET, recorder=recorder, timeout=timeout)
+        return cls(zuora.base_url, zuora.client_id, zuora.client_secret, recorder=recorder,
+                   timeout=timeout)
 
     @property
     def flexible_billing(self) -> bool:
         """Whether the tenant has Flexible Billing Attributes (`ZUORA_FLEXIBLE_BILLING`;
         docs/vendor-assumptions.md, Zuora)."""
         if self._flexible_billing is None:
-            return settings.ZUORA_FLEXIBLE_BILLING
+            return conf.zuora().flexible_billing
         return self._flexible_billing
 
     # --- catalog ---------------------------------------------------------------------------
