@@ -13,8 +13,10 @@ import logging.config
 import logging.handlers
 import os
 import re
+from typing import Any
 
 import structlog
+from structlog.typing import Processor
 
 REDACTED = "[redacted]"
 # A value is dropped whole when its key names a secret (headers, form fields, extras).
@@ -71,7 +73,7 @@ class PrivateFileHandler(logging.handlers.WatchedFileHandler):
 
 
 # What every record goes through first, structlog's own and the standard library's alike.
-SHARED_PROCESSORS = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name,
+SHARED_PROCESSORS: list[Processor] = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name,
                      structlog.stdlib.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True)]
 
 
@@ -100,7 +102,7 @@ def configure(level: str, console_format: str = "json", log_file: str = "") -> d
                                structlog.processors.format_exc_info, redact_secrets, renderer]}
 
     json_renderer = structlog.processors.JSONRenderer()
-    handlers = {"console": {"class": "logging.StreamHandler", "formatter": console_format}}
+    handlers: dict[str, dict[str, Any]] = {"console": {"class": "logging.StreamHandler", "formatter": console_format}}
     if log_file:
         handlers["file"] = {"class": "hub.logs.PrivateFileHandler", "filename": log_file,
                             "delay": True, "formatter": "json"}

@@ -251,7 +251,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- django-q2 ---------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": env("HUB_Q_NAME", "hub"),
     "workers": int(env("HUB_WORKERS", "2")),
     "recycle": 500,
