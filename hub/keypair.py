@@ -32,13 +32,14 @@ def data_keypair(data_dir: Path, name: str) -> tuple[Path, Path]:
         finally:
             tmp.unlink()
     if not cert_path.exists():
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        signing_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        assert isinstance(signing_key, rsa.RSAPrivateKey)  # the key generated above
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Order Sync Hub sandbox")])
         now = dt.datetime.now(dt.UTC)
         cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .public_key(signing_key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1))
-                .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256()))
+                .not_valid_after(now + dt.timedelta(days=3650)).sign(signing_key, hashes.SHA256()))
         tmp = _write_private(data_dir / f".{name}.{os.getpid()}.crt",
                              cert.public_bytes(serialization.Encoding.PEM))
         os.replace(tmp, cert_path)

@@ -9,11 +9,14 @@ rendering) applies to every line. The ids are bound as context variables:
 """
 from __future__ import annotations
 
+import logging.config
 import logging.handlers
 import os
 import re
+from typing import Any
 
 import structlog
+from structlog.typing import Processor
 
 REDACTED = "[redacted]"
 # A value is dropped whole when its key names a secret (headers, form fields, extras).
@@ -69,20 +72,28 @@ class PrivateFileHandler(logging.handlers.WatchedFileHandler):
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
-def configure(level: str, console_format: str = "json", log_file: str = "") -> dict:
-    """Set up structlog and return Django's `LOGGING` for it: JSON lines (or structlog's plain
-    console format, `console_format="console"`) on stderr, and JSON lines appended to
-    `log_file` when given (a WatchedFileHandler: several processes append, logrotate may move it)."""
-    timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
-    shared = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name,
-              structlog.stdlib.add_log_level, timestamper]
+# What every record goes through first, structlog's own and the standard library's alike.
+SHARED_PROCESSORS: list[Processor] = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name,
+                     structlog.stdlib.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True)]
+
+
+def apply(logging_config: dict) -> None:
+    """Set up structlog, then the standard `logging` from Django's `LOGGING` (`configure`'s)."""
     structlog.configure(
-        processors=[*shared, structlog.stdlib.PositionalArgumentsFormatter(),
+        processors=[*SHARED_PROCESSORS, structlog.stdlib.PositionalArgumentsFormatter(),
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    logging.config.dictConfig(logging_config)
+
+
+def configure(level: str, console_format: str = "json", log_file: str = "") -> dict:
+    """Django's `LOGGING` for structlog (applied by `apply`): JSON lines (or structlog's plain
+    console format, `console_format="console"`) on stderr, and JSON lines appended to
+    `log_file` when given (a WatchedFileHandler: several processes append, logrotate may move it)."""
+    shared = SHARED_PROCESSORS
 
     def formatter(renderer) -> dict:
         return {"()": structlog.stdlib.ProcessorFormatter,
@@ -91,7 +102,7 @@ def configure(level: str, console_format: str = "json", log_file: str = "") -> d
                                structlog.processors.format_exc_info, redact_secrets, renderer]}
 
     json_renderer = structlog.processors.JSONRenderer()
-    handlers = {"console": {"class": "logging.StreamHandler", "formatter": console_format}}
+    handlers: dict[str, dict[str, Any]] = {"console": {"class": "logging.StreamHandler", "formatter": console_format}}
     if log_file:
         handlers["file"] = {"class": "hub.logs.PrivateFileHandler", "filename": log_file,
                             "delay": True, "formatter": "json"}

@@ -50,9 +50,8 @@ if env_bool("HUB_DEBUG"):
 
 # Webhook secrets only from the environment: a secret generated on one machine would not be the
 # one configured in Zuora or Nue, nor the one other web machines hold. Unset means refused.
-ZUORA_WEBHOOK_SECRET = env("ZUORA_WEBHOOK_SECRET")
-NUE_WEBHOOK_SECRET = env("NUE_WEBHOOK_SECRET")
-_provider = BILLING_PROVIDER.upper()  # noqa: F405
+HUB = {**HUB, "generate_secrets": False}  # noqa: F405
+_provider = HUB["billing_provider"].upper()
 # The active billing provider's API, which hub.settings would point at the sandbox: unset, every
 # sync and checkout would fail while the hub looked up (health: "billing: not configured").
 _BILLING_API = {"ZUORA": ("ZUORA_BASE_URL", "ZUORA_CLIENT_ID", "ZUORA_CLIENT_SECRET"),
@@ -84,5 +83,5 @@ CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("HUB_CSRF_TRUSTED_ORIGINS").split
 
 # django-axes keys lockouts on the client's address: behind the proxy that is the address the
 # proxy puts in X-Forwarded-For, not the proxy's own (hub/proxy.py).
+# HUB_PROXY_COUNT says how many proxies there are (1 unless set).
 AXES_CLIENT_IP_CALLABLE = "hub.proxy.client_ip"
-HUB_PROXY_COUNT = int(env("HUB_PROXY_COUNT", "1"))

@@ -8,7 +8,7 @@ from django.conf import settings
 
 
 def client_ip(request) -> str | None:
-    count = settings.HUB_PROXY_COUNT
+    count: int = settings.HUB["proxy_count"]
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
     if count <= 0 or not forwarded:
         return request.META.get("REMOTE_ADDR")

@@ -1,7 +1,8 @@
 """Secrets the hub generates for itself on first run and keeps in HUB_DATA_DIR.
 
-An environment variable always wins; a generated value is written once (mode 0600) and reused,
-so webhook senders configured with it keep working across restarts.
+The settings take a secret from the environment when it is there; only one left empty is asked of
+`data_secret`. A generated value is written once (mode 0600) and reused, so webhook senders
+configured with it keep working across restarts.
 """
 import base64
 import json
@@ -17,9 +18,7 @@ def _generate(kind: str) -> str:
 
 
 def data_secret(data_dir: Path, name: str, kind: str = "key") -> str:
-    """Return env var `name`, else the value stored under `name` in data_dir/secrets.json."""
-    if os.environ.get(name):
-        return os.environ[name]
+    """The value stored under `name` in data_dir/secrets.json, generated and stored when missing."""
     path = data_dir / "secrets.json"
     data_dir.mkdir(parents=True, exist_ok=True)
     stored = json.loads(path.read_text()) if path.exists() else {}
@@ -30,4 +29,4 @@ def data_secret(data_dir: Path, name: str, kind: str = "key") -> str:
         with os.fdopen(fd, "w") as fh:
             json.dump(stored, fh, indent=2)
         os.replace(tmp, path)
-    return stored[name]
+    return str(stored[name])

@@ -1,107 +1,125 @@
 """Settings for Order Sync Hub, read from the environment (see docs/deploy.md).
 
 `.env` in the repository root is read if present; real environment variables win over it.
+
+The hub's own settings are the one dict `HUB`, read through `syncapp/conf.py` only; the rest are
+Django's and its libraries'. Importing this module only reads: the data directory, the generated
+secrets, the sandbox's key pair and PROMETHEUS_MULTIPROC_DIR are made when a process starts
+(`hub/startup.py`, which Django runs first thing in `django.setup()`).
 """
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
-from dotenv import load_dotenv
+from dotenv import dotenv_values
 
-from hub.datadir import private_dir
-from hub.keypair import data_keypair
+from hub import sandbox_defaults
 from hub.logs import configure as configure_logging
-from hub.secrets import data_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env", override=False)
+# Read, not loaded: os.environ stays as the process was given it.
+ENVIRONMENT = {**{k: v for k, v in dotenv_values(BASE_DIR / ".env").items() if v is not None}, **os.environ}
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    return ENVIRONMENT.get(name, default)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
+    value = ENVIRONMENT.get(name)
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-HUB_PORT = int(env("HUB_PORT", "8000"))
-HUB_BIND = env("HUB_BIND", "127.0.0.1")
-HUB_DATA_DIR = private_dir(Path(env("HUB_DATA_DIR", str(BASE_DIR / "var"))).resolve())
-# The hub's own address as other systems (the sandbox emulators' webhooks, the storefront) reach it.
-HUB_PUBLIC_URL = env("HUB_PUBLIC_URL", f"http://127.0.0.1:{HUB_PORT}").rstrip("/")
+DATA_DIR = Path(env("HUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+PORT = int(env("HUB_PORT", "8000"))
 
-SECRET_KEY = data_secret(HUB_DATA_DIR, "DJANGO_SECRET_KEY")
+HUB: dict[str, Any] = {
+    # --- This hub: where it keeps its data, where it listens, how it is reached ------------------
+    "data_dir": DATA_DIR,
+    "port": PORT,
+    "bind": env("HUB_BIND", "127.0.0.1"),
+    # The hub's own address as other systems (the sandbox emulators' webhooks, the storefront) reach it.
+    "public_url": env("HUB_PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/"),
+    # `make run`'s web server (manage.py runhub): gunicorn processes, and threads in each.
+    "web_workers": int(env("HUB_WEB_WORKERS", "2")),
+    "web_threads": int(env("HUB_WEB_THREADS", "8")),
+    # Secrets not given in the environment (DJANGO_SECRET_KEY, the webhook secrets) are generated
+    # into HUB_DATA_DIR/secrets.json at start-up; hub.production takes them from the environment only.
+    "generate_secrets": True,
+    # hub.proxy.client_ip: how many reverse proxies in front of the hub append to X-Forwarded-For.
+    "proxy_count": int(env("HUB_PROXY_COUNT", "1")),
+    # How long a checkout waits for another checkout of the same organisation before answering 503.
+    "checkout_match_wait": float(env("HUB_CHECKOUT_MATCH_WAIT", "5")),
+    # Health (syncapp/api/health.py): the queue is down when no worker has run the every-minute
+    # sweeper for this long, except in a web process's first HUB_QUEUE_GRACE_SECONDS.
+    "queue_stale_seconds": float(env("HUB_QUEUE_STALE_SECONDS", "180")),
+    "queue_grace_seconds": float(env("HUB_QUEUE_GRACE_SECONDS", "120")),
+    # /metrics (syncapp/metrics.py): every web and worker process of this machine writes its samples
+    # here (prometheus_client's multiprocess mode). Derived from HUB_DATA_DIR every time, so a child
+    # hub with its own data dir never inherits its parent's.
+    "metrics_dir": Path(env("HUB_METRICS_DIR", str(DATA_DIR / "metrics"))),
+
+    # --- Salesforce ------------------------------------------------------------------------------
+    "salesforce_username": env("SALESFORCE_USERNAME"),
+    "salesforce_password": env("SALESFORCE_PASSWORD"),
+    "salesforce_security_token": env("SALESFORCE_SECURITY_TOKEN"),
+    "salesforce_domain": env("SALESFORCE_DOMAIN", "login"),
+    "salesforce_instance_url": env("SALESFORCE_INSTANCE_URL"),
+    # A connected (or external client) app: with a private key and a username, the OAuth 2.0 JWT
+    # bearer flow (recommended); with a secret, the client-credentials flow (or, with a username and
+    # password, the legacy OAuth password flow).
+    "salesforce_consumer_key": env("SALESFORCE_CONSUMER_KEY"),
+    "salesforce_consumer_secret": env("SALESFORCE_CONSUMER_SECRET"),
+    "salesforce_private_key_file": env("SALESFORCE_PRIVATE_KEY_FILE"),
+    "salesforce_api_version": env("SALESFORCE_API_VERSION", "62.0"),
+    "salesforce_read_timeout": float(env("SALESFORCE_READ_TIMEOUT", "30")),
+    "salesforce_limit_pause_seconds": float(env("SALESFORCE_LIMIT_PAUSE_SECONDS", "300")),
+    # The org currency when Salesforce multi-currency is off (Orders then have no CurrencyIsoCode).
+    "salesforce_currency": env("SALESFORCE_CURRENCY", "USD").upper(),
+    # An org with multi-currency on: Orders carry CurrencyIsoCode, priced from PricebookEntries in it.
+    "salesforce_multi_currency": env_bool("SALESFORCE_MULTI_CURRENCY", False),
+    # How long a session from an OAuth login is reused when Salesforce does not say (its token
+    # answers carry no expiry; a SOAP login's sessionSecondsValid is used as given). 15 minutes is
+    # the shortest session timeout an org can set, and a session refused earlier is replaced at once.
+    "salesforce_session_seconds": float(env("SALESFORCE_SESSION_SECONDS", "900")),
+
+    # --- Billing ---------------------------------------------------------------------------------
+    "billing_provider": env("BILLING_PROVIDER", "zuora").strip().lower(),
+    "zuora_base_url": env("ZUORA_BASE_URL"),
+    "zuora_client_id": env("ZUORA_CLIENT_ID"),
+    "zuora_client_secret": env("ZUORA_CLIENT_SECRET"),
+    # Whether the tenant has Zuora's Flexible Billing Attributes: only then does a subscription
+    # carry its own payment term; otherwise the payment term is the account's.
+    "zuora_flexible_billing": env_bool("ZUORA_FLEXIBLE_BILLING", False),
+    "nue_base_url": env("NUE_BASE_URL"),
+    "nue_api_key": env("NUE_API_KEY"),
+    # The console links an order to its page in the billing app: a URL with `{order}` for the order
+    # number or id (a tenant's UI address cannot be derived from its API address). In the sandbox,
+    # the emulator's page.
+    "zuora_order_url": env("ZUORA_ORDER_URL"),
+    "nue_order_url": env("NUE_ORDER_URL"),
+    # Billing webhooks: Standard Webhooks signatures with these secrets, or HTTP Basic credentials.
+    "zuora_webhook_secret": env("ZUORA_WEBHOOK_SECRET"),
+    "nue_webhook_secret": env("NUE_WEBHOOK_SECRET"),
+    "zuora_webhook_basic": env("ZUORA_WEBHOOK_BASIC"),
+    "nue_webhook_basic": env("NUE_WEBHOOK_BASIC"),
+
+    # --- Sandbox: the vendors' emulators, served by the hub itself (hub/sandbox_defaults.py) --------
+    "sandbox": env_bool("HUB_SANDBOX", default=not env("SALESFORCE_USERNAME") and not env("SALESFORCE_CONSUMER_KEY")),
+    "sandbox_url": env("HUB_PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/") + "/sandbox",
+    "sandbox_storefront_token": env("SANDBOX_STOREFRONT_TOKEN"),
+}
+if HUB["sandbox"]:
+    HUB = sandbox_defaults.overlay(HUB)
+
+# Given, or generated at start-up (hub/startup.py) while empty.
+SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = env_bool("HUB_DEBUG", False)
 ALLOWED_HOSTS = [h for h in env("HUB_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
-
-# --- Outside systems ---------------------------------------------------------------------------
-SALESFORCE_USERNAME = env("SALESFORCE_USERNAME")
-SALESFORCE_PASSWORD = env("SALESFORCE_PASSWORD")
-SALESFORCE_SECURITY_TOKEN = env("SALESFORCE_SECURITY_TOKEN")
-SALESFORCE_DOMAIN = env("SALESFORCE_DOMAIN", "login")
-SALESFORCE_INSTANCE_URL = env("SALESFORCE_INSTANCE_URL")
-# A connected (or external client) app: with a private key and a username, the OAuth 2.0 JWT bearer
-# flow (recommended); with a secret, the client-credentials flow (or, with a username and password,
-# the legacy OAuth password flow).
-SALESFORCE_CONSUMER_KEY = env("SALESFORCE_CONSUMER_KEY")
-SALESFORCE_CONSUMER_SECRET = env("SALESFORCE_CONSUMER_SECRET")
-SALESFORCE_PRIVATE_KEY_FILE = env("SALESFORCE_PRIVATE_KEY_FILE")
-SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
-SALESFORCE_READ_TIMEOUT = float(env("SALESFORCE_READ_TIMEOUT", "30"))
-SALESFORCE_LIMIT_PAUSE_SECONDS = float(env("SALESFORCE_LIMIT_PAUSE_SECONDS", "300"))
-# How long a checkout waits for another checkout of the same organisation before answering 503.
-HUB_CHECKOUT_MATCH_WAIT = float(env("HUB_CHECKOUT_MATCH_WAIT", "5"))
-# The org currency when Salesforce multi-currency is off (Orders then have no CurrencyIsoCode).
-SALESFORCE_CURRENCY = env("SALESFORCE_CURRENCY", "USD").upper()
-# An org with multi-currency on: Orders carry CurrencyIsoCode, priced from PricebookEntries in it.
-SALESFORCE_MULTI_CURRENCY = env_bool("SALESFORCE_MULTI_CURRENCY", False)
-# How long a session from an OAuth login is reused when Salesforce does not say (its token answers
-# carry no expiry; a SOAP login's sessionSecondsValid is used as given). 15 minutes is the shortest
-# session timeout an org can set, and a session refused earlier is replaced at once anyway.
-SALESFORCE_SESSION_SECONDS = float(env("SALESFORCE_SESSION_SECONDS", "900"))
-
-HUB_SANDBOX = env_bool("HUB_SANDBOX", default=not SALESFORCE_USERNAME and not SALESFORCE_CONSUMER_KEY)
-SANDBOX_URL = f"{HUB_PUBLIC_URL}/sandbox"
-
-if HUB_SANDBOX:
-    # The embedded default: the connectors talk to the emulators over HTTP, as to the real vendors.
-    SALESFORCE_INSTANCE_URL = SALESFORCE_INSTANCE_URL or f"{SANDBOX_URL}/salesforce"
-    SALESFORCE_USERNAME = SALESFORCE_USERNAME or "hub@sandbox.example"
-    SALESFORCE_PASSWORD = SALESFORCE_PASSWORD or "sandbox"
-    # The sandbox logs in with the recommended JWT bearer flow: its connected app ("sandbox")
-    # trusts the certificate of a key pair generated into HUB_DATA_DIR.
-    SANDBOX_SALESFORCE_KEY_FILE, SANDBOX_SALESFORCE_CERTIFICATE = data_keypair(HUB_DATA_DIR, "salesforce_jwt")
-    if not SALESFORCE_CONSUMER_KEY:
-        SALESFORCE_CONSUMER_KEY = "sandbox"
-        SALESFORCE_PRIVATE_KEY_FILE = str(SANDBOX_SALESFORCE_KEY_FILE)
-
-# The sandbox storefront (the merchant's self-service site) calls the checkout API with this token.
-SANDBOX_STOREFRONT_TOKEN = data_secret(HUB_DATA_DIR, "SANDBOX_STOREFRONT_TOKEN") if HUB_SANDBOX else ""
-
-BILLING_PROVIDER = env("BILLING_PROVIDER", "zuora").strip().lower()
-ZUORA_BASE_URL = env("ZUORA_BASE_URL", f"{SANDBOX_URL}/zuora" if HUB_SANDBOX else "")
-ZUORA_CLIENT_ID = env("ZUORA_CLIENT_ID", "sandbox" if HUB_SANDBOX else "")
-ZUORA_CLIENT_SECRET = env("ZUORA_CLIENT_SECRET", "sandbox" if HUB_SANDBOX else "")
-# Whether the tenant has Zuora's Flexible Billing Attributes: only then does a subscription carry
-# its own payment term; otherwise the payment term is the account's.
-ZUORA_FLEXIBLE_BILLING = env_bool("ZUORA_FLEXIBLE_BILLING", False)
-NUE_BASE_URL = env("NUE_BASE_URL", f"{SANDBOX_URL}/nue" if HUB_SANDBOX else "")
-NUE_API_KEY = env("NUE_API_KEY", "sandbox" if HUB_SANDBOX else "")
-# The console links an order to its page in the billing app: a URL with `{order}` for the order
-# number or id (a tenant's UI address cannot be derived from its API address). In the sandbox, the
-# emulator's page.
-ZUORA_ORDER_URL = env("ZUORA_ORDER_URL")
-NUE_ORDER_URL = env("NUE_ORDER_URL")
-
-ZUORA_WEBHOOK_SECRET = data_secret(HUB_DATA_DIR, "ZUORA_WEBHOOK_SECRET", kind="webhook")
-NUE_WEBHOOK_SECRET = data_secret(HUB_DATA_DIR, "NUE_WEBHOOK_SECRET", kind="webhook")
-ZUORA_WEBHOOK_BASIC = env("ZUORA_WEBHOOK_BASIC")
-NUE_WEBHOOK_BASIC = env("NUE_WEBHOOK_BASIC")
 
 # --- Django ------------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -119,7 +137,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "syncapp",
 ]
-if HUB_SANDBOX:
+if HUB["sandbox"]:
     INSTALLED_APPS += ["sandbox.salesforce", "sandbox.zuora", "sandbox.nue", "sandbox.webhooks"]
 
 MIDDLEWARE = [
@@ -158,7 +176,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{HUB_DATA_DIR / 'hub.sqlite3'}"), conn_max_age=60
+        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'hub.sqlite3'}"), conn_max_age=60
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -172,7 +190,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     # A file, not memory, so live servers and worker processes in tests share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(HUB_DATA_DIR / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
@@ -194,8 +212,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = HUB_DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = DATA_DIR / "static"  # made at start-up
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -234,7 +251,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- django-q2 ---------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": env("HUB_Q_NAME", "hub"),
     "workers": int(env("HUB_WORKERS", "2")),
     "recycle": 500,
@@ -269,19 +286,12 @@ else:
 CACHES["default"]["KEY_PREFIX"] = env("HUB_CACHE_PREFIX", "hub")
 CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
-# --- Logs, health and metrics ------------------------------------------------------------------
+# --- Logs ----------------------------------------------------------------------------------------
 # JSON lines on stderr (HUB_LOG_FORMAT=console for structlog's plain format) and in HUB_LOG_FILE
 # (HUB_LOG_FILE= turns the file off); secrets redacted, request and job ids bound (hub/logs.py).
 LOGGING = configure_logging(env("HUB_LOG_LEVEL", "INFO"), env("HUB_LOG_FORMAT", "json"),
-                            env("HUB_LOG_FILE", str(HUB_DATA_DIR / "hub.log")))
-# Health (syncapp/api/health.py): the queue is down when no worker has run the every-minute sweeper
-# for this long, except in a web process's first HUB_QUEUE_GRACE_SECONDS.
-HUB_QUEUE_STALE_SECONDS = float(env("HUB_QUEUE_STALE_SECONDS", "180"))
-HUB_QUEUE_GRACE_SECONDS = float(env("HUB_QUEUE_GRACE_SECONDS", "120"))
-# /metrics (syncapp/metrics.py): every web and worker process of this machine writes its samples
-# here (prometheus_client's multiprocess mode, which reads the variable when first imported: after
-# the settings). Set from HUB_DATA_DIR every time, so a child hub with its own data dir never
-# inherits its parent's.
-HUB_METRICS_DIR = Path(env("HUB_METRICS_DIR", str(HUB_DATA_DIR / "metrics")))
-HUB_METRICS_DIR.mkdir(parents=True, exist_ok=True)
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(HUB_METRICS_DIR)
+                            env("HUB_LOG_FILE", str(DATA_DIR / "hub.log")))
+# Django calls this first thing in django.setup(), in every process (web, worker, command, test):
+# it prepares the data directory, the metrics directory and the generated secrets, then applies
+# LOGGING (hub/startup.py).
+LOGGING_CONFIG = "hub.startup.start"

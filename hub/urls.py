@@ -10,7 +10,7 @@ urlpatterns = [
     path("metrics", metrics.export, name="metrics"),
 ]
 
-if settings.HUB_SANDBOX:
+if settings.HUB["sandbox"]:
     urlpatterns += [path("sandbox/", include("sandbox.urls"))]
 
 # Under /api/, an unreadable or over-size body, a path no endpoint matches and an unexpected crash

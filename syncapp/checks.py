@@ -1,16 +1,17 @@
 """System checks that refuse a configuration the hub cannot run safely with."""
-from django.conf import settings
 from django.core.checks import Error, register
 
-BILLING_PROVIDERS = ("zuora", "nue")
+from syncapp import conf
+from syncapp.conf import BILLING_PROVIDERS
 
 
 @register()
 def check_billing_provider(app_configs, **kwargs):
-    if settings.BILLING_PROVIDER not in BILLING_PROVIDERS:
+    provider = conf.billing_provider()
+    if provider not in BILLING_PROVIDERS:
         return [
             Error(
-                f"BILLING_PROVIDER={settings.BILLING_PROVIDER!r} is not supported.",
+                f"BILLING_PROVIDER={provider!r} is not supported.",
                 hint=f"Set BILLING_PROVIDER to one of: {', '.join(BILLING_PROVIDERS)}.",
                 id="syncapp.E001",
             )
@@ -20,9 +21,9 @@ def check_billing_provider(app_configs, **kwargs):
 
 @register()
 def check_q_cluster(app_configs, **kwargs):
-    q = settings.Q_CLUSTER
+    q = conf.task_queue()
     errors = []
-    if q.get("retry", 0) <= q.get("timeout", 0):
+    if q.retry <= q.timeout:
         errors.append(
             Error(
                 "Q_CLUSTER['retry'] must be greater than Q_CLUSTER['timeout'].",
@@ -30,7 +31,7 @@ def check_q_cluster(app_configs, **kwargs):
                 id="syncapp.E002",
             )
         )
-    if not q.get("max_attempts"):
+    if q.max_attempts <= 0:
         errors.append(
             Error(
                 "Q_CLUSTER['max_attempts'] must be a positive number.",

@@ -3,7 +3,7 @@
 Events are counted where they happen: webhook deliveries in the web processes, sync latency in the
 django-q2 workers. Both are several processes (gunicorn's workers, the cluster's), so samples go
 through prometheus_client's multiprocess mode: each process writes its own file in
-PROMETHEUS_MULTIPROC_DIR (hub/settings.py: HUB_DATA_DIR/metrics) and a scrape adds them all up,
+PROMETHEUS_MULTIPROC_DIR (HUB_DATA_DIR/metrics, set at start-up by hub/startup.py) and a scrape adds them all up,
 whichever web process answers it. Counting latency in the worker, when the job settles, keeps
 every run (the `SyncJob` row only remembers its last one). The price: a scrape sees the processes
 of its own machine, so a machine that runs only workers needs a web process of its own, bound to

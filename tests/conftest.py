@@ -59,17 +59,39 @@ def _fresh_cache(settings):
                        for name, cache in settings.CACHES.items()}
 
 
+class HubSettings:
+    """The hub's own settings (`HUB` in hub/settings.py) for one test: `hub_settings["billing_provider"]
+    = "nue"` changes one until the test ends, through pytest-django's `settings`."""
+
+    def __init__(self, settings):
+        self._settings = settings
+
+    def __getitem__(self, name: str):
+        return self._settings.HUB[name]
+
+    def __setitem__(self, name: str, value) -> None:
+        if name not in self._settings.HUB:  # a misspelt name would change nothing the hub reads
+            raise KeyError(f"HUB has no setting {name!r}")
+        self._settings.HUB = {**self._settings.HUB, name: value}
+
+    def update(self, **values) -> None:
+        for name, value in values.items():
+            self[name] = value
+
+
 @pytest.fixture
-def hub_url(live_server, settings):
+def hub_settings(settings) -> HubSettings:
+    return HubSettings(settings)
+
+
+@pytest.fixture
+def hub_url(live_server, hub_settings):
     """Base URL of a live server serving the hub and the sandbox; the connectors point at it."""
     base = live_server.url
-    settings.HUB_PUBLIC_URL = base
-    settings.SANDBOX_URL = f"{base}/sandbox"
-    settings.SALESFORCE_INSTANCE_URL = f"{base}/sandbox/salesforce"
-    settings.SALESFORCE_USERNAME = "hub@sandbox.example"
-    settings.SALESFORCE_PASSWORD = "sandbox"
-    settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
-    settings.NUE_BASE_URL = f"{base}/sandbox/nue"
+    hub_settings.update(public_url=base, sandbox_url=f"{base}/sandbox",
+                        salesforce_instance_url=f"{base}/sandbox/salesforce",
+                        salesforce_username="hub@sandbox.example", salesforce_password="sandbox",
+                        zuora_base_url=f"{base}/sandbox/zuora", nue_base_url=f"{base}/sandbox/nue")
     return base
 
 

@@ -9,8 +9,8 @@ def test_default_configuration_passes_the_checks():
     assert not {i for i in _ids() if i and i.startswith("syncapp.")}
 
 
-def test_unknown_billing_provider_is_refused(settings):
-    settings.BILLING_PROVIDER = "stripe"
+def test_unknown_billing_provider_is_refused(hub_settings):
+    hub_settings["billing_provider"] = "stripe"
     assert "syncapp.E001" in _ids()
 
 

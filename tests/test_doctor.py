@@ -57,9 +57,9 @@ def test_a_product_without_an_active_price_is_a_cross_with_its_fix(worker_seen):
     assert "ProductCode TEAM-ANNUAL" in failed[0]["fix"]
 
 
-def test_a_refused_login_and_dead_workers_are_crosses(hub_url, settings):
-    settings.SALESFORCE_USERNAME = "nobody@sandbox.example"
-    settings.ZUORA_WEBHOOK_SECRET = ""
+def test_a_refused_login_and_dead_workers_are_crosses(hub_url, hub_settings):
+    hub_settings["salesforce_username"] = "nobody@sandbox.example"
+    hub_settings["zuora_webhook_secret"] = ""
     status, out = doctor()
     assert status == 1
     assert "✗ Salesforce login (OAuth 2.0 JWT bearer flow)" in out and "invalid_grant" in out
@@ -68,18 +68,18 @@ def test_a_refused_login_and_dead_workers_are_crosses(hub_url, settings):
     assert "✓ Billing (zuora) credentials and catalog" in out
 
 
-def test_a_multi_currency_org_needs_the_setting_and_prices_in_each_currency(hub_url, worker_seen, settings):
+def test_a_multi_currency_org_needs_the_setting_and_prices_in_each_currency(hub_url, worker_seen, hub_settings):
     requests.post(f"{hub_url}/sandbox/salesforce/_control", json={"multi_currency": True}, timeout=10)
     status, out = doctor("--json")
     failed = {c["name"]: c["fix"] for c in json.loads(out)["checks"] if not c["ok"]}
     assert status == 1 and failed == {
         "Salesforce currencies match SALESFORCE_MULTI_CURRENCY": "set SALESFORCE_MULTI_CURRENCY=1"}
-    settings.SALESFORCE_MULTI_CURRENCY = True
+    hub_settings["salesforce_multi_currency"] = True
     assert doctor()[0] == 0
 
 
-def test_a_missing_private_key_file_is_a_cross_naming_it(hub_url, worker_seen, settings, tmp_path):
-    settings.SALESFORCE_PRIVATE_KEY_FILE = str(tmp_path / "salesforce.key")
+def test_a_missing_private_key_file_is_a_cross_naming_it(hub_url, worker_seen, hub_settings, tmp_path):
+    hub_settings["salesforce_private_key_file"] = str(tmp_path / "salesforce.key")
     status, out = doctor()
     assert status == 1
     assert "✗ Salesforce login (OAuth 2.0 JWT bearer flow)" in out and "salesforce.key" in out

@@ -33,8 +33,8 @@ def health(hub_url):
     return response.status_code, response.json()
 
 
-def test_every_part_is_ok_once_a_worker_has_run_the_sweeper(worker_cluster, hub_url, settings):  # noqa: F811
-    settings.HUB_QUEUE_GRACE_SECONDS = 0  # "starting" would not do: a real worker must be seen
+def test_every_part_is_ok_once_a_worker_has_run_the_sweeper(worker_cluster, hub_url, hub_settings):  # noqa: F811
+    hub_settings["queue_grace_seconds"] = 0  # "starting" would not do: a real worker must be seen
     body = wait_until(lambda: (b := health(hub_url)[1])["queue"] == "ok" and b,
                       message="the cluster's first sweep")
     status, body = health(hub_url)
@@ -43,29 +43,29 @@ def test_every_part_is_ok_once_a_worker_has_run_the_sweeper(worker_cluster, hub_
                     "billing_provider": "zuora"}
 
 
-def test_nue_is_probed_when_it_is_the_billing_provider(hub_url, settings):
-    settings.BILLING_PROVIDER = "nue"
+def test_nue_is_probed_when_it_is_the_billing_provider(hub_url, hub_settings):
+    hub_settings["billing_provider"] = "nue"
     heartbeat.beat()
     assert health(hub_url) == (200, {"status": "ok", "database": "ok", "queue": "ok", "salesforce": "ok",
                                      "billing": "ok", "billing_provider": "nue"})
 
 
-def test_a_hub_just_started_is_healthy_before_its_first_sweep(hub_url, settings):
-    settings.HUB_QUEUE_GRACE_SECONDS = 3600
+def test_a_hub_just_started_is_healthy_before_its_first_sweep(hub_url, hub_settings):
+    hub_settings["queue_grace_seconds"] = 3600
     status, body = health(hub_url)
     assert (status, body["status"], body["queue"]) == (200, "ok", "starting")
 
 
-def test_no_worker_seen_is_503_naming_the_queue(hub_url, settings):
-    settings.HUB_QUEUE_GRACE_SECONDS = 0
+def test_no_worker_seen_is_503_naming_the_queue(hub_url, hub_settings):
+    hub_settings["queue_grace_seconds"] = 0
     status, body = health(hub_url)
     assert (status, body["status"], body["queue"]) == (503, "error", "no worker seen")
     assert body["database"] == "ok"
 
 
-def test_a_worker_gone_quiet_is_503_naming_the_queue(hub_url, settings):
-    settings.HUB_QUEUE_GRACE_SECONDS = 0
-    long_ago = timezone.now() - timedelta(seconds=settings.HUB_QUEUE_STALE_SECONDS + 60)
+def test_a_worker_gone_quiet_is_503_naming_the_queue(hub_url, hub_settings):
+    hub_settings["queue_grace_seconds"] = 0
+    long_ago = timezone.now() - timedelta(seconds=hub_settings["queue_stale_seconds"] + 60)
     Cursor.objects.create(name=heartbeat.HEARTBEAT, value=long_ago.isoformat())
     status, body = health(hub_url)
     assert (status, body["queue"]) == (503, f"no worker seen since {long_ago.isoformat()}")
@@ -91,18 +91,18 @@ def test_database_down_is_503_naming_it(client, hub_url, settings, tmp_path):
     assert body["database"] == "error: OperationalError"
 
 
-def test_salesforce_unreachable_is_named_and_only_degrades(hub_url, settings):
+def test_salesforce_unreachable_is_named_and_only_degrades(hub_url, hub_settings):
     heartbeat.beat()
-    settings.SALESFORCE_INSTANCE_URL = f"http://127.0.0.1:{closed_port()}/sandbox/salesforce"
+    hub_settings["salesforce_instance_url"] = f"http://127.0.0.1:{closed_port()}/sandbox/salesforce"
     status, body = health(hub_url)
     assert (status, body["status"]) == (200, "degraded")
     assert body["salesforce"] == "error: connection_error"
     assert (body["database"], body["queue"], body["billing"]) == ("ok", "ok", "ok")
 
 
-def test_billing_unreachable_is_named_and_only_degrades(hub_url, settings):
+def test_billing_unreachable_is_named_and_only_degrades(hub_url, hub_settings):
     heartbeat.beat()
-    settings.ZUORA_BASE_URL = f"http://127.0.0.1:{closed_port()}/sandbox/zuora"
+    hub_settings["zuora_base_url"] = f"http://127.0.0.1:{closed_port()}/sandbox/zuora"
     status, body = health(hub_url)
     assert (status, body["status"], body["billing"], body["salesforce"]) == (
         200, "degraded", "error: connection_error", "ok")

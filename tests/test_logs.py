@@ -29,10 +29,10 @@ SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]{43}=")  # an HMAC-SHA256 in Standard W
 
 
 @pytest.fixture(params=["zuora", "nue"])
-def provider(request, settings, hub_url, monkeypatch, tmp_path):
+def provider(request, hub_settings, hub_url, monkeypatch, tmp_path):
     """Settings for this process and, through the environment, for the worker cluster."""
-    settings.BILLING_PROVIDER = request.param
-    settings.SALESFORCE_PASSWORD, settings.SALESFORCE_SECURITY_TOKEN = SF_PASSWORD, SF_SECURITY_TOKEN
+    hub_settings["billing_provider"] = request.param
+    hub_settings["salesforce_password"], hub_settings["salesforce_security_token"] = SF_PASSWORD, SF_SECURITY_TOKEN
     for name, value in {"SALESFORCE_PASSWORD": SF_PASSWORD, "SALESFORCE_SECURITY_TOKEN": SF_SECURITY_TOKEN,
                         "HUB_LOG_LEVEL": "DEBUG"}.items():
         monkeypatch.setenv(name, value)
@@ -44,9 +44,9 @@ def provider(request, settings, hub_url, monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def hub_log(settings):
+def hub_log(hub_settings):
     """The lines the hub appends to its log file (HUB_DATA_DIR/hub.log) from now on."""
-    path = settings.HUB_DATA_DIR / "hub.log"
+    path = hub_settings["data_dir"] / "hub.log"
     start = path.stat().st_size if path.exists() else 0
 
     def read() -> list[str]:
@@ -80,7 +80,7 @@ def checkout(hub_url, token, request_id):
 
 
 def test_a_full_run_logs_json_with_ids_and_no_secret(provider, hub_log, worker_cluster, hub_url,  # noqa: F811
-                                                     make_token, settings, tmp_path):
+                                                     make_token, hub_settings, tmp_path):
     token = make_token("checkout")
     browser = admin_login(hub_url)
     assert browser.get(f"{hub_url}/admin/syncapp/syncjob/", timeout=30).status_code == 200
@@ -106,7 +106,7 @@ def test_a_full_run_logs_json_with_ids_and_no_secret(provider, hub_log, worker_c
 
     lines = hub_log() + (tmp_path / "qcluster.log").read_text().splitlines()
     text = "\n".join(lines)
-    webhook_secret = getattr(settings, f"{provider.upper()}_WEBHOOK_SECRET")
+    webhook_secret = hub_settings[f"{provider}_webhook_secret"]
     used = {"the API token": token, "the webhook secret": webhook_secret,
             "the webhook secret's key": webhook_secret.removeprefix("whsec_"),
             "the Salesforce password": SF_PASSWORD, "the Salesforce security token": SF_SECURITY_TOKEN,

@@ -44,11 +44,11 @@ def wait_for_health(url: str, proc, seconds: float = 60):
     raise AssertionError(f"{url} never answered 200")
 
 
-def point_billing_at(settings, base: str) -> None:
-    settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
-    settings.ZUORA_CLIENT_ID = settings.ZUORA_CLIENT_SECRET = "sandbox"
-    settings.NUE_BASE_URL = f"{base}/sandbox/nue"
-    settings.NUE_API_KEY = "sandbox"
+def point_billing_at(hub_settings, base: str) -> None:
+    hub_settings["zuora_base_url"] = f"{base}/sandbox/zuora"
+    hub_settings["zuora_client_id"] = hub_settings["zuora_client_secret"] = "sandbox"
+    hub_settings["nue_base_url"] = f"{base}/sandbox/nue"
+    hub_settings["nue_api_key"] = "sandbox"
 
 
 def checkout(base: str, data_dir: Path) -> requests.Response:
@@ -74,7 +74,7 @@ def stop_with_ctrl_c(proc, seconds: float = 60) -> str:
 
 
 @pytest.mark.parametrize("provider", ["zuora", "nue"])
-def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_path, settings, db,
+def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_path, hub_settings, db,
                                                                          provider):
     port = free_port()
     env = {key: value for key, value in os.environ.items()
@@ -95,7 +95,7 @@ def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_pat
         assert SKUS <= codes
         assert (tmp_path / "admin-password.txt").exists()
 
-        point_billing_at(settings, base)
+        point_billing_at(hub_settings, base)
         billing = billing_connector(provider=provider)
         assert SKUS <= set(billing.catalog())
         assert billing.find_account_by_email("ana@makerun.example") is None

@@ -5,14 +5,14 @@ import hmac
 import secrets
 import time
 from datetime import timedelta
-from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import jwt
 from cryptography import x509
-from django.conf import settings
 from django.utils import timezone
+
+from sandbox import conf
 
 from .faults import invalid_session
 from .models import Session
@@ -94,7 +94,7 @@ def _jwt_bearer(assertion: str) -> None:
         raise LoginFailed("invalid_client_id", "client identifier invalid")
     try:
         certificate = x509.load_pem_x509_certificate(
-            Path(settings.SANDBOX_SALESFORCE_CERTIFICATE).read_bytes())
+            conf.salesforce_certificate().read_bytes())
         # Claims are checked below: simple-salesforce, like other clients, sends `exp` as a string.
         jwt.decode(assertion, certificate.public_key(), algorithms=["RS256"],
                    options={"verify_exp": False, "verify_aud": False, "verify_iat": False,

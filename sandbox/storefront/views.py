@@ -7,9 +7,10 @@ so a double-click or a browser resubmit checks out once.
 import uuid
 
 import requests
-from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
+
+from sandbox import conf
 
 PLANS = [
     {"sku": "PRO-MONTHLY", "name": "Pro", "price": "49.00", "period": "month"},
@@ -39,8 +40,8 @@ def store(request):
     if request.method == "POST":
         try:
             response = requests.post(
-                f"{settings.HUB_PUBLIC_URL}/api/v1/checkout", json=_payload(request.POST), timeout=(5, 60),
-                headers={"Authorization": f"Bearer {settings.SANDBOX_STOREFRONT_TOKEN}",
+                f"{conf.hub_url()}/api/v1/checkout", json=_payload(request.POST), timeout=(5, 60),
+                headers={"Authorization": f"Bearer {conf.storefront_token()}",
                          "Idempotency-Key": context["idempotency_key"]})
             context["status"] = response.status_code
             context["result"] = response.json()

@@ -15,12 +15,12 @@ import time
 import uuid
 
 import requests
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from sandbox import conf
 from sandbox.webhooks.models import Delivery, Switches
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def emit(provider: str, event_type: str, data: dict) -> None:
     # committed one cannot lose its event); the sender is only woken once it is committed.
     Delivery.objects.create(
         provider=provider, msg_id=msg_id, event_type=event_type, payload=body,
-        target_url=f"{settings.HUB_PUBLIC_URL.rstrip('/')}/api/v1/webhooks/{provider}",
+        target_url=f"{conf.hub_url()}/api/v1/webhooks/{provider}",
         next_attempt_at=now, created_at=now)
     from sandbox.webhooks import sender  # the thread module imports this one
 
@@ -118,7 +118,7 @@ def signed_headers(delivery: Delivery, at: dt.datetime | None = None) -> dict[st
     """Standard Webhooks headers for one send. The id stays the same across retries (receivers
     dedupe on it); the timestamp and signature are fresh, so a late retry is not stale."""
     at = at or dt.datetime.now(dt.UTC)
-    secret = getattr(settings, f"{delivery.provider.upper()}_WEBHOOK_SECRET")
+    secret = conf.webhook_secret(delivery.provider)
     return {
         "content-type": "application/json",
         "user-agent": f"sandbox-{delivery.provider}-webhooks/1",

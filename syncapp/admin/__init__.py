@@ -10,11 +10,11 @@
 - `roles`: the Ops, Support and Viewer groups; `task_queue`: django-q2's pages, permission-checked;
 - `api_clients`: the systems holding API tokens (never the tokens).
 """
-from django.conf import settings as django_settings
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.functional import lazy
 
+from syncapp import conf
 from syncapp.admin import api_clients, history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks  # noqa: F401 (registers)
 
 admin.site.site_header = "Order Sync Hub"
@@ -28,7 +28,7 @@ admin.site.enable_nav_sidebar = False
 
 def _view_site() -> str:
     """Where "View site" leads: the sandbox storefront (try a checkout), else the API's docs."""
-    return "/sandbox/store/" if django_settings.HUB_SANDBOX else reverse("api-docs")
+    return "/sandbox/store/" if conf.sandbox() else reverse("api-docs")
 
 
 admin.site.site_url = lazy(_view_site, str)()  # read when a page is shown, not at import

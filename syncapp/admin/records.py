@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.html import format_html
 
@@ -40,9 +39,9 @@ def salesforce_url(sobject: str, record_id: str) -> str:
 def billing_order_url(provider: str, order_id: str) -> str:
     """The order's page in the billing app, from ZUORA_ORDER_URL / NUE_ORDER_URL (`{order}` is the
     order's number or id), or "" when none is configured."""
-    template = {"zuora": settings.ZUORA_ORDER_URL, "nue": settings.NUE_ORDER_URL}.get(provider, "")
-    if not template and settings.HUB_SANDBOX:  # the emulator's own page of the order
-        base = {"zuora": settings.ZUORA_BASE_URL, "nue": settings.NUE_BASE_URL}.get(provider, "")
+    template = conf.billing_order_url(provider)
+    if not template and conf.sandbox():  # the emulator's own page of the order
+        base = conf.billing_base_url(provider)
         template = f"{base.rstrip('/')}/checkout/{{order}}" if base else ""
     return template.format(order=quote(order_id, safe="")) if template and order_id else ""
 

@@ -1,11 +1,12 @@
 """Every API error has the contract's shape: {"error": {"code", "message", "details"}}."""
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from syncapp import conf
 
 
 class ApiError(exceptions.APIException):
@@ -47,8 +48,8 @@ def bad_request(request, exception=None):
     if not request.path.startswith("/api/"):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
-        return json_error("payload_too_large", f"Request bodies over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
-                          "are refused.", 413, {"limit_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+        return json_error("payload_too_large", f"Request bodies over {conf.upload_limit_bytes()} bytes "
+                          "are refused.", 413, {"limit_bytes": conf.upload_limit_bytes()})
     return json_error("bad_request", "The request could not be read.", 400)
 
 

@@ -15,14 +15,13 @@ import traceback
 import uuid
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.models import Success
 from django_q.tasks import async_task
 
-from syncapp import metrics
+from syncapp import conf, metrics
 from syncapp.exceptions import SyncError, TransientError
 from syncapp.jobs import allocation, kinds
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings
@@ -50,11 +49,11 @@ def backoff(attempt: int, hint: float | None = None) -> float:
 
 
 def lease_length() -> timedelta:
-    return timedelta(seconds=settings.Q_CLUSTER["timeout"]) + LEASE_MARGIN
+    return timedelta(seconds=conf.task_queue().timeout) + LEASE_MARGIN
 
 
 def _broker_is_transactional() -> bool:
-    return "orm" in settings.Q_CLUSTER
+    return conf.task_queue().on_database
 
 
 def push(job_id: int) -> None:
@@ -156,7 +155,7 @@ def run(job_id: int, *, requested: bool = False) -> str | None:
         if not requested:
             claimed += _claim_backlog(job)
         recorders = {j.pk: SyncAttempt.recorder(job=j) for j, _ in claimed}
-        deadline = started + settings.Q_CLUSTER["timeout"] * BATCH_BUDGET_SHARE
+        deadline = started + conf.task_queue().timeout * BATCH_BUDGET_SHARE
         try:
             outcomes = handler.run([j for j, _ in claimed], recorders, requested=requested, deadline=deadline)
         except Exception as err:  # the batch as a whole failed: each job gets that failure

@@ -92,13 +92,14 @@ def database_location() -> str:
 
 
 def check_database() -> None:
-    from django.conf import settings
     from django.db import DatabaseError, connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from syncapp import conf
+
     if connection.vendor == "sqlite" and not Path(connection.settings_dict["NAME"]).exists():
         raise EnvironmentProblem(
-            f"No hub database at {database_location()} (HUB_DATA_DIR is {settings.HUB_DATA_DIR}): {ENVIRONMENT} "
+            f"No hub database at {database_location()} (HUB_DATA_DIR is {conf.data_dir()}): {ENVIRONMENT} "
             "(HUB_DATA_DIR, DATABASE_URL); on a new machine run `make run` first.")
     try:
         executor = MigrationExecutor(connection)
@@ -116,15 +117,16 @@ def check_database() -> None:
 def check_vendors() -> None:
     """In the sandbox the vendors' emulators are part of the running hub: it must answer."""
     import requests
-    from django.conf import settings
 
-    if not settings.HUB_SANDBOX:
+    from syncapp import conf
+
+    if not conf.sandbox():
         return
-    url = f"{settings.SANDBOX_URL}/salesforce"
+    url = f"{conf.sandbox_url()}/salesforce"
     try:
         requests.get(url, timeout=3)
     except requests.RequestException:
         raise EnvironmentProblem(
-            f"No hub answers at {settings.HUB_PUBLIC_URL} (HUB_PORT is {settings.HUB_PORT}): in the sandbox the "
+            f"No hub answers at {conf.public_url()} (HUB_PORT is {conf.port()}): in the sandbox the "
             f"Salesforce and billing emulators run inside the hub, so start `make run` first; {ENVIRONMENT} "
             "(HUB_PORT).") from None

@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.management.base import CommandError
 from django.utils.dateparse import parse_datetime
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 
 @contextlib.contextmanager
@@ -18,7 +18,7 @@ def progress_bar(stream, total: int | None = None):
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()
                if total else TextColumn("{task.completed}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(label: str, n: int) -> None:
             if label not in tasks:

@@ -17,9 +17,9 @@ PRICES = {"PRO-MONTHLY": "49", "TEAM-ANNUAL": "990", "ADDON-SEATS": "10"}
 
 
 @pytest.fixture
-def sandbox(hub_url, settings):
+def sandbox(hub_url, hub_settings):
     """The live emulators, with webhook deliveries held back: the tests decide when syncs run."""
-    settings.BILLING_PROVIDER = "zuora"
+    hub_settings["billing_provider"] = "zuora"
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False}, timeout=5).raise_for_status()
     return hub_url
 

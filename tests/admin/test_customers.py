@@ -70,8 +70,8 @@ def test_a_job_page_shows_customer_account_and_order_with_links_to_both_systems(
     assert reverse("admin:syncapp_orderlink_change", args=[link.pk]) in page
 
 
-def test_billing_links_follow_the_configured_order_page(settings):
-    settings.ZUORA_ORDER_URL = "https://billing.example/orders/{order}/view"
-    settings.NUE_ORDER_URL, settings.HUB_SANDBOX = "", False
+def test_billing_links_follow_the_configured_order_page(hub_settings):
+    hub_settings["zuora_order_url"] = "https://billing.example/orders/{order}/view"
+    hub_settings["nue_order_url"], hub_settings["sandbox"] = "", False
     assert records.billing_order_url("zuora", "O-1/2") == "https://billing.example/orders/O-1%2F2/view"
     assert records.billing_order_url("nue", "ord-1") == ""  # unconfigured: the id is shown unlinked

@@ -97,16 +97,16 @@ def test_an_activated_order_goes_only_once_its_number_is_typed_and_a_reason_give
     assert entry.details["sides"]["salesforce"]["detail"].endswith("(was Activated; set back to Draft first)")
 
 
-def test_an_activated_order_billing_will_not_delete_is_canceled_there(sandbox, settings):
-    settings.BILLING_PROVIDER = "nue"
+def test_an_activated_order_billing_will_not_delete_is_canceled_there(sandbox, hub_settings):
+    hub_settings["billing_provider"] = "nue"
     link = synced_order(["PRO-MONTHLY"], provider="nue", activate=True)  # Nue never deletes an activated order
     [result] = deletion.delete_orders([link], reason="test")
     assert result.outcome == "ok" and result.sides["billing"].status == "canceled"
     assert billing_status(link) == "Canceled" and gone_from_salesforce(link)
 
 
-def test_the_confirmation_says_when_billing_documents_no_delete(sandbox, settings):
-    settings.BILLING_PROVIDER = "nue"
+def test_the_confirmation_says_when_billing_documents_no_delete(sandbox, hub_settings):
+    hub_settings["billing_provider"] = "nue"
     nue, zuora = synced_order(["PRO-MONTHLY"], provider="nue"), synced_order(["PRO-MONTHLY"], email="gus@eta.io")
     notes = {p.link.billing_provider: p.billing.note for p in deletion.preview([nue, zuora])}
     assert "nue documents no API to delete or cancel an order" in notes["nue"]

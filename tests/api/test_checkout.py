@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(params=["zuora", "nue"], autouse=True)
-def provider(request, settings, hub_url):
-    settings.BILLING_PROVIDER = request.param
+def provider(request, hub_settings, hub_url):
+    hub_settings["billing_provider"] = request.param
     return request.param
 
 

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def zuora(settings, hub_url):
-    settings.BILLING_PROVIDER = "zuora"
+def zuora(hub_settings, hub_url):
+    hub_settings["billing_provider"] = "zuora"
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"paused": True}, timeout=10).raise_for_status()
 
 
@@ -46,11 +46,11 @@ def contacts(sf):
 # --- a lost answer ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sobject, calls_before", [("Account", 1), ("Contact", 2)])
-def test_a_create_whose_answer_was_lost_is_not_repeated_by_the_retry(post, sf, hub_url, settings, sobject, calls_before):
+def test_a_create_whose_answer_was_lost_is_not_repeated_by_the_retry(post, sf, hub_url, hub_settings, sobject, calls_before):
     # A public-domain buyer: only their email could match them, and nothing holds it until the
     # Contact exists. Salesforce commits the write, then the hub stops waiting for the answer
     # (every time the hub sends it), so the checkout fails and the shop retries with its key.
-    settings.SALESFORCE_READ_TIMEOUT = 0.5
+    hub_settings["salesforce_read_timeout"] = 0.5
     key = str(uuid.uuid4())
     sf_control(hub_url, timeout_seconds=1.5, fail_next=[None] * calls_before + ["timeout_after_commit"] * 3)
     failed = post(body(email="solo@gmail.com", company=""), key=key)
@@ -71,8 +71,8 @@ def test_a_create_whose_answer_was_lost_is_not_repeated_by_the_retry(post, sf, h
 
 # --- a busy match key ------------------------------------------------------------------------
 
-def test_a_checkout_waits_briefly_for_a_busy_match_key_then_answers_503_with_retry_after(post, sf, hub_url, settings):
-    settings.HUB_CHECKOUT_MATCH_WAIT = 0.5
+def test_a_checkout_waits_briefly_for_a_busy_match_key_then_answers_503_with_retry_after(post, sf, hub_url, hub_settings):
+    hub_settings["checkout_match_wait"] = 0.5
     # Another checkout of the same buyer holds the match key (in another process, say).
     held = Lease.objects.create(key="match:email:solo@gmail.com", holder="other",
                                 expires_at=timezone.now() + timedelta(minutes=5))
@@ -95,9 +95,9 @@ def test_a_checkout_waits_briefly_for_a_busy_match_key_then_answers_503_with_ret
 # --- what billing would refuse -----------------------------------------------------------------
 
 @pytest.mark.parametrize("provider", ["zuora", "nue"])
-def test_a_currency_the_catalog_does_not_price_is_400_before_salesforce_is_touched(post, sf, hub_url, settings,
+def test_a_currency_the_catalog_does_not_price_is_400_before_salesforce_is_touched(post, sf, hub_url, hub_settings,
                                                                                  provider):
-    settings.BILLING_PROVIDER = provider
+    hub_settings["billing_provider"] = provider
     calls = sf_calls(hub_url)
     key = str(uuid.uuid4())
     refused = post({**body(), "currency": "EUR"}, key=key)

@@ -55,9 +55,9 @@ def start_cluster(hub_url, settings, tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url(), "HUB_PUBLIC_URL": hub_url,
            # the test's own cache keys (tests/conftest.py), so no earlier test's session or catalog leaks in
            "HUB_CACHE_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-           "SALESFORCE_INSTANCE_URL": settings.SALESFORCE_INSTANCE_URL, "ZUORA_BASE_URL": settings.ZUORA_BASE_URL,
-           "NUE_BASE_URL": settings.NUE_BASE_URL, "BILLING_PROVIDER": settings.BILLING_PROVIDER,
-           "HUB_SANDBOX": "1", "HUB_WORKERS": "2", "HUB_DATA_DIR": str(settings.HUB_DATA_DIR),
+           "SALESFORCE_INSTANCE_URL": settings.HUB["salesforce_instance_url"], "ZUORA_BASE_URL": settings.HUB["zuora_base_url"],
+           "NUE_BASE_URL": settings.HUB["nue_base_url"], "BILLING_PROVIDER": settings.HUB["billing_provider"],
+           "HUB_SANDBOX": "1", "HUB_WORKERS": "2", "HUB_DATA_DIR": str(settings.HUB["data_dir"]),
            "HUB_LOG_LEVEL": "INFO"}  # the test reads "running." and "processing" lines from the log
     started = []
 

@@ -35,18 +35,18 @@ def cart(email, company=""):
 
 
 @pytest.fixture(autouse=True)
-def quiet_billing(hub_url, settings):
-    settings.BILLING_PROVIDER = "zuora"
+def quiet_billing(hub_url, hub_settings):
+    hub_settings["billing_provider"] = "zuora"
     # The billing emulator keeps its order events: these tests are about checkout alone.
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"paused": True}, timeout=10).raise_for_status()
 
 
 @pytest.fixture
-def short_lease(monkeypatch, settings):
+def short_lease(monkeypatch, hub_settings):
     """The match lease's life and Salesforce's read timeout, scaled down from 60 s and 30 s so a
     holder slowed by one timeout outlives an unrenewed lease within seconds."""
     monkeypatch.setattr(checkout_service, "MATCH_LEASE", timedelta(seconds=1.5))
-    settings.SALESFORCE_READ_TIMEOUT = 1.0
+    hub_settings["salesforce_read_timeout"] = 1.0
 
 
 def salesforce_records():
@@ -85,10 +85,10 @@ BURST = 30
     (lambda i: f"buyer{i}@burst.dev", "Burst Ltd"),  # one new organisation, thirty buyers
 ], ids=["one-buyer", "one-domain"])
 def test_thirty_concurrent_checkouts_for_one_match_key_with_timeouts_make_one_account(
-        hub_url, make_token, monkeypatch, settings, email_of, company):
+        hub_url, make_token, monkeypatch, hub_settings, email_of, company):
     # Leases shorter than a timed-out call: holders lose them mid-way, and the next takes over.
     monkeypatch.setattr(checkout_service, "MATCH_LEASE", timedelta(seconds=0.6))
-    settings.SALESFORCE_READ_TIMEOUT = 0.5
+    hub_settings["salesforce_read_timeout"] = 0.5
     sf_control(hub_url, latency_ms=100, timeout_seconds=0.8, fault_rates={"timeout": 0.1})
     token = make_token("checkout")
     start = threading.Barrier(BURST, timeout=30)
@@ -171,7 +171,7 @@ def deliver(base_url, secret, order_id):
     return requests.post(f"{base_url}/api/v1/webhooks/zuora", data=body, headers=headers, timeout=120)
 
 
-def test_webhook_intake_does_not_wait_behind_a_checkout_burst(web, hub_url, make_token, settings):
+def test_webhook_intake_does_not_wait_behind_a_checkout_burst(web, hub_url, make_token, hub_settings):
     # Thirty buyers of one new organisation press "pay" together, more than the server has threads;
     # Salesforce answers slowly, so the match key is busy for the whole burst. Signed deliveries
     # sent once the burst holds the key are answered before a few checkouts have finished: the
@@ -194,7 +194,7 @@ def test_webhook_intake_does_not_wait_behind_a_checkout_burst(web, hub_url, make
         before_webhooks = len(completed)
         webhooks = []
         for n in range(5):
-            answer = deliver(web, settings.ZUORA_WEBHOOK_SECRET, f"O-{n}")
+            answer = deliver(web, hub_settings["zuora_webhook_secret"], f"O-{n}")
             with lock:
                 webhooks.append((answer.status_code, len(completed)))
         answers = [f.result() for f in burst]

@@ -75,13 +75,13 @@ def without_line_ids(order: DraftOrder) -> tuple:
 
 
 # --- settings and catalog ----------------------------------------------------------------------
-def test_it_is_built_from_settings_and_refuses_missing_ones(hub_url, settings):
-    settings.BILLING_PROVIDER = "nue"
+def test_it_is_built_from_settings_and_refuses_missing_ones(hub_url, hub_settings):
+    hub_settings["billing_provider"] = "nue"
     connector = billing_connector()
     assert isinstance(connector, NueConnector)
     assert connector.base_url == f"{hub_url}/sandbox/nue"
 
-    settings.NUE_API_KEY = ""
+    hub_settings["nue_api_key"] = ""
     with pytest.raises(ImproperlyConfigured):
         NueConnector.from_settings()
 

@@ -46,17 +46,17 @@ def sf(hub_url, sf_records):
 
 
 @pytest.fixture
-def sf_oauth(settings, hub_url):
+def sf_oauth(hub_settings, hub_url):
     """The legacy OAuth password flow: a connected app's key and secret, no private key."""
-    settings.SALESFORCE_CONSUMER_KEY = "sandbox"
-    settings.SALESFORCE_CONSUMER_SECRET = "sandbox"
-    settings.SALESFORCE_PRIVATE_KEY_FILE = ""
+    hub_settings["salesforce_consumer_key"] = "sandbox"
+    hub_settings["salesforce_consumer_secret"] = "sandbox"
+    hub_settings["salesforce_private_key_file"] = ""
 
 
 @pytest.fixture
-def sf_soap(settings, hub_url):
+def sf_soap(hub_settings, hub_url):
     """The legacy SOAP login: a username and password, no connected app."""
-    settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_PRIVATE_KEY_FILE = ""
+    hub_settings["salesforce_consumer_key"] = hub_settings["salesforce_private_key_file"] = ""
 
 
 def new_account(sf, name="Acme Inc"):
@@ -83,11 +83,11 @@ def test_the_sandbox_logs_in_with_the_jwt_bearer_flow(sf, sf_records):
     assert json.loads(login.response_excerpt)["access_token"] == "[redacted]"
 
 
-def signed_assertion(settings, key_file=None, **claims):
+def signed_assertion(hub_settings, key_file=None, **claims):
     """A JWT bearer assertion as simple-salesforce makes it, with `claims` changed."""
     payload = {"iss": "sandbox", "sub": "hub@sandbox.example", "aud": "https://login.salesforce.com",
                "exp": f"{time.time() + 170:.0f}", **claims}
-    key = Path(key_file or settings.SALESFORCE_PRIVATE_KEY_FILE).read_bytes()
+    key = Path(key_file or hub_settings["salesforce_private_key_file"]).read_bytes()
     return jwt.encode(payload, key, algorithm="RS256")
 
 
@@ -96,9 +96,9 @@ def jwt_login(hub_url, assertion):
         "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
 
 
-def test_a_jwt_assertion_signed_by_another_key_is_refused(settings, hub_url, tmp_path):
+def test_a_jwt_assertion_signed_by_another_key_is_refused(hub_settings, hub_url, tmp_path):
     other_key, _ = data_keypair(tmp_path, "other")
-    response = jwt_login(hub_url, signed_assertion(settings, key_file=other_key))
+    response = jwt_login(hub_url, signed_assertion(hub_settings, key_file=other_key))
     assert (response.status_code, response.json()) == (
         400, {"error": "invalid_grant", "error_description": "invalid assertion"})
 
@@ -109,19 +109,19 @@ def test_a_jwt_assertion_signed_by_another_key_is_refused(settings, hub_url, tmp
     ({"aud": "https://acme.example.com"}, "audience is invalid"),
     ({"sub": "nobody@sandbox.example"}, "user hasn't approved this consumer"),
 ], ids=["expired", "too-long", "audience", "unknown-user"])
-def test_a_bad_jwt_assertion_is_refused(settings, hub_url, claims, description):
-    response = jwt_login(hub_url, signed_assertion(settings, **claims))
+def test_a_bad_jwt_assertion_is_refused(hub_settings, hub_url, claims, description):
+    response = jwt_login(hub_url, signed_assertion(hub_settings, **claims))
     assert (response.status_code, response.json()) == (
         400, {"error": "invalid_grant", "error_description": description})
 
 
-def test_a_jwt_assertion_for_an_unknown_app_is_refused(settings, hub_url):
-    response = jwt_login(hub_url, signed_assertion(settings, iss="someone-else"))
+def test_a_jwt_assertion_for_an_unknown_app_is_refused(hub_settings, hub_url):
+    response = jwt_login(hub_url, signed_assertion(hub_settings, iss="someone-else"))
     assert response.json()["error"] == "invalid_client_id"
 
 
-def test_a_refused_jwt_login_is_permanent(settings, hub_url):
-    settings.SALESFORCE_USERNAME = "nobody@sandbox.example"
+def test_a_refused_jwt_login_is_permanent(hub_settings, hub_url):
+    hub_settings["salesforce_username"] = "nobody@sandbox.example"
     sf = SalesforceConnector.from_settings()
     with pytest.raises(PermanentError) as caught:
         sf.limits()
@@ -146,9 +146,9 @@ def test_oauth_password_flow_login(sf_oauth, sf, sf_records):
     assert json.loads(login.response_excerpt)["access_token"] == "[redacted]"
 
 
-def test_client_credentials_login(sf_oauth, settings, sf_records):
-    settings.SALESFORCE_USERNAME = ""
-    settings.SALESFORCE_PASSWORD = ""
+def test_client_credentials_login(sf_oauth, hub_settings, sf_records):
+    hub_settings["salesforce_username"] = ""
+    hub_settings["salesforce_password"] = ""
     sf = SalesforceConnector.from_settings(recorder=sf_records.append)
     assert product_names(sf)
     assert json.loads(sf_records[0].request_excerpt)["grant_type"] == "client_credentials"
@@ -170,8 +170,8 @@ def test_instance_url_and_session_id_login(hub_url):
     assert (sf.login_calls, sf.calls) == (0, 1)
 
 
-def test_expired_given_session_without_credentials_is_permanent(hub_url, settings, sf_control):
-    settings.SALESFORCE_USERNAME = settings.SALESFORCE_PASSWORD = ""
+def test_expired_given_session_without_credentials_is_permanent(hub_url, hub_settings, sf_control):
+    hub_settings["salesforce_username"] = hub_settings["salesforce_password"] = ""
     sf = SalesforceConnector(conf.salesforce(), session_id=oauth_token(hub_url))
     sf_control(expire_sessions=True)
     with pytest.raises(PermanentError) as caught:
@@ -187,10 +187,10 @@ def test_expired_given_session_logs_in_with_credentials(hub_url, sf_control):
 
 
 @pytest.mark.parametrize("oauth", [False, True], ids=["soap", "oauth"])
-def test_refused_login_is_permanent(settings, hub_url, oauth):
-    settings.SALESFORCE_PRIVATE_KEY_FILE = ""
-    settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox" if oauth else ""
-    settings.SALESFORCE_PASSWORD = "wrong"
+def test_refused_login_is_permanent(hub_settings, hub_url, oauth):
+    hub_settings["salesforce_private_key_file"] = ""
+    hub_settings["salesforce_consumer_key"] = hub_settings["salesforce_consumer_secret"] = "sandbox" if oauth else ""
+    hub_settings["salesforce_password"] = "wrong"
     sf = SalesforceConnector.from_settings()
     with pytest.raises(PermanentError) as caught:
         sf.limits()
@@ -540,9 +540,9 @@ def test_describe_and_limits(sf):
 
 # --- the call log ----------------------------------------------------------------------------
 @pytest.mark.parametrize("oauth", [False, True], ids=["soap", "oauth"])
-def test_call_records_hold_no_secrets(settings, hub_url, sf_records, oauth):
-    settings.SALESFORCE_PRIVATE_KEY_FILE = ""
-    settings.SALESFORCE_CONSUMER_KEY = settings.SALESFORCE_CONSUMER_SECRET = "sandbox" if oauth else ""
+def test_call_records_hold_no_secrets(hub_settings, hub_url, sf_records, oauth):
+    hub_settings["salesforce_private_key_file"] = ""
+    hub_settings["salesforce_consumer_key"] = hub_settings["salesforce_consumer_secret"] = "sandbox" if oauth else ""
     sf = SalesforceConnector.from_settings(recorder=sf_records.append)
     account_id = new_account(sf)
     sf.upsert("Order", "Billing_Order_Id__c", "O-LOG", order_fields(account_id))

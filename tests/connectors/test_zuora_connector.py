@@ -34,9 +34,9 @@ def connector(harness, records):
     return ZuoraConnector.from_settings(recorder=records.append)
 
 
-def test_built_from_settings_by_provider_name(hub_url, settings):
+def test_built_from_settings_by_provider_name(hub_url, hub_settings):
     assert isinstance(billing_connector(provider="zuora"), ZuoraConnector)
-    settings.ZUORA_CLIENT_SECRET = ""
+    hub_settings["zuora_client_secret"] = ""
     with pytest.raises(ImproperlyConfigured):
         ZuoraConnector.from_settings()
 

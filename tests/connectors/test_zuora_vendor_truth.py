@@ -291,8 +291,8 @@ def test_a_rejected_shared_token_is_renewed_for_every_connector(harness):
     assert harness.calls("POST /oauth/token") == 2
 
 
-def test_a_basic_auth_callout_gets_a_challenge(client, settings, db):
-    settings.ZUORA_WEBHOOK_BASIC = "zuora:s3cret"
+def test_a_basic_auth_callout_gets_a_challenge(client, hub_settings, db):
+    hub_settings["zuora_webhook_basic"] = "zuora:s3cret"
     refused = client.post("/api/v1/webhooks/zuora", {"id": "e1"}, content_type="application/json",
                           raise_request_exception=False)
 

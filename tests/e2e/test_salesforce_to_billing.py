@@ -25,8 +25,8 @@ WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
 @pytest.fixture(params=["zuora", "nue"])
-def provider(request, settings, hub_url):
-    settings.BILLING_PROVIDER = request.param
+def provider(request, hub_settings, hub_url):
+    hub_settings["billing_provider"] = request.param
     return request.param
 
 

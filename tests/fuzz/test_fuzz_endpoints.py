@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
@@ -202,19 +203,19 @@ def expected_status(body: bytes, signed: bool, first_delivery: bool) -> set[int]
 
 @FUZZ
 @given(delivery=deliveries(FORGERIES), times=st.sampled_from([1, 2]))
-def test_unsigned_or_forged_deliveries_are_refused_and_never_processed(client, settings, delivery, times):
-    check_delivery(client, settings, delivery, times)
+def test_unsigned_or_forged_deliveries_are_refused_and_never_processed(client, hub_settings, delivery, times):
+    check_delivery(client, hub_settings, delivery, times)
 
 
 @FUZZ
 @given(delivery=deliveries(["valid"]), times=st.sampled_from([1, 1, 2]))
-def test_signed_deliveries_are_accepted_only_when_well_formed(client, settings, delivery, times):
-    check_delivery(client, settings, delivery, times)
+def test_signed_deliveries_are_accepted_only_when_well_formed(client, hub_settings, delivery, times):
+    check_delivery(client, hub_settings, delivery, times)
 
 
-def check_delivery(client, settings, delivery, times):
+def check_delivery(client, hub_settings, delivery, times):
     provider, body = delivery["provider"], delivery["body"]
-    headers, signed = signature_headers(delivery, getattr(settings, f"{provider.upper()}_WEBHOOK_SECRET"))
+    headers, signed = signature_headers(delivery, hub_settings[f"{provider}_webhook_secret"])
     with isolated():
         for n in range(times):  # twice: the sender's redelivery of the same webhook-id
             response = post_webhook(client, provider, body, delivery["content_type"],
@@ -260,8 +261,8 @@ BASIC = "Basic aHViOnMzY3JldA=="  # hub:s3cret
 
 
 @pytest.fixture
-def basic_credentials(settings):
-    settings.ZUORA_WEBHOOK_BASIC = "hub:s3cret"  # once per test: each assignment stacks an override
+def basic_credentials(hub_settings):
+    hub_settings["zuora_webhook_basic"] = "hub:s3cret"  # once per test: each assignment stacks an override
 
 
 @FUZZ
@@ -339,14 +340,14 @@ checkout_bodies = st.one_of(st.binary(max_size=400), json_bytes(json_values), js
 
 
 @pytest.fixture
-def upstream_unreachable(settings):
+def upstream_unreachable(hub_settings):
     """Point Salesforce and both billing systems at a local port that refuses connections."""
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused at once
     base = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    settings.SALESFORCE_INSTANCE_URL = f"{base}/sandbox/salesforce"
-    settings.ZUORA_BASE_URL = f"{base}/sandbox/zuora"
-    settings.NUE_BASE_URL = f"{base}/sandbox/nue"
+    hub_settings["salesforce_instance_url"] = f"{base}/sandbox/salesforce"
+    hub_settings["zuora_base_url"] = f"{base}/sandbox/zuora"
+    hub_settings["nue_base_url"] = f"{base}/sandbox/nue"
     yield base
     closed.close()
 
@@ -392,7 +393,7 @@ def post_checkout(client, provider, body, content_type, headers, key, authorised
     if key is not None:
         headers = {**headers, "HTTP_IDEMPOTENCY_KEY": key}
     # override_settings, not the `settings` fixture: its assignments would stack per example.
-    with override_settings(BILLING_PROVIDER=provider), isolated():
+    with override_settings(HUB={**settings.HUB, "billing_provider": provider}), isolated():
         response = client.generic("POST", "/api/v1/checkout", body, content_type=content_type, **headers)
         status = response.status_code
         note_event(f"checkout {status}")

@@ -96,11 +96,11 @@ def test_an_admin_change_without_a_csrf_token_is_refused(ops_user):
     assert not User.objects.filter(pk=ops_user.pk).exists()
 
 
-def test_behind_a_proxy_the_lockout_keys_on_the_forwarded_address(ops_user, settings):
+def test_behind_a_proxy_the_lockout_keys_on_the_forwarded_address(ops_user, settings, hub_settings):
     """hub.production's setup: every request comes from the proxy; the client is the address the
     proxy appended to X-Forwarded-For (hub/proxy.py), whatever the client put before it."""
     settings.AXES_CLIENT_IP_CALLABLE = "hub.proxy.client_ip"
-    settings.HUB_PROXY_COUNT = 1
+    hub_settings["proxy_count"] = 1
     attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         login(attacker, "guess")

@@ -20,9 +20,9 @@ try:
     sandbox_mounted = True
 except Resolver404:
     sandbox_mounted = False
-print(json.dumps({"sandbox": settings.HUB_SANDBOX, "sandbox_mounted": sandbox_mounted,
+print(json.dumps({"sandbox": settings.HUB["sandbox"], "sandbox_mounted": sandbox_mounted,
                   "apps": [a for a in settings.INSTALLED_APPS if a.startswith("sandbox")],
-                  "salesforce": settings.SALESFORCE_INSTANCE_URL, "zuora": settings.ZUORA_BASE_URL,
+                  "salesforce": settings.HUB["salesforce_instance_url"], "zuora": settings.HUB["zuora_base_url"],
                   "debug": settings.DEBUG}))
 """
 

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(params=["zuora", "nue"], autouse=True)
-def provider(request, settings, hub_url):
-    settings.BILLING_PROVIDER = request.param
+def provider(request, hub_settings, hub_url):
+    hub_settings["billing_provider"] = request.param
     # The drafts predate the hub: no webhook ever told it about them.
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False}, timeout=10).raise_for_status()
     return request.param

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(params=["zuora", "nue"], autouse=True)
-def provider(request, settings, hub_url):
-    settings.BILLING_PROVIDER = request.param
+def provider(request, hub_settings, hub_url):
+    hub_settings["billing_provider"] = request.param
     return request.param
 
 
@@ -242,11 +242,11 @@ def test_orders_whose_graphs_salesforce_halted_are_queued_again_not_failed(billi
     assert [synced_lines(sf, i) for i in ids[14:]] == [1, 1]
 
 
-def test_a_multi_currency_org_gets_the_order_in_its_currency(sf, settings, hub_url):
+def test_a_multi_currency_org_gets_the_order_in_its_currency(sf, hub_settings, hub_url):
     """With multi-currency on, the Order carries the billing order's currency and its items are
     priced from the price book entries in that currency (Salesforce refuses any other)."""
     requests.post(f"{hub_url}/sandbox/salesforce/_control", json={"multi_currency": True}, timeout=10)
-    settings.SALESFORCE_MULTI_CURRENCY = True
+    hub_settings["salesforce_multi_currency"] = True
     pricebook_id, entries = pricebook_entries(sf, {"PRO-MONTHLY"}, "EUR")
     order = DraftOrder(currency="EUR", order_date=dt.date(2026, 11, 22), order_id="EU-1", lines=(
         OrderLine(sku="PRO-MONTHLY", quantity=Decimal(2), list_price=Decimal(45), net_price=Decimal(45),

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(params=["zuora", "nue"], autouse=True)
-def provider(request, settings, hub_url):
-    settings.BILLING_PROVIDER = request.param
+def provider(request, hub_settings, hub_url):
+    hub_settings["billing_provider"] = request.param
     return request.param
 
 
@@ -73,10 +73,10 @@ def sf_calls(hub_url) -> int:
     return requests.get(f"{hub_url}/sandbox/salesforce/_control", timeout=10).json()["counts"]["total"]
 
 
-def test_sync_order_creates_the_billing_draft_and_links_back(api, sf, billing, provider, settings,
+def test_sync_order_creates_the_billing_draft_and_links_back(api, sf, billing, provider, hub_settings,
                                                              hub_url):
     if provider == "zuora":  # only with Flexible Billing Attributes does an order keep its own term
-        settings.ZUORA_FLEXIBLE_BILLING = True
+        hub_settings["zuora_flexible_billing"] = True
         requests.post(f"{hub_url}/sandbox/zuora/_control", json={"flexible_billing": True},
                       timeout=10).raise_for_status()
     order_id = salesforce_draft(sf)
@@ -113,8 +113,8 @@ def test_discounts_and_mapped_fields_reach_billing(api, sf, billing):
     assert draft.custom_field_map["Sales_Notes__c"] == "Annual review in May"
 
 
-def test_an_org_without_multi_currency_bills_in_its_configured_currency(api, sf, billing, settings):
-    settings.SALESFORCE_CURRENCY = "EUR"  # the emulated org has no CurrencyIsoCode on Order
+def test_an_org_without_multi_currency_bills_in_its_configured_currency(api, sf, billing, hub_settings):
+    hub_settings["salesforce_currency"] = "EUR"  # the emulated org has no CurrencyIsoCode on Order
     order_id = salesforce_draft(sf)
     response = api(f"{order_id}/sync")
     # The customer is billed in EUR; the emulators' catalogs price only USD, so billing refuses

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def harness(settings, hub_url):
-    settings.BILLING_PROVIDER = "zuora"
+def harness(hub_settings, hub_url):
+    hub_settings["billing_provider"] = "zuora"
     return ZuoraHarness(hub_url)  # webhooks from the emulator are held back
 
 
@@ -38,8 +38,8 @@ def test_a_draft_made_in_zuora_without_an_event_reaches_salesforce(harness, sf):
     assert len(found) == 1
 
 
-def test_the_watcher_does_nothing_for_another_provider(settings, hub_url):
-    settings.BILLING_PROVIDER = "nue"
+def test_the_watcher_does_nothing_for_another_provider(hub_settings, hub_url):
+    hub_settings["billing_provider"] = "nue"
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False},
                   timeout=10).raise_for_status()
     assert watch_zuora() == {"seen": 0, "queued": 0}

@@ -44,15 +44,15 @@ def test_an_over_size_delivery_keeps_an_excerpt_too(post, provider):
     assert len(event.body) == UNVERIFIED_EXCERPT_BYTES and event.body_size > MIB
 
 
-def test_a_verified_delivery_keeps_its_whole_body(post, settings, provider):
+def test_a_verified_delivery_keeps_its_whole_body(post, hub_settings, provider):
     body = json.dumps({"type": "order.created", "data": {"order_id": "O-1", "note": "n" * 50_000}})
-    assert post(provider, body, **signed_headers(secret(settings, provider), body)).status_code == 202
+    assert post(provider, body, **signed_headers(secret(hub_settings, provider), body)).status_code == 202
     event = WebhookEvent.objects.get()
     assert (event.body, event.body_size) == (body, len(body))
     assert event.body_sha256 == hashlib.sha256(body.encode()).hexdigest()
 
 
-def test_rejected_deliveries_past_a_burst_answer_429_and_are_not_stored(post, settings, provider):
+def test_rejected_deliveries_past_a_burst_answer_429_and_are_not_stored(post, hub_settings, provider):
     for _ in range(throttle.REJECTED_PER_MINUTE):
         assert post(provider, order_event()).status_code == 401
     refused = post(provider, order_event())
@@ -62,14 +62,14 @@ def test_rejected_deliveries_past_a_burst_answer_429_and_are_not_stored(post, se
     assert WebhookEvent.objects.count() == throttle.REJECTED_PER_MINUTE
     # A verified delivery from the same address goes through, as does another address's rejection.
     body = order_event(order_id="O-2")
-    assert post(provider, body, **signed_headers(secret(settings, provider), body)).status_code == 202
+    assert post(provider, body, **signed_headers(secret(hub_settings, provider), body)).status_code == 202
     assert post(provider, order_event(), address="203.0.113.9").status_code == 401
     assert SyncJob.objects.filter(subject="O-2").exists()
 
 
-def test_an_over_long_webhook_id_is_refused_naming_it(post, settings, provider):
+def test_an_over_long_webhook_id_is_refused_naming_it(post, hub_settings, provider):
     body = order_event()
-    response = post(provider, body, **signed_headers(secret(settings, provider), body, msg_id="m" * 256))
+    response = post(provider, body, **signed_headers(secret(hub_settings, provider), body, msg_id="m" * 256))
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"webhook-id": "at most 255 characters"}
     assert not WebhookEvent.objects.exclude(status="rejected").exists()
@@ -81,8 +81,8 @@ def test_an_over_long_webhook_id_is_refused_naming_it(post, settings, provider):
     ("data.account_id", json.dumps({"type": "order.created", "data": {"order_id": "O-1", "account_id": "A" * 101}})),
     ("type", json.dumps({"type": "t" * 101, "data": {}})),
 ])
-def test_an_over_long_field_is_refused_naming_it_nothing_is_cut(post, settings, provider, field, body):
-    response = post(provider, body, **signed_headers(secret(settings, provider), body))
+def test_an_over_long_field_is_refused_naming_it_nothing_is_cut(post, hub_settings, provider, field, body):
+    response = post(provider, body, **signed_headers(secret(hub_settings, provider), body))
     assert response.status_code == 400
     assert field in response.json()["error"]["details"]
     event = WebhookEvent.objects.get()
@@ -90,8 +90,8 @@ def test_an_over_long_field_is_refused_naming_it_nothing_is_cut(post, settings, 
     assert not SyncJob.objects.exists()
 
 
-def test_an_over_long_basic_auth_event_id_is_refused_naming_it(post, settings, provider):
-    setattr(settings, f"{provider.upper()}_WEBHOOK_BASIC", "hub:s3cret")
+def test_an_over_long_basic_auth_event_id_is_refused_naming_it(post, hub_settings, provider):
+    hub_settings[f"{provider}_webhook_basic"] = "hub:s3cret"
     body = json.dumps({"id": "e" * 256, "type": "order.created", "data": {"order_id": "O-1"}})
     response = post(provider, body, HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"hub:s3cret").decode())
     assert response.status_code == 400

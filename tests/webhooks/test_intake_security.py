@@ -34,13 +34,13 @@ def post(client, settings):
     return post
 
 
-def secret(settings, provider):
-    return getattr(settings, f"{provider.upper()}_WEBHOOK_SECRET")
+def secret(hub_settings, provider):
+    return hub_settings[f"{provider}_webhook_secret"]
 
 
-def test_signed_delivery_is_stored_and_queues_one_job(post, settings, provider):
+def test_signed_delivery_is_stored_and_queues_one_job(post, hub_settings, provider):
     body = order_event()
-    response = post(provider, body, **signed_headers(secret(settings, provider), body))
+    response = post(provider, body, **signed_headers(secret(hub_settings, provider), body))
     assert (response.status_code, response.json()) == (202, {"status": "accepted"})
     event = WebhookEvent.objects.get()
     assert (event.verified, event.status, event.event_type, event.order_id) == (True, "accepted", "order.created", "O-1")
@@ -51,9 +51,9 @@ def test_signed_delivery_is_stored_and_queues_one_job(post, settings, provider):
     assert event.job == job
 
 
-def test_same_event_id_again_is_a_duplicate(post, settings, provider):
+def test_same_event_id_again_is_a_duplicate(post, hub_settings, provider):
     body = order_event()
-    headers = signed_headers(secret(settings, provider), body)
+    headers = signed_headers(secret(hub_settings, provider), body)
     assert post(provider, body, **headers).status_code == 202
     again = post(provider, body, **headers)
     assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
@@ -61,10 +61,10 @@ def test_same_event_id_again_is_a_duplicate(post, settings, provider):
     assert SyncJob.objects.count() == 1
 
 
-def test_events_for_one_order_share_one_job(post, settings, provider):
+def test_events_for_one_order_share_one_job(post, hub_settings, provider):
     for event_type in ("order.created", "order.updated", "order.updated"):
         body = order_event(event_type)
-        assert post(provider, body, **signed_headers(secret(settings, provider), body)).status_code == 202
+        assert post(provider, body, **signed_headers(secret(hub_settings, provider), body)).status_code == 202
     assert SyncJob.objects.count() == 1
 
 
@@ -93,42 +93,42 @@ def test_garbage_signature_header_is_401_not_500(post, provider):
     _assert_rejected(post(provider, body, **headers), 401, "invalid_signature")
 
 
-def test_body_changed_after_signing_is_401(post, settings, provider):
+def test_body_changed_after_signing_is_401(post, hub_settings, provider):
     body = order_event()
-    headers = signed_headers(secret(settings, provider), body)
+    headers = signed_headers(secret(hub_settings, provider), body)
     _assert_rejected(post(provider, order_event(order_id="O-2"), **headers), 401, "invalid_signature")
 
 
 @pytest.mark.parametrize("skew", [timedelta(minutes=-6), timedelta(minutes=6)], ids=["stale", "future"])
-def test_timestamp_outside_five_minutes_is_401(post, settings, provider, skew):
+def test_timestamp_outside_five_minutes_is_401(post, hub_settings, provider, skew):
     body = order_event()
-    headers = signed_headers(secret(settings, provider), body, when=datetime.now(UTC) + skew)
+    headers = signed_headers(secret(hub_settings, provider), body, when=datetime.now(UTC) + skew)
     _assert_rejected(post(provider, body, **headers), 401, "invalid_signature")
 
 
-def test_oversize_body_is_413_and_not_processed(post, settings, provider):
+def test_oversize_body_is_413_and_not_processed(post, hub_settings, provider):
     body = json.dumps({"type": "order.created", "data": {"order_id": "O-1", "pad": "x" * (1024 * 1024)}})
-    _assert_rejected(post(provider, body, **signed_headers(secret(settings, provider), body)), 413, "body_too_large")
+    _assert_rejected(post(provider, body, **signed_headers(secret(hub_settings, provider), body)), 413, "body_too_large")
 
 
 @pytest.mark.parametrize("body", [
     "not json", "[1, 2]", json.dumps({"type": "order.created"}), json.dumps({"data": {"order_id": "O-1"}}),
     json.dumps({"type": "order.updated", "data": {"order_id": ""}}), json.dumps({"type": 5, "data": {}}),
 ], ids=["not-json", "array", "no-data", "no-type", "empty-order-id", "numeric-type"])
-def test_malformed_but_signed_body_is_400(post, settings, provider, body):
-    _assert_rejected(post(provider, body, **signed_headers(secret(settings, provider), body)), 400, "malformed_body")
+def test_malformed_but_signed_body_is_400(post, hub_settings, provider, body):
+    _assert_rejected(post(provider, body, **signed_headers(secret(hub_settings, provider), body)), 400, "malformed_body")
 
 
-def test_unknown_type_is_stored_and_ignored(post, settings, provider):
+def test_unknown_type_is_stored_and_ignored(post, hub_settings, provider):
     body = json.dumps({"type": "invoice.paid", "data": {"invoice": "I-1"}})
-    response = post(provider, body, **signed_headers(secret(settings, provider), body))
+    response = post(provider, body, **signed_headers(secret(hub_settings, provider), body))
     assert response.status_code == 202
     assert WebhookEvent.objects.get().status == "ignored"
     assert SyncJob.objects.count() == 0
 
 
-def test_basic_credentials_where_configured(post, settings, provider):
-    setattr(settings, f"{provider.upper()}_WEBHOOK_BASIC", "hub:s3cret")
+def test_basic_credentials_where_configured(post, hub_settings, provider):
+    hub_settings[f"{provider}_webhook_basic"] = "hub:s3cret"
     body = json.dumps({"id": "evt-1", "type": "order.updated", "data": {"order_id": "O-9"}})
     good = "Basic " + base64.b64encode(b"hub:s3cret").decode()
     bad = "Basic " + base64.b64encode(b"hub:wrong").decode()

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder
 from syncapp.domain.records import CatalogItem, Customer, DraftOrder
+from syncapp.exceptions import PermanentError
 
 
 class BillingConnector(ABC):
@@ -93,3 +94,11 @@ class BillingConnector(ABC):
     def list_orders(self, *, status: str | None = None, updated_since: dt.datetime | None = None
                     ) -> Iterator[DraftOrder]:
         """All orders (optionally of one status, or changed since a moment), page by page."""
+
+
+def billing_order_id(order: DraftOrder, vendor: str) -> str:
+    """The billing id of an order that has one (read from billing, or just created there): an
+    update or a read-back of an order without one is refused, never sent to a made-up URL."""
+    if not order.order_id:
+        raise PermanentError(f"The order has no {vendor} id", code="invalid_order", vendor=vendor)
+    return order.order_id

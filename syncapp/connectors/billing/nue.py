@@ -22,14 +22,15 @@ import hashlib
 import json
 import time
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote
 
 import requests
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
-from syncapp.connectors.billing.base import BillingConnector
+from syncapp import conf
+from syncapp.connectors.billing.base import BillingConnector, billing_order_id
 from syncapp.connectors.http import (
     DEFAULT_TIMEOUT,
     CallRecord,
@@ -100,7 +101,8 @@ class NueConnector(BillingConnector):
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
                       timeout=DEFAULT_TIMEOUT) -> NueConnector:
-        base_url, api_key = settings.NUE_BASE_URL, settings.NUE_API_KEY
+        nue = conf.nue()
+        base_url, api_key = nue.base_url, nue.api_key
         if not base_url or not api_key:
             raise ImproperlyConfigured(
                 "NUE_BASE_URL and NUE_API_KEY must be set for BILLING_PROVIDER=nue")
@@ -124,11 +126,16 @@ class NueConnector(BillingConnector):
         self._catalog = (time.monotonic(), items, entries)
         return items
 
+    def _catalog_entries(self) -> tuple[dict[str, CatalogItem], dict[str, str]]:
+        """The catalog and, by SKU, its price book entry ids (read when not fresh)."""
+        items = self.catalog()
+        assert self._catalog is not None  # catalog() just read it
+        return items, self._catalog[2]
+
     def _price_book(self, order: DraftOrder) -> dict[str, tuple[CatalogItem, str]]:
         """SKU → (catalog item, price book entry id) for the order's lines; a SKU Nue does not
         sell is refused before any order call, as Nue would refuse it."""
-        items = self.catalog()
-        entries = self._catalog[2]
+        items, entries = self._catalog_entries()
         unknown = sorted({line.sku for line in order.lines} - set(entries))
         if unknown:
             raise PermanentError(f"Nue publishes no price book entry for {', '.join(unknown)}",
@@ -171,6 +178,7 @@ class NueConnector(BillingConnector):
         body = order_to_nue(order, self._price_book(order))
         account_id = order.account_id
         if not account_id:  # Nue's order takes only `customer: {id}`: create the customer first
+            assert order.customer is not None  # checked above
             account_id = self.create_account(order.customer,
                                              idempotency_key=f"{idempotency_key}:customer"
                                              ).account_id
@@ -186,9 +194,9 @@ class NueConnector(BillingConnector):
             created = self._order(data["order"])
         # Nue creates drafts; a completed order is the draft activated (safe to repeat).
         if order.status == OrderStatus.ACTIVATED:
-            return self.activate_order(created.order_id)
+            return self.activate_order(billing_order_id(created, VENDOR))
         if order.status == OrderStatus.CANCELED:
-            return self.cancel_order(created.order_id)
+            return self.cancel_order(billing_order_id(created, VENDOR))
         return created
 
     def _sent_once(self, key: str, send):
@@ -228,7 +236,8 @@ class NueConnector(BillingConnector):
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
         # `PATCH /orders/{id}` is an assumption (docs/vendor-assumptions.md, Nue).
-        current = self._fetch_order(order.order_id)
+        order_id = billing_order_id(order, VENDOR)
+        current = self._fetch_order(order_id)
         if status_from_nue(current.get("status")) != OrderStatus.DRAFT:
             raise PermanentError(f"Order {order.order_id} is {current.get('status')}, not a draft",
                                  code="order_not_draft", vendor=VENDOR)
@@ -237,7 +246,7 @@ class NueConnector(BillingConnector):
         for name in current:  # custom fields the sender no longer has are cleared
             if name.endswith(CUSTOM_SUFFIX) and name not in body:
                 body[name] = None
-        answer = self._call("update_order", "PATCH", f"/orders/{_id(order.order_id)}", json=body)
+        answer = self._call("update_order", "PATCH", f"/orders/{_id(order_id)}", json=body)
         return self._order(answer["data"]["order"])
 
     def activate_order(self, order_id: str) -> DraftOrder:
@@ -292,8 +301,7 @@ class NueConnector(BillingConnector):
             page += 1
 
     def _order(self, data: dict, *, customer: Customer | None = None) -> DraftOrder:
-        self.catalog()
-        skus = {entry: sku for sku, entry in self._catalog[2].items()}
+        skus = {entry: sku for sku, entry in self._catalog_entries()[1].items()}
         return order_from_nue(data, customer=customer, skus=skus)
 
     # --- HTTP ------------------------------------------------------------------------------
@@ -399,7 +407,8 @@ def _retry_after(response: requests.Response) -> float | None:
 # --- translation -------------------------------------------------------------------------------
 def _money(value) -> Decimal:
     number = Decimal(str(value))
-    return number.quantize(CENT) if number.as_tuple().exponent >= -2 else number.normalize()
+    exponent = number.as_tuple().exponent
+    return number.quantize(CENT) if isinstance(exponent, int) and exponent >= -2 else number.normalize()
 
 
 def _plain(value) -> Decimal:
@@ -426,7 +435,7 @@ def _contact_to_nue(contact: Contact, roles: list[str]) -> dict:
 
 
 def customer_to_nue(customer: Customer) -> dict:
-    body = {"name": customer.name, "recordType": "Business", "email": customer.email,
+    body: dict[str, Any] = {"name": customer.name, "recordType": "Business", "email": customer.email,
             "currencyIsoCode": customer.currency}
     if customer.crm_id:
         body["externalId"] = customer.crm_id
@@ -502,7 +511,7 @@ def order_to_nue(order: DraftOrder, price_book: dict[str, tuple[CatalogItem, str
     terms = order.terms
     lines = [_line_to_nue(line, *price_book[line.sku], order.order_date, with_id=with_line_ids)
              for line in order.lines]
-    body = {"effectiveDate": order.order_date.isoformat(), "orderProducts": lines,
+    body: dict[str, Any] = {"effectiveDate": order.order_date.isoformat(), "orderProducts": lines,
             "billingPeriod": terms.billing_period, "paymentTerm": terms.payment_term}
     if terms.bill_cycle_day is not None:
         body["billCycleDay"] = terms.bill_cycle_day
@@ -532,7 +541,7 @@ def _line_from_nue(data: dict, skus: dict[str, str]) -> OrderLine:
     else:
         discount = None
     # The SKU is the price book entry's product; `productSku` is read when the entry is unknown.
-    sku = skus.get(data.get("priceBookEntryId")) or _field(data, "productSku")
+    sku = skus.get(data.get("priceBookEntryId") or "") or _field(data, "productSku")
     return OrderLine(sku=sku, quantity=_plain(_field(data, "quantity")),
                      list_price=_money(_field(data, "listPrice")),
                      net_price=_money(_field(data, "netSalesPrice")),

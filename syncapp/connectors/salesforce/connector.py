@@ -98,8 +98,11 @@ class SalesforceConnector:
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
-            page = self._call("query more", lambda sf, url=next_url: sf.query_more(
-                url, identifier_is_url=True, **options))
+
+            def more(sf: Salesforce, url: str = next_url) -> dict:
+                return sf.query_more(url, identifier_is_url=True, **options)
+
+            page = self._call("query more", more)
 
     def query(self, soql: str, **options) -> list[dict]:
         """All records `soql` selects, every page fetched (see `query_iter`)."""
@@ -256,9 +259,8 @@ class SalesforceConnector:
                     "the session is no longer valid and no credentials are configured to log in",
                     code=err.code, vendor=VENDOR, status=err.status, details=err.details) from err
             sessions.forget(self.config, sf.session_id)
-        self._login()
-        sf = self._sf
-        return self._exchange(operation, lambda: fn(sf), record_url=record_url)
+        fresh = self._login()
+        return self._exchange(operation, lambda: fn(fresh), record_url=record_url)
 
     def login(self) -> None:
         """Log in now with the configured flow, even when a shared session exists (the preflight
@@ -273,16 +275,17 @@ class SalesforceConnector:
             elif shared:
                 self._sf = self._rest_client(*shared)
             else:
-                self._login()
+                return self._login()
         return self._sf
 
-    def _login(self) -> None:
+    def _login(self) -> Salesforce:
         arguments = self._login_arguments()
         session_id, instance = self._exchange(
             "login", lambda: SalesforceLogin(**arguments), login=True)
         instance = self._configured_instance() or instance
-        self._sf = self._rest_client(session_id, instance)
+        self._sf = sf = self._rest_client(session_id, instance)
         sessions.remember(self.config, session_id, instance, self._session_seconds())
+        return sf
 
     def _session_seconds(self) -> float:
         """How long the new session lives: what a SOAP login answered, else the setting."""

@@ -12,6 +12,7 @@ mere "rolled back because another part failed" marker:
 """
 from __future__ import annotations
 
+from typing import Any
 from xml.parsers.expat import ExpatError
 
 import requests
@@ -82,11 +83,12 @@ def error_from_response(status: int | None, content, *, record_url: bool = False
     else:
         code = f"http_{status}" if status else "UNKNOWN_ERROR"
     message = (first or {}).get("message") or (f"HTTP {status}" if status else "failed")
-    details = {"errors": errors} if errors else {}
+    details: dict[str, Any] = {"errors": errors} if errors else {}
     if status == 300:
         details["matches"] = content  # upsert by external id matched several records
     if any(error_code(e) == "DUPLICATES_DETECTED" for e in errors):
         details["duplicate_ids"] = duplicate_ids(errors)
+    cls: type[SyncError]
     if code in NOT_FOUND_CODES or (status == 404 and record_url):
         cls = NotFoundError
     elif code in TRANSIENT_CODES or (status or 0) >= 500:

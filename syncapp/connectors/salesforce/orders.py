@@ -102,9 +102,9 @@ def order_graph(graph_id: str, order: DraftOrder, side: SalesforceSide, data_pat
 def written_ids(order: DraftOrder, graph_result: dict) -> tuple[str, dict[str, str]]:
     """The Order Id and the OrderItem Id of each line from a successful graph's answer."""
     responses = {n["referenceId"]: n for n in graph_result["graphResponse"]["compositeResponse"]}
-    order_id = responses["order"]["body"]["id"]
+    order_id: str = responses["order"]["body"]["id"]
     items = {line.line_id: responses[f"item{i}"]["body"]["id"]
-             for i, line in enumerate(order.lines) if f"item{i}" in responses}
+             for i, line in enumerate(order.lines) if line.line_id and f"item{i}" in responses}
     return order_id, items
 
 
@@ -189,10 +189,10 @@ def order_from_row(row: dict, custom_fields: dict[str, str] | None = None) -> Sa
     lines = []
     for item in items:
         percent = _decimal(item.get("Discount_Percent__c"))
-        net = _decimal(item["UnitPrice"])
+        net = Decimal(str(item["UnitPrice"]))
         list_price = _decimal(item.get("ListPrice")) or net
         lines.append(OrderLine(
-            sku=(item.get("PricebookEntry") or {}).get("ProductCode") or "", quantity=_decimal(item["Quantity"]),
+            sku=(item.get("PricebookEntry") or {}).get("ProductCode") or "", quantity=Decimal(str(item["Quantity"])),
             list_price=list_price, net_price=net, line_id=item.get("Billing_Line_Id__c") or None,
             discount=Discount(percent=percent) if percent else None, description=item.get("Description") or ""))
     draft = DraftOrder(

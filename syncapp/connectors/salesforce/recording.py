@@ -115,13 +115,13 @@ def failed_node(request: requests.PreparedRequest | None, error: SyncError) -> d
         return {}
     if not isinstance(body, dict):
         return {}
-    graphs = body.get("graphs") if isinstance(body.get("graphs"), list) else [body]
+    graphs: list = body["graphs"] if isinstance(body.get("graphs"), list) else [body]
     for one in graphs:
         if not isinstance(one, dict) or (graph and one.get("graphId") != graph):
             continue
         for sent in one.get("compositeRequest") or []:
             if isinstance(sent, dict) and sent.get("referenceId") == node:
-                values = sent.get("body") if isinstance(sent.get("body"), dict) else {}
+                values: dict = sent["body"] if isinstance(sent.get("body"), dict) else {}
                 first = first_real_error(error.details.get("errors") or []) or {}
                 return {"request": f"{sent.get('method', '')} {sent.get('url', '')}",
                         "values": {name: values[name] for name in first.get("fields") or [] if name in values}}

@@ -6,16 +6,18 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from syncapp import conf
 from syncapp.models import ApiClient
 
 ADMIN_USERNAME = "admin"
 STOP_GRACE_SECONDS = 20
+REPOSITORY = Path(__file__).resolve().parents[3]  # where manage.py is
 
 
 def ensure_admin(data_dir) -> tuple[str, str | None]:
@@ -52,19 +54,19 @@ class Command(BaseCommand):
     help = "Run the whole hub in the foreground: web server, worker cluster and scheduler."
 
     def add_arguments(self, parser):
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("HUB_WEB_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("HUB_WEB_THREADS", "8")))
+        parser.add_argument("--web-workers", type=int, default=conf.web_workers())
+        parser.add_argument("--threads", type=int, default=conf.web_threads())
 
     def handle(self, *args, web_workers, threads, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        username, new_password = ensure_admin(settings.HUB_DATA_DIR)
-        if settings.HUB_SANDBOX:
-            ApiClient.register("sandbox storefront", settings.SANDBOX_STOREFRONT_TOKEN, ["checkout"])
+        username, new_password = ensure_admin(conf.data_dir())
+        if conf.sandbox():
+            ApiClient.register("sandbox storefront", conf.sandbox_storefront_token(), ["checkout"])
         self._banner(username, new_password)
-        clear_metrics(settings.HUB_METRICS_DIR)
+        clear_metrics(conf.metrics_dir())
 
-        bind = f"{settings.HUB_BIND}:{settings.HUB_PORT}"
+        bind = conf.bind_address()
         children = [
             subprocess.Popen([sys.executable, "-m", "gunicorn", "hub.wsgi:application", "--bind", bind,
                               "--worker-class", "gthread", "--workers", str(web_workers),
@@ -72,7 +74,7 @@ class Command(BaseCommand):
                               # No access log: RequestIdMiddleware logs each request, with its id.
                               "--graceful-timeout", "15", "--no-control-socket"], start_new_session=True),
             # Each in a process group of its own, so a stop reaches the cluster's worker processes too.
-            subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR,
+            subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=REPOSITORY,
                              start_new_session=True),
         ]
         stopping = False
@@ -109,19 +111,19 @@ class Command(BaseCommand):
         return max((child.returncode or 0) for child in children)
 
     def _banner(self, username, new_password):
-        base = settings.HUB_PUBLIC_URL
+        base = conf.public_url()
         lines = [
             "",
             "Order Sync Hub is starting",
             f"  Admin console   {base}/admin/",
             f"  Login           {username} / "
             + (new_password + "   (shown once; also in HUB_DATA_DIR/admin-password.txt)" if new_password
-               else f"see {settings.HUB_DATA_DIR / 'admin-password.txt'}"),
+               else f"see {conf.data_dir() / 'admin-password.txt'}"),
             f"  Health          {base}/api/v1/health",
             f"  API docs        {base}/api/v1/docs/",
-            f"  Billing         {settings.BILLING_PROVIDER}",
+            f"  Billing         {conf.billing_provider()}",
         ]
-        if settings.HUB_SANDBOX:
+        if conf.sandbox():
             lines += [
                 f"  Storefront      {base}/sandbox/store/   (try a checkout here first)",
                 f"  Sandbox         {base}/sandbox/salesforce  (user hub@sandbox.example / sandbox)",

@@ -101,11 +101,11 @@ def test_client_credentials_flow_by_form_and_by_basic_auth(sf_base):
     assert client.query("SELECT COUNT() FROM Pricebook2")["totalSize"] == 1
 
 
-def test_jwt_bearer_flow_through_simple_salesforce(sf_base, settings, control):
+def test_jwt_bearer_flow_through_simple_salesforce(sf_base, hub_settings, control):
     """The recommended login: an assertion signed with the key whose certificate the sandbox's
     connected app trusts. Its answer carries no signature: there is no secret to sign with."""
     client = Salesforce(username="hub@sandbox.example", consumer_key="sandbox",
-                        privatekey_file=settings.SANDBOX_SALESFORCE_KEY_FILE, domain="login",
+                        privatekey_file=hub_settings["sandbox_salesforce_key_file"], domain="login",
                         version=API, session=sandbox_session(sf_base))
     assert client.query("SELECT COUNT() FROM Pricebook2")["totalSize"] == 1
     assert control()["logins"] == 1

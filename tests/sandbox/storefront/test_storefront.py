@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def store(hub_url, settings):
-    ApiClient.register("sandbox storefront", settings.SANDBOX_STOREFRONT_TOKEN, ["checkout"])
+def store(hub_url, hub_settings):
+    ApiClient.register("sandbox storefront", hub_settings["sandbox_storefront_token"], ["checkout"])
     return f"{hub_url}/sandbox/store/"
 
 

@@ -5,10 +5,10 @@ from tests.sandbox.webhooks.receiver import Receiver
 
 
 @pytest.fixture
-def receiver(settings):
+def receiver(hub_settings):
     """A receiver standing in for the hub: deliveries emitted now go to it."""
     rec = Receiver()
-    settings.HUB_PUBLIC_URL = rec.url
+    hub_settings["public_url"] = rec.url
     yield rec
     rec.close()
 

@@ -27,13 +27,13 @@ def set_switches(**values):
     Switches.objects.filter(pk=1).update(**values)
 
 
-def test_delivery_verifies_with_the_configured_secret(receiver, manual_delivery, settings):
+def test_delivery_verifies_with_the_configured_secret(receiver, manual_delivery, hub_settings):
     emit("zuora", "order.created", DATA)
 
     assert deliver_due() == 1
     [request] = receiver.wait_for(1)
     assert request["path"] == "/api/v1/webhooks/zuora"
-    payload = Webhook(settings.ZUORA_WEBHOOK_SECRET).verify(request["body"], request["headers"])
+    payload = Webhook(hub_settings["zuora_webhook_secret"]).verify(request["body"], request["headers"])
     assert payload["id"] == request["headers"]["webhook-id"]
     assert payload["type"] == "order.created"
     assert payload["data"] == DATA
@@ -41,15 +41,15 @@ def test_delivery_verifies_with_the_configured_secret(receiver, manual_delivery,
     assert Delivery.objects.get().status == Delivery.DELIVERED
 
 
-def test_each_provider_signs_with_its_own_secret(receiver, manual_delivery, settings):
+def test_each_provider_signs_with_its_own_secret(receiver, manual_delivery, hub_settings):
     emit("nue", "customer.created", {"order_id": None, "account_id": "C-1"})
     deliver_due()
     [request] = receiver.wait_for(1)
 
     assert request["path"] == "/api/v1/webhooks/nue"
-    Webhook(settings.NUE_WEBHOOK_SECRET).verify(request["body"], request["headers"])
+    Webhook(hub_settings["nue_webhook_secret"]).verify(request["body"], request["headers"])
     with pytest.raises(WebhookVerificationError):
-        Webhook(settings.ZUORA_WEBHOOK_SECRET).verify(request["body"], request["headers"])
+        Webhook(hub_settings["zuora_webhook_secret"]).verify(request["body"], request["headers"])
 
 
 def test_redelivers_on_the_schedule_when_the_receiver_answers_500(receiver, manual_delivery):
@@ -71,10 +71,10 @@ def test_redelivers_on_the_schedule_when_the_receiver_answers_500(receiver, manu
 
 @pytest.mark.django_db(transaction=True)
 def test_a_basic_auth_callout_and_the_signed_delivery_are_one_event_at_the_hub(
-        hub_url, manual_delivery, settings):
+        hub_url, manual_delivery, hub_settings):
     """A sender configured with HTTP Basic posts the same body unsigned; the hub takes the event
     id from its `id`, so the signed delivery of that body is recognised as the same event."""
-    settings.ZUORA_WEBHOOK_BASIC = "hub:s3cret"
+    hub_settings["zuora_webhook_basic"] = "hub:s3cret"
     emit("zuora", "order.created", DATA)
     delivery = Delivery.objects.get()
 
@@ -92,8 +92,8 @@ def test_a_basic_auth_callout_and_the_signed_delivery_are_one_event_at_the_hub(
 
 
 def test_retries_when_the_receiver_is_unreachable_and_gives_up_after_the_schedule(
-        manual_delivery, settings):
-    settings.HUB_PUBLIC_URL = "http://127.0.0.1:9"  # discard port: nothing listens
+        manual_delivery, hub_settings):
+    hub_settings["public_url"] = "http://127.0.0.1:9"  # discard port: nothing listens
     set_switches(retry_schedule=[1])
     emit("zuora", "order.created", DATA)
 

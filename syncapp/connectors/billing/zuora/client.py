@@ -111,7 +111,8 @@ class ZuoraClient:
                             request_excerpt=excerpt(kwargs.get("json") or kwargs.get("data")))
         if "Idempotency-Key" in kwargs.get("headers", {}):
             record.extra["idempotency_key"] = kwargs["headers"]["Idempotency-Key"]
-        response, data, error = None, {}, None
+        response, data = None, {}
+        error: SyncError | None = None
         with Stopwatch() as watch:
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)

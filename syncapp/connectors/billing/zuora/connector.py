@@ -6,12 +6,13 @@ import functools
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
-from syncapp.connectors.billing.base import BillingConnector
+from syncapp import conf
+from syncapp.connectors.billing.base import BillingConnector, billing_order_id
 from syncapp.connectors.billing.zuora.client import VENDOR, ZuoraClient, cache_key
 from syncapp.connectors.billing.zuora.errors import query_unavailable
 from syncapp.connectors.billing.zuora.mapping import (
@@ -55,19 +56,19 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
                       timeout=DEFAULT_TIMEOUT) -> ZuoraConnector:
-        if not (settings.ZUORA_BASE_URL and settings.ZUORA_CLIENT_ID
-                and settings.ZUORA_CLIENT_SECRET):
+        zuora = conf.zuora()
+        if not (zuora.base_url and zuora.client_id and zuora.client_secret):
             raise ImproperlyConfigured("ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET "
                                        "must be set to use Zuora")
-        return cls(settings.ZUORA_BASE_URL, settings.ZUORA_CLIENT_ID,
-                   settings.ZUORA_CLIENT_SECRET, recorder=recorder, timeout=timeout)
+        return cls(zuora.base_url, zuora.client_id, zuora.client_secret, recorder=recorder,
+                   timeout=timeout)
 
     @property
     def flexible_billing(self) -> bool:
         """Whether the tenant has Flexible Billing Attributes (`ZUORA_FLEXIBLE_BILLING`;
         docs/vendor-assumptions.md, Zuora)."""
         if self._flexible_billing is None:
-            return settings.ZUORA_FLEXIBLE_BILLING
+            return conf.zuora().flexible_billing
         return self._flexible_billing
 
     # --- catalog ---------------------------------------------------------------------------
@@ -82,7 +83,8 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         if self._plans is None and not reload:
             self._plans = cache.get(key)
         if self._plans is None or reload:
-            plans, url = {}, "/v1/catalog/products"
+            plans: dict[str, Plan] = {}
+            url: str | None = "/v1/catalog/products"
             while url:
                 data = self._call("catalog", "GET", url)
                 for product in data.get("products", []):
@@ -158,7 +160,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     def create_account(self, customer: Customer, *, idempotency_key: str) -> Customer:
         def find_created() -> dict | None:
-            found = self.find_account_by_crm_id(customer.crm_id)
+            found = self.find_account_by_crm_id(customer.crm_id) if customer.crm_id else None
             return {"accountNumber": found.account_id} if found else None
 
         data = self._keyed("create_account", "POST", "/v1/accounts",
@@ -182,7 +184,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
                 body["status"] = "Draft"
             if order.account_id:
                 body["existingAccountNumber"] = order.account_id
-            else:
+            elif order.customer is not None:  # one of the two, checked above
                 body["newAccount"] = account_body(order.customer, order.currency, order.terms,
                                                    postal="postalCode")
             return self._keyed("create_order", "POST", "/v1/orders", body, idempotency_key,
@@ -204,7 +206,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
                 return {"orderNumber": raw["orderNumber"]}
         return None
 
-    def _raw_orders(self, operation: str, params: dict) -> Iterator[dict]:
+    def _raw_orders(self, operation: str, params: dict | None) -> Iterator[dict]:
         """`GET /v1/orders`, every page."""
         url: str | None = "/v1/orders"
         while url:
@@ -249,14 +251,16 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         return self._draft_order(data["order"])
 
     def update_order(self, order: DraftOrder) -> DraftOrder:
+        order_id = billing_order_id(order, VENDOR)
+
         def send() -> None:
-            body = self._order_body(order, order.order_id)
+            body = self._order_body(order, order_id)
             if order.account_id:
                 body["existingAccountNumber"] = order.account_id
-            self._change(order.order_id, "update_order", "PUT", "/v1/orders/{}", body)
+            self._change(order_id, "update_order", "PUT", "/v1/orders/{}", body)
 
         self._with_fresh_catalog(send)
-        return self.get_order(order.order_id)
+        return self.get_order(order_id)
 
     def activate_order(self, order_id: str) -> DraftOrder:
         self._change(order_id, "activate_order", "PUT", "/v1/orders/{}/activate",
@@ -295,7 +299,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     def list_orders(self, *, status: str | None = None, updated_since: dt.datetime | None = None
                     ) -> Iterator[DraftOrder]:
-        params = {"pageSize": 40}
+        params: dict[str, Any] = {"pageSize": 40}
         if status:
             params["status"] = STATUS_TO_ZUORA.get(OrderStatus(status), status)
         if updated_since:
@@ -355,7 +359,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         # for discount charges); the list price stays the catalog's.
         pricing = {"recurringPerUnit": {"listPrice": json_number(line.net_price),
                                         "quantity": json_number(line.quantity)}}
-        billing = {"billingPeriod": BILLING_PERIODS.get(terms.billing_period,
+        billing: dict[str, Any] = {"billingPeriod": BILLING_PERIODS.get(terms.billing_period,
                                                         terms.billing_period)}
         if terms.bill_cycle_day:
             billing.update(billCycleType="SpecificDayofMonth", billCycleDay=terms.bill_cycle_day)
@@ -363,7 +367,9 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
             "productRatePlanChargeId": plan.charge_id, "billing": billing, "pricing": pricing}]}
 
     def _draft_order(self, raw: dict) -> DraftOrder:
-        lines, terms, other_actions = [], BillingTerms(), set()
+        lines: list[OrderLine] = []
+        terms = BillingTerms()
+        other_actions: set[str] = set()
         for sub in raw.get("subscriptions", []):
             for action in sub.get("orderActions", []):
                 create = action.get("createSubscription")
@@ -388,7 +394,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         return DraftOrder(
             currency=raw.get("currency") or "USD",
             order_date=dt.date.fromisoformat(raw["orderDate"]), lines=tuple(lines),
-            status=STATUS_FROM_ZUORA.get(raw.get("status"), OrderStatus.DRAFT),
+            status=STATUS_FROM_ZUORA.get(raw.get("status") or "", OrderStatus.DRAFT),
             order_id=raw["orderNumber"], account_id=raw.get("existingAccountNumber"),
             terms=terms, checkout_url=raw.get("checkoutUrl"),
             custom_fields=tuple(sorted((str(k), str(v)) for k, v in

@@ -3,6 +3,8 @@ whatever its HTTP status; the eight-digit codes end in Zuora's documented catego
 codes" guide), which decides transient vs permanent."""
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
@@ -51,7 +53,7 @@ def error_for(response: requests.Response, data) -> SyncError | None:
     message = "; ".join(str(r.get("message", "")) for r in reasons) or \
         body.get("error_description") or f"HTTP {status}"
     details = {"http_status": status, "reasons": reasons, "process_id": body.get("processId")}
-    common = {"vendor": "zuora", "status": status, "details": details}
+    common: dict[str, Any] = {"vendor": "zuora", "status": status, "details": details}
     if status == 429 or status >= 500:
         retry_after = response.headers.get("Retry-After")
         return TransientError(message, code="rate_limited" if status == 429 else "server_error",
@@ -69,8 +71,8 @@ def error_for(response: requests.Response, data) -> SyncError | None:
         return TransientError(message, code="idempotency_in_progress", **common)
     if status == 422:
         return PermanentError(message, code="idempotency_conflict", **common)
-    category = codes[0] % 100 if codes else None
-    return PermanentError(message, code=CATEGORY_CODES.get(category, "rejected"), **common)
+    code = CATEGORY_CODES.get(codes[0] % 100, "rejected") if codes else "rejected"
+    return PermanentError(message, code=code, **common)
 
 
 def query_unavailable(err: SyncError) -> bool:
