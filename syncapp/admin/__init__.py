@@ -1,6 +1,7 @@
 """The ops console: Django's admin, built around failure.
 
-- `dashboard`: the front page — what is failing now, and syncs per hour for the last week;
+- the front page (`index` below): what is failing now, and syncs per hour and per day, from
+  `syncapp.console.dashboard`;
 - `jobs`: sync jobs, and failed syncs as their own list, with retry and resolve;
 - `webhooks`: the read-only webhook log, with replay;
 - `mappings`: id and field mappings, checked against Salesforce and audited;
@@ -16,6 +17,7 @@ from django.utils.functional import lazy
 
 from syncapp import conf
 from syncapp.admin import api_clients, history, jobs, logs, mappings, reconcile, settings, task_queue, webhooks  # noqa: F401 (registers)
+from syncapp.console import dashboard
 
 admin.site.site_header = "Order Sync Hub"
 admin.site.site_title = "Order Sync Hub console"
@@ -32,3 +34,16 @@ def _view_site() -> str:
 
 
 admin.site.site_url = lazy(_view_site, str)()  # read when a page is shown, not at import
+
+
+_django_index = admin.site.index
+
+
+def index(request, extra_context=None):
+    """The front page: Django's index (the models' list, in the sidebar) with the dashboard's
+    figures, for staff who may see the hub's records (None for others: the template shows none)."""
+    board = dashboard.build() if request.user.has_module_perms("syncapp") else None
+    return _django_index(request, {"board": board, **(extra_context or {})})
+
+
+admin.site.index = index  # the default site's own view, with the figures; its URL is made from it

@@ -2,10 +2,9 @@
 holds now and what will happen to it, then the deletes, then one message per order naming any
 side that failed.
 
-Drafts are one confirmed action. An activated order is paid for, so deleting one needs its own
-permission, is done one order at a time, and is confirmed by typing its order number and giving a
-reason, which the audit log keeps. Whether an order is activated is read live from both systems
-again when the deletion is confirmed: the server decides, not the page.
+Drafts are one confirmed action. An activated order is paid for: the page asks for its number typed
+and a reason, and the deletion flow (`syncapp.sync.deletion`) decides, reading both systems again,
+whether what was given is enough; its refusal is shown here as it words it.
 """
 from django import forms
 from django.contrib import admin, messages
@@ -15,28 +14,23 @@ from django.template.response import TemplateResponse
 from syncapp.sync import deletion
 
 MAX_ORDERS = 50  # one confirmation page, read live from both systems
-ACTIVATED_PERMISSION = "syncapp.delete_activated_on_both_sides"
 
 
 class ConfirmDeletion(forms.Form):
+    """What the confirmation page asks. `number`: the activated order's number, which staff type (both
+    fields are asked for then); "" for drafts (no number to type); None to read what was posted."""
     reason = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
                              help_text="Kept in the audit log with your name.")
     order_number = forms.CharField(max_length=80, required=False, label="Type the order number to confirm")
 
-    def __init__(self, *args, number: str = "", **kwargs):
+    def __init__(self, *args, number: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.number = number  # set when an activated order is to be deleted
+        self.number = number or ""
         if number:
             self.fields["reason"].required = True
             self.fields["order_number"].required = True
-        else:
+        elif number == "":
             del self.fields["order_number"]
-
-    def clean_order_number(self):
-        typed = self.cleaned_data["order_number"].strip()
-        if typed != self.number:
-            raise forms.ValidationError(f"Type {self.number} exactly to delete this activated order.")
-        return typed
 
 
 @admin.action(description="Delete the selected orders in billing and Salesforce…",
@@ -46,33 +40,49 @@ def delete_on_both_sides(modeladmin, request, queryset):
     if len(links) > MAX_ORDERS:
         modeladmin.message_user(request, f"Select at most {MAX_ORDERS} orders at a time.", messages.ERROR)
         return None
-    previews = deletion.preview(links)
-    activated = [p for p in previews if p.activated]
-    if activated and not request.user.has_perm(ACTIVATED_PERMISSION):
-        modeladmin.message_user(request, f"Order {activated[0].number} is activated (paid for). Deleting an "
-                                         "activated order needs the permission “Can delete activated (paid) orders "
-                                         "in billing and Salesforce” (the Ops role); nothing was deleted.",
-                                messages.ERROR)
-        return None
-    if activated and len(previews) > 1:
-        modeladmin.message_user(request, f"Order {activated[0].number} is activated (paid for): select it on its own. "
-                                         "Activated orders are deleted one at a time; nothing was deleted.",
-                                messages.ERROR)
-        return None
-    number = activated[0].number if activated else ""
     confirmed = request.POST.get("post") == "yes"
-    form = ConfirmDeletion(request.POST if confirmed else None, number=number)
-    if confirmed and form.is_valid():
-        for result in deletion.delete_orders(links, user=request.user, reason=form.cleaned_data["reason"]):
-            _report(modeladmin, request, result)
+    given = ConfirmDeletion(request.POST) if confirmed else None
+    if given is not None and given.is_valid():
+        try:
+            outcomes = deletion.delete_orders(links, user=request.user, reason=given.cleaned_data["reason"],
+                                              typed_number=given.cleaned_data["order_number"])
+        except deletion.DeletionRefused as refused:
+            return _refused(modeladmin, request, links, refused)
+        for outcome in outcomes:
+            _report(modeladmin, request, outcome)
         return None  # back to the list
+    previews = deletion.preview(links)
+    try:
+        deletion.check_allowed(previews, request.user)
+    except deletion.DeletionRefused as refused:
+        return _refused(modeladmin, request, links, refused)
+    form = ConfirmDeletion(request.POST if confirmed else None, number=deletion.activated_number(previews))
+    return _confirmation(modeladmin, request, links, previews, form)
+
+
+def _refused(modeladmin, request, links, refused: deletion.DeletionRefused):
+    """Who asks or what was selected: a message on the list. What was typed: the page again, with
+    what is missing next to where it goes."""
+    if not refused.problems:
+        modeladmin.message_user(request, str(refused), messages.ERROR)
+        return None
+    form = ConfirmDeletion(request.POST, number=refused.number)
+    form.is_valid()
+    for name, problem in refused.problems.items():
+        if name in form.fields and not form.has_error(name):
+            form.add_error(name, problem)
+    return _confirmation(modeladmin, request, links, refused.previews, form)
+
+
+def _confirmation(modeladmin, request, links, previews, form):
+    activated = any(p.activated for p in previews)
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": (f"Delete activated order {number} in billing and Salesforce?" if activated
+        "title": (f"Delete activated order {form.number} in billing and Salesforce?" if activated
                   else "Delete orders in billing and Salesforce?"),
         "opts": modeladmin.opts,
         "previews": previews,
-        "activated": bool(activated),
+        "activated": activated,
         "form": form,
         "queryset": links,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

@@ -1,35 +1,15 @@
 """Change history: every edit made in the console is kept as an `AuditEntry` (who, when, each
-field's value before and after) and shown on the object's own page; the audit log lists them all."""
+field's value before and after; written by `syncapp.console.edits`) and shown on the object's own
+page; the audit log lists them all."""
 from django.contrib import admin
-from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from syncapp.admin.base import ReadOnlyAdmin
+from syncapp.console import edits
 from syncapp.models import AuditEntry
 
-# Bookkeeping the database keeps by itself; a change to it is not a change anyone made.
-UNTRACKED = {"id", "created_at", "updated_at"}
 HISTORY_SHOWN = 50
-
-
-def snapshot(obj) -> dict:
-    """The object's own field values, as JSON-ready values (a foreign key as its id)."""
-    if obj is None:
-        return {}
-    encoder = DjangoJSONEncoder()
-    values = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in UNTRACKED:
-            continue
-        value = field.value_from_object(obj)
-        plain = isinstance(value, (str, int, float, bool, dict, list, type(None)))
-        values[field.name] = value if plain else encoder.default(value)
-    return values
-
-
-def diff(before: dict, after: dict) -> dict:
-    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
 def history_table(obj):
@@ -39,33 +19,22 @@ def history_table(obj):
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """A model admin whose every add, change and delete leaves an audit entry, and whose change page
-    shows the object's history."""
+    """A model admin whose every add, change and delete goes through `syncapp.console.edits` (its
+    rules, its audit entry), and whose change page shows the object's history."""
 
     def get_readonly_fields(self, request, obj=None):
         extra = ("change_history",) if obj is not None else ()
         return (*super().get_readonly_fields(request, obj), *extra)
 
     def save_model(self, request, obj, form, change):
-        before = snapshot(type(obj)._default_manager.filter(pk=obj.pk).first()) if change else {}
-        super().save_model(request, obj, form, change)
-        changes = diff(before, snapshot(obj))
-        if changes:
-            action = AuditEntry.Action.CHANGED if change else AuditEntry.Action.ADDED
-            AuditEntry.record(request.user, obj, action, changes=changes)
+        edits.save(obj, request.user)
 
     def delete_model(self, request, obj):
-        self._record_deleted(request, obj)
-        super().delete_model(request, obj)
+        edits.delete(obj, request.user)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            self._record_deleted(request, obj)
-        super().delete_queryset(request, queryset)
-
-    @staticmethod
-    def _record_deleted(request, obj):
-        AuditEntry.record(request.user, obj, AuditEntry.Action.DELETED, changes=diff({}, snapshot(obj)))
+            edits.delete(obj, request.user)
 
     @admin.display(description="History")
     def change_history(self, obj):

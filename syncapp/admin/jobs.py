@@ -1,10 +1,6 @@
 """Sync jobs, and failed syncs as their own list: every attempt of a job with its request and
-response excerpts, "retry now" and "mark resolved" from the list and from the job's page.
-
-"Resolved" means staff looked at a failed or dead job and closed it without a retry (the order was
-fixed or deleted by hand, or the failure does not matter): the job gets status `resolved`, leaves
-the failed list and the dashboard, keeps its last error, and runs again if a new event for its
-order arrives. Who resolved it is in the audit log.
+response excerpts, "retry now" and "mark resolved" from the list and from the job's page (what
+those do to a job, and the audit entry each leaves, is `syncapp.jobs.by_hand`'s).
 """
 import json
 from datetime import timedelta
@@ -27,8 +23,8 @@ from syncapp.admin.history import history_table
 from syncapp.admin.logs import AttemptInline
 from syncapp.admin.records import JOB_SEARCH_HELP, billing_order_url, orders_matching, record_link, salesforce_url
 from syncapp.admin.remedies import remedy
-from syncapp.jobs import engine
-from syncapp.models import AuditEntry, FailedSync, OrderLink, SyncJob
+from syncapp.jobs import by_hand
+from syncapp.models import FailedSync, OrderLink, SyncJob
 from syncapp.models.failed_syncs import FAILED_STATUSES
 
 
@@ -61,15 +57,9 @@ class FailedAgeFilter(admin.SimpleListFilter):
 
 @admin.action(description="Retry now", permissions=["retry"])
 def retry_now(modeladmin, request, queryset):
-    queued = 0
-    for job in queryset:
-        if job.status == SyncJob.Status.RUNNING:
-            continue
-        engine.retry_now(job)
-        AuditEntry.record(request.user, job, AuditEntry.Action.RETRIED, model=SyncJob,
-                          details={"status_before": job.status, "last_error_code": job.last_error_code})
-        queued += 1
-    skipped = len(queryset) - queued
+    jobs = list(queryset)
+    queued = sum(by_hand.retry(job, request.user) for job in jobs)
+    skipped = len(jobs) - queued
     modeladmin.message_user(request, f"Queued {queued} job(s) to run again now."
                             + (f" {skipped} running job(s) left alone." if skipped else ""), messages.SUCCESS)
 
@@ -78,21 +68,14 @@ def retry_now(modeladmin, request, queryset):
 def mark_resolved(modeladmin, request, queryset):
     """Close failed jobs without a retry, with a note saying why (kept in the audit log): first a
     page asking for the note, then the jobs are closed."""
-    note = request.POST.get("note", "").strip()
-    if not note:
-        chosen = list(queryset.filter(status__in=FAILED_STATUSES))
+    chosen = list(queryset.filter(status__in=FAILED_STATUSES))
+    note = request.POST.get("note", "")
+    if not note.strip():
         return TemplateResponse(request, "admin/console/resolve_note.html", {
             **modeladmin.admin_site.each_context(request), "title": "Mark failed syncs resolved",
             "opts": modeladmin.opts, "jobs": chosen, "asked": "post" in request.POST,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "media": modeladmin.media})
-    resolved = 0
-    for job in queryset.filter(status__in=FAILED_STATUSES):
-        # Conditional: a job that started again meanwhile is not closed under a worker's feet.
-        if SyncJob.objects.filter(pk=job.pk, status__in=FAILED_STATUSES).update(status=SyncJob.Status.RESOLVED):
-            AuditEntry.record(request.user, job, AuditEntry.Action.RESOLVED, model=SyncJob,
-                              details={"note": note, "status_before": job.status,
-                                       "last_error_code": job.last_error_code, "last_error": job.last_error[:500]})
-            resolved += 1
+    resolved = sum(by_hand.resolve(job, request.user, note) for job in chosen)
     modeladmin.message_user(request, f"Marked {resolved} failed job(s) resolved.", messages.SUCCESS)
     return None
 

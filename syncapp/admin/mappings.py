@@ -1,7 +1,8 @@
 """The id and field mappings between billing and Salesforce, editable by staff.
 
 A changed Salesforce id is checked against Salesforce before it is saved (it must exist and be the
-right object), and every change is kept in the object's history.
+right object); saving applies the rules of `syncapp.console.edits` and keeps every change in the
+object's history.
 """
 import threading
 
@@ -21,7 +22,7 @@ from syncapp.admin.deletion import delete_on_both_sides
 from syncapp.admin.history import AuditedAdmin
 from syncapp.admin.records import ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link, salesforce_url
 from syncapp.console import mapping_checks, side_by_side
-from syncapp.models import AccountLink, AuditEntry, FieldMapping, LineLink, OrderLink, ProductMapping, SyncJob
+from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping
 
 
 class SalesforceCheckedForm(forms.ModelForm):
@@ -157,14 +158,13 @@ class OrderLinkAdmin(MappingAdmin):
         """POST: write the order from `side` to the other side now (a job, queued at once)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_sync_permission(request) or side not in ("billing", "salesforce"):
+        if not self.has_sync_permission(request):
             raise PermissionDenied
         link = get_object_or_404(OrderLink, pk=object_id)
-        if not side_by_side.can_sync_from(link, side):  # the page offers only these; a hand-made POST too
-            raise PermissionDenied
-        job = side_by_side.sync_now(link, side)
-        AuditEntry.record(request.user, job, AuditEntry.Action.RETRIED, model=SyncJob,
-                          details={"from": side, "order_link": str(link)})
+        try:
+            side_by_side.sync_now(link, side, by=request.user)
+        except side_by_side.NotOffered:  # the page offers only the sides it may; a hand-made POST too
+            raise PermissionDenied from None
         self.message_user(request, f"Queued a sync of {link} from {side} now.", messages.SUCCESS)
         return redirect("admin:syncapp_orderlink_change", link.pk)
 
@@ -204,13 +204,6 @@ class OrderLinkAdmin(MappingAdmin):
         if link.deleted_in_billing_at:
             return "deleted in billing"
         return link.last_error[:80]
-
-    def save_model(self, request, obj, form, change):
-        if change and "salesforce_order_id" in form.changed_data:
-            # The state last written to the old Order says nothing about the new one: the next sync
-            # writes the order in full instead of skipping it as unchanged.
-            obj.billing_fingerprint = ""
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(LineLink)

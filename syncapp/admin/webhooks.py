@@ -5,16 +5,13 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from syncapp.admin.base import ReadOnlyAdmin, excerpt, has_perm
-from syncapp.models import AuditEntry, WebhookEvent
+from syncapp.models import WebhookEvent
 from syncapp.sync.webhook_replay import replay
 
 
 @admin.action(description="Replay (queue the order's sync again)", permissions=["replay"])
 def replay_events(modeladmin, request, queryset):
-    events = list(queryset)
-    queued, skipped = replay(events)
-    for event in events:
-        AuditEntry.record(request.user, event, AuditEntry.Action.REPLAYED, details={"order_id": event.order_id})
+    queued, skipped = replay(queryset, by=request.user)
     level = messages.SUCCESS if queued else messages.WARNING
     modeladmin.message_user(request, f"Queued the sync of {queued} order(s); skipped {skipped} event(s) that were "
                                      "not verified or not about an order.", level)

@@ -7,7 +7,8 @@ next sync would act on, not a difference of vendor vocabulary. Answers are kept 
 staff reloading the page cost no calls.
 
 "Sync now" from either side forgets the state last written, so the next run writes the order in
-full instead of skipping it as unchanged, and queues that run at once.
+full instead of skipping it as unchanged, and queues that run at once; who asked is in the audit
+log.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
@@ -23,7 +25,7 @@ from syncapp.connectors.salesforce.orders import read_order
 from syncapp.domain.records import DraftOrder, OrderLine
 from syncapp.exceptions import NotFoundError, SyncError
 from syncapp.jobs import engine
-from syncapp.models import FieldMapping, OrderLink, SyncAttempt, SyncJob
+from syncapp.models import AuditEntry, FieldMapping, OrderLink, SyncAttempt, SyncJob
 
 CACHE_SECONDS = 30
 
@@ -131,16 +133,26 @@ def can_sync_from(link: OrderLink, side: str) -> bool:
     return side == "salesforce" and bool(link.salesforce_order_id) and link.origin == "salesforce"
 
 
-def sync_now(link: OrderLink, from_side: str) -> SyncJob:
-    """Write the order from `from_side` ("billing" or "salesforce") to the other side now."""
-    if from_side == "billing":
-        link.billing_fingerprint = ""
-        link.save(update_fields=["billing_fingerprint", "updated_at"])
-        job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, link.billing_provider, link.billing_order_id)
-    else:
-        link.salesforce_fingerprint = ""
-        link.save(update_fields=["salesforce_fingerprint", "updated_at"])
-        job = engine.enqueue(SyncJob.Kind.SALESFORCE_TO_BILLING, link.billing_provider, link.salesforce_order_id)
-    if job.status == SyncJob.Status.PENDING and job.next_attempt_at > timezone.now():
-        engine.retry_now(job)  # a job waiting out its backoff: now, not then (enqueue queued the others)
+class NotOffered(ValueError):
+    """The order is not synced from that side (see `can_sync_from`)."""
+
+
+def sync_now(link: OrderLink, from_side: str, by=None) -> SyncJob:
+    """Write the order from `from_side` ("billing" or "salesforce") to the other side now, for the
+    staff user `by` (kept in the audit log). Raises NotOffered for a side `can_sync_from` refuses."""
+    if not can_sync_from(link, from_side):
+        raise NotOffered(f"{link} is not synced from {from_side}")
+    with transaction.atomic():
+        if from_side == "billing":
+            link.billing_fingerprint = ""
+            link.save(update_fields=["billing_fingerprint", "updated_at"])
+            job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, link.billing_provider, link.billing_order_id)
+        else:
+            link.salesforce_fingerprint = ""
+            link.save(update_fields=["salesforce_fingerprint", "updated_at"])
+            job = engine.enqueue(SyncJob.Kind.SALESFORCE_TO_BILLING, link.billing_provider, link.salesforce_order_id)
+        if job.status == SyncJob.Status.PENDING and job.next_attempt_at > timezone.now():
+            engine.retry_now(job)  # a job waiting out its backoff: now, not then (enqueue queued the others)
+        AuditEntry.record(by, job, AuditEntry.Action.RETRIED, model=SyncJob,
+                          details={"from": from_side, "order_link": str(link)})
     return job

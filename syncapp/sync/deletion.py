@@ -9,9 +9,11 @@ Deletion is never synced automatically. Staff first see a
   finishes the job;
 - Salesforce refuses to delete an Activated Order; it is set back to Draft first;
 - billing may refuse to delete an activated order (Nue always does; Zuora once its charges are
-  invoiced): it is canceled instead and stays in billing as Canceled. Activated orders are paid
-  for, so the console asks more of whoever deletes one (a separate permission, the order number
-  typed, a reason);
+  invoiced): it is canceled instead and stays in billing as Canceled;
+- an activated order is paid for, so deleting one asks more of whoever does it: a permission of
+  its own, the order alone, its number typed and a reason given. Whether an order is activated is
+  read live from both systems when the deletion runs, whatever a confirmation page showed, and
+  without all of that nothing is deleted (`DeletionRefused`);
 - every run leaves an `AuditEntry` with each side's outcome and the reason given. The `OrderLink`
   is removed once both sides are done; after a partial failure it stays, with the failure in
   `last_error`.
@@ -178,10 +180,71 @@ def _salesforce_previews(links, sf, recorder) -> dict[int, SidePreview]:
 
 # --- deletion ----------------------------------------------------------------------------------
 
-def delete_orders(links, user=None, reason: str = "") -> list[DeletionOutcome]:
-    """Delete each order on both sides; see the module docstring for the rules."""
+ACTIVATED_PERMISSION = "syncapp.delete_activated_on_both_sides"
+
+
+class DeletionRefused(Exception):
+    """Nothing was deleted: an activated order was asked for without what deleting one takes.
+
+    `problems`: what the confirmation lacks, by the name of what staff fill in ("order_number",
+    "reason"); empty when the refusal is about who asks or what was selected with it. `previews`:
+    the orders as read for the decision."""
+
+    def __init__(self, message: str, previews: list[OrderPreview], problems: dict[str, str] | None = None):
+        super().__init__(message)
+        self.previews = previews
+        self.problems = problems or {}
+
+    @property
+    def number(self) -> str:
+        """The number of the activated order refused."""
+        return activated_number(self.previews)
+
+
+def activated_number(previews: list[OrderPreview]) -> str:
+    """The number staff type to delete the activated order among `previews` ("" when none is)."""
+    return next((p.number for p in previews if p.activated), "")
+
+
+def check_allowed(previews: list[OrderPreview], user) -> None:
+    """An activated order is deleted only by someone holding its own permission, and on its own:
+    raises DeletionRefused otherwise."""
+    activated = [p for p in previews if p.activated]
+    if not activated:
+        return
+    number = activated[0].number
+    if user is None or not user.has_perm(ACTIVATED_PERMISSION):
+        raise DeletionRefused(f"Order {number} is activated (paid for). Deleting an activated order needs the "
+                              "permission “Can delete activated (paid) orders in billing and Salesforce” (the Ops "
+                              "role); nothing was deleted.", previews)
+    if len(previews) > 1:
+        raise DeletionRefused(f"Order {number} is activated (paid for): select it on its own. Activated orders are "
+                              "deleted one at a time; nothing was deleted.", previews)
+
+
+def check_confirmed(previews: list[OrderPreview], user, *, reason: str, typed_number: str) -> None:
+    """`check_allowed`, and an activated order's number typed exactly and a reason given."""
+    check_allowed(previews, user)
+    number = activated_number(previews)
+    if not number:
+        return
+    problems = {}
+    if typed_number.strip() != number:
+        problems["order_number"] = f"Type {number} exactly to delete this activated order."
+    if not reason.strip():
+        problems["reason"] = "Say why this activated order is deleted: the reason is kept in the audit log."
+    if problems:
+        raise DeletionRefused(f"Order {number} is activated (paid for): " + " ".join(problems.values()), previews,
+                              problems)
+
+
+def delete_orders(links, user=None, reason: str = "", *, typed_number: str = "") -> list[DeletionOutcome]:
+    """Delete each order on both sides for staff `user`; see the module docstring for the rules.
+    `typed_number`: the order number typed to confirm deleting an activated order."""
+    links = list(links)
     recorder = SyncAttempt.recorder()
     sf = SalesforceConnector.from_settings(recorder=recorder)
+    check_confirmed(preview(links, sf=sf, recorder=recorder), user, reason=reason, typed_number=typed_number)
     return [delete_order(link, user, reason=reason, sf=sf, recorder=recorder) for link in links]
 
 

@@ -7,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from syncapp.admin import dashboard
-from syncapp.models import OrderLink, SyncAttempt, SyncJob, WebhookEvent
-from tests.admin.conftest import make_job
+from syncapp.console import dashboard
+from syncapp.models import SyncJob, WebhookEvent
+from tests.factories import OrderLinkFactory, SyncAttemptFactory, SyncJobFactory, WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
 HOUR = 60
@@ -17,27 +17,25 @@ HOUR = 60
 
 @pytest.fixture
 def day(roles):
-    make_job("succeeded", "O-1", minutes_ago=0)  # in the current hour, whatever the time of day
-    make_job("succeeded", "O-2", minutes_ago=2 * HOUR + 10)
-    make_job("failed", "O-3", "unmapped_sku", minutes_ago=3 * HOUR)
-    make_job("failed", "O-4", "unmapped_sku", minutes_ago=3 * 24 * HOUR)
-    make_job("dead", "O-5", "SERVER_UNAVAILABLE", minutes_ago=30 * HOUR)
-    make_job("resolved", "O-6", "unmapped_sku", minutes_ago=5 * HOUR)
-    make_job("succeeded", "O-7", minutes_ago=8 * 24 * HOUR)  # older than the chart
-    make_job("pending", "O-8")
-    make_job("running", "O-9")
+    SyncJobFactory(status="succeeded", subject="O-1", minutes_ago=0)  # in the current hour, whatever the time
+    SyncJobFactory(status="succeeded", subject="O-2", minutes_ago=2 * HOUR + 10)
+    SyncJobFactory(status="failed", subject="O-3", last_error_code="unmapped_sku", minutes_ago=3 * HOUR)
+    SyncJobFactory(status="failed", subject="O-4", last_error_code="unmapped_sku", minutes_ago=3 * 24 * HOUR)
+    SyncJobFactory(status="dead", subject="O-5", last_error_code="SERVER_UNAVAILABLE", minutes_ago=30 * HOUR)
+    SyncJobFactory(status="resolved", subject="O-6", last_error_code="unmapped_sku", minutes_ago=5 * HOUR)
+    SyncJobFactory(status="succeeded", subject="O-7", minutes_ago=8 * 24 * HOUR)  # older than the chart
+    SyncJobFactory(status="pending", subject="O-8")
+    SyncJobFactory(status="running", subject="O-9")
     for hours_ago in (1, 40):
-        event = WebhookEvent.objects.create(provider="zuora", verified=False, status="rejected")
+        event = WebhookEventFactory(verified=False)
         WebhookEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(hours=hours_ago))
-    WebhookEvent.objects.create(provider="zuora", event_id="e", verified=True, status="accepted")
+    WebhookEventFactory()
     for n, status in enumerate(["Draft", "Activated"]):
-        OrderLink.objects.create(billing_provider="zuora", billing_order_id=f"O-C{n}", origin="billing", status=status,
-                                 abandonment_task_id=f"00THb00000000{n}AAAA")
-    OrderLink.objects.create(billing_provider="zuora", billing_order_id="O-X", origin="billing", status="Draft")
+        OrderLinkFactory(status=status, abandonment_task_id=f"00THb00000000{n}AAAA")
+    OrderLinkFactory()
     for used in (50, 120):
-        SyncAttempt.objects.create(vendor="salesforce", operation="query", method="GET", url="u", api_used=used,
-                                   api_limit=1000)
-    SyncAttempt.objects.create(vendor="zuora", operation="get_order", method="GET", url="u")
+        SyncAttemptFactory(api_used=used, api_limit=1000)
+    SyncAttemptFactory(vendor="zuora", operation="get_order")
 
 
 def test_the_figures(day):

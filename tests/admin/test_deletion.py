@@ -12,6 +12,7 @@ from syncapp.exceptions import NotFoundError
 from syncapp.models import AuditEntry, OrderLink
 from syncapp.sync import deletion
 from tests.admin.scenario import billing_order, salesforce_fail_next, synced_order
+from tests.factories import OrderLinkFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIST = reverse("admin:syncapp_orderlink_changelist")
@@ -97,10 +98,38 @@ def test_an_activated_order_goes_only_once_its_number_is_typed_and_a_reason_give
     assert entry.details["sides"]["salesforce"]["detail"].endswith("(was Activated; set back to Draft first)")
 
 
-def test_an_activated_order_billing_will_not_delete_is_canceled_there(sandbox, hub_settings):
+def test_the_flow_itself_refuses_an_activated_order_without_what_deleting_one_takes(sandbox, roles):
+    """Called directly, not through the console: the same rules, read live from both systems."""
+    link = synced_order(["PRO-MONTHLY"], activate=True)
+    ops, support = StaffFactory(role="Ops"), StaffFactory(role="Support")
+    number = link.billing_order_id
+    refusals = [
+        ({"user": None, "reason": "duplicate", "typed_number": number}, "needs the permission", {}),
+        ({"user": support, "reason": "duplicate", "typed_number": number}, "needs the permission", {}),
+        ({"user": ops}, "activated", {"order_number", "reason"}),
+        ({"user": ops, "reason": "duplicate", "typed_number": "O-WRONG"}, f"Type {number} exactly", {"order_number"}),
+        ({"user": ops, "reason": "  ", "typed_number": number}, "reason", {"reason"}),
+    ]
+    for given, said, missing in refusals:
+        with pytest.raises(deletion.DeletionRefused, match=said) as refused:
+            deletion.delete_orders([link], **given)
+        assert set(refused.value.problems) == set(missing), given
+    draft = synced_order(["ADDON-SEATS"], email="gus@eta.io")
+    with pytest.raises(deletion.DeletionRefused, match="one at a time"):
+        deletion.delete_orders([link, draft], user=ops, reason="duplicate", typed_number=number)
+    assert billing_status(link) == "Activated" and not gone_from_salesforce(link)  # nothing deleted
+    assert not gone_from_billing(draft) and not AuditEntry.objects.exists()
+
+    [result] = deletion.delete_orders([link], user=ops, reason="duplicate", typed_number=f" {number} ")
+    assert result.outcome == "ok" and gone_from_billing(link) and gone_from_salesforce(link)
+    assert AuditEntry.objects.get().details["reason"] == "duplicate"
+
+
+def test_an_activated_order_billing_will_not_delete_is_canceled_there(sandbox, hub_settings, roles):
     hub_settings["billing_provider"] = "nue"
     link = synced_order(["PRO-MONTHLY"], provider="nue", activate=True)  # Nue never deletes an activated order
-    [result] = deletion.delete_orders([link], reason="test")
+    [result] = deletion.delete_orders([link], user=StaffFactory(role="Ops"), reason="test",
+                                      typed_number=link.billing_order_id)
     assert result.outcome == "ok" and result.sides["billing"].status == "canceled"
     assert billing_status(link) == "Canceled" and gone_from_salesforce(link)
 
@@ -160,7 +189,7 @@ def test_when_the_origin_refuses_the_copy_is_kept(sandbox):
 
 def test_an_order_never_synced_to_salesforce_is_deleted_in_billing(sandbox):
     order = billing_order(["PRO-MONTHLY"])
-    link = OrderLink.objects.create(billing_provider="zuora", billing_order_id=order.order_id, origin="billing")
+    link = OrderLinkFactory(billing_order_id=order.order_id, salesforce_order_id="", status="")
     [preview] = deletion.preview([link])
     assert preview.salesforce.note.startswith("not linked")
     [result] = deletion.delete_orders([link])

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from syncapp.jobs import engine
+from syncapp.jobs import by_hand, engine
 from syncapp.models import AuditEntry, SyncJob
-from tests.admin.conftest import make_job
+from tests.factories import SyncJobFactory
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("admin:syncapp_failedsync_changelist")
@@ -26,14 +26,14 @@ def ops(staff):
 
 
 def test_only_failed_and_dead_jobs_are_listed(world, ops):
-    make_job("pending", "O-P")
-    make_job("resolved", "O-R", "unmapped_sku")
+    SyncJobFactory(status="pending", subject="O-P")
+    SyncJobFactory(status="resolved", subject="O-R", last_error_code="unmapped_sku")
     assert listed(ops) == {"O-WORLD-1", "O-WORLD-2"}
 
 
 def test_filters_by_error_code_kind_provider_age_and_status(world, ops):
-    make_job("failed", "O-NUE", "unmapped_sku", provider="nue", kind=SyncJob.Kind.SALESFORCE_TO_BILLING,
-             minutes_ago=10 * 24 * 60)
+    SyncJobFactory(status="failed", subject="O-NUE", last_error_code="unmapped_sku", provider="nue",
+                   kind=SyncJob.Kind.SALESFORCE_TO_BILLING, minutes_ago=10 * 24 * 60)
     assert listed(ops, last_error_code="SERVER_UNAVAILABLE") == {"O-WORLD-2"}
     assert listed(ops, kind__exact="salesforce_to_billing") == {"O-NUE"}
     assert listed(ops, provider="nue") == {"O-NUE"}
@@ -58,7 +58,7 @@ def test_the_page_shows_every_attempt_with_its_excerpts(world, ops):
 
 
 def test_retry_now_queues_many_at_once_and_leaves_running_jobs_alone(world, ops):
-    running = make_job("running", "O-RUN")
+    running = SyncJobFactory(status="running", subject="O-RUN")
     chosen = [world["failed"].pk, SyncJob.objects.get(subject="O-WORLD-2").pk, running.pk]
     response = ops.post(reverse("admin:syncapp_syncjob_changelist"),
                         {"action": "retry_now", "_selected_action": chosen}, follow=True)
@@ -89,3 +89,13 @@ def test_the_retry_button_runs_one_job_and_shows_it(world, ops):
     job.refresh_from_db()
     assert job.status == "pending" and job.next_attempt_at <= timezone.now() + timedelta(seconds=1)
     assert ops.get(reverse("admin:syncapp_failedsync_retry", args=[job.pk])).status_code == 405
+
+
+def test_resolving_needs_a_note_and_leaves_a_job_that_started_again_alone(world, ops):
+    job = world["failed"]
+    with pytest.raises(by_hand.NoteMissing):
+        by_hand.resolve(job, ops.user, "  ")
+    SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.RUNNING)  # a worker took it meanwhile
+    assert by_hand.resolve(job, ops.user, "fixed by hand") is False
+    job.refresh_from_db()
+    assert job.status == "running" and not AuditEntry.objects.filter(action=AuditEntry.Action.RESOLVED).exists()

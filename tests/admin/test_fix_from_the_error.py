@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from syncapp.jobs import engine
 from syncapp.models import AuditEntry, ProductMapping, SyncJob
-from tests.admin.conftest import make_job
 from tests.admin.scenario import billing_order, failed_sync, set_entry_active, synced_order
+from tests.factories import SyncJobFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,15 +52,15 @@ def test_the_product_mapping_list_flags_an_inactive_entry(sandbox, staff):
 
 def test_next_attempt_shows_only_while_one_is_scheduled(db, staff):
     ops = staff("Ops")
-    pending = make_job("pending", "O-LATER")
+    pending = SyncJobFactory(status="pending", subject="O-LATER")
     assert "Next attempt at" in ops.get(reverse("admin:syncapp_syncjob_change", args=[pending.pk])).content.decode()
-    running = make_job("running", "O-NOW", rerun=True)
+    running = SyncJobFactory(status="running", subject="O-NOW", rerun=True)
     page = ops.get(reverse("admin:syncapp_syncjob_change", args=[running.pk])).content.decode()
     assert "Next attempt at" not in page and "the order changed while this job was running" in page
 
 
 def test_mark_resolved_asks_for_a_note_and_keeps_it(db, staff, roles):
-    job = make_job("failed", "O-NOTE", "unmapped_sku")
+    job = SyncJobFactory(status="failed", subject="O-NOTE", last_error_code="unmapped_sku")
     ops = staff("Ops")
     asked = ops.post(reverse("admin:syncapp_failedsync_resolve", args=[job.pk]))
     assert asked.status_code == 200 and 'name="note"' in asked.content.decode()

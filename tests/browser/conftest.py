@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from syncapp.admin.roles import ensure_roles
 from tests.admin.scenario import sandbox  # noqa: F401 (a fixture for the tests here)
+from tests.factories import StaffFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -54,9 +54,7 @@ def console_user(sandbox):  # noqa: F811 (the fixture imported above)
     ensure_roles()
 
     def make(role: str) -> str:
-        user = User.objects.create_user(f"{role.lower()}-user", password=PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
-        return user.username
+        return StaffFactory(username=f"{role.lower()}-user", password=PASSWORD, role=role).username
 
     return make
 

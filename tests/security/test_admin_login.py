@@ -7,6 +7,8 @@ from django.contrib.auth.models import User
 from django.db.models import F
 from django.test import Client
 
+from tests.factories import StaffFactory
+
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/?next=/admin/"
@@ -17,7 +19,7 @@ PASSWORD = "a long and correct password"
 def ops_user(settings):
     # A fast hasher: each failed login checks a password, and the real one takes ~1 s by design.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return User.objects.create_user("ops", password=PASSWORD, is_staff=True)
+    return StaffFactory(username="ops", password=PASSWORD)
 
 
 def login(client: Client, password: str, username: str = "ops"):
@@ -85,7 +87,7 @@ def test_a_login_post_without_a_csrf_token_is_refused(ops_user):
 
 def test_an_admin_change_without_a_csrf_token_is_refused(ops_user):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(User.objects.create_superuser("root", "root@example.com", PASSWORD))
+    client.force_login(StaffFactory(username="root", role="superuser"))
     url = f"/admin/auth/user/{ops_user.pk}/delete/"
     assert client.post(url, {"post": "yes"}).status_code == 403
     assert User.objects.filter(pk=ops_user.pk).exists()

@@ -4,12 +4,12 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from syncapp.models import ApiClient
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 ORDER_URL = "/api/v1/orders/O-NONE"  # scope read; 404 once authenticated
@@ -80,7 +80,7 @@ def test_the_console_lists_clients_without_their_secret(client):
     token = create("storefront", "--scope", "checkout", "--expires-in", "30d")
     stored = ApiClient.objects.get(name="storefront")
     get(client, token)
-    root = User.objects.create(username="root", is_staff=True, is_superuser=True)
+    root = StaffFactory(role="superuser")
     client.force_login(root)
     page = client.get(reverse("admin:syncapp_apiclient_changelist")).content.decode()
     assert "storefront" in page and "checkout" in page

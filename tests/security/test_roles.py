@@ -1,6 +1,5 @@
 """Least privilege in the console: each role holds what the role table grants on purpose, and
 nothing that names code for a worker to run is added or changed by anyone but a superuser."""
-import uuid
 from importlib import import_module
 
 import pytest
@@ -12,15 +11,14 @@ from django.urls import reverse
 from django_q.models import Schedule
 
 from syncapp.roles import CODE_RUNNING, CONSOLE_APPS, ROLES, ensure_roles
+from tests.factories import StaffFactory
 
 STAFF = ("Ops", "Support", "Viewer", "no group")
 REGISTRY = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 
 
 def staff_user(role: str) -> User:
-    user = User.objects.create(username=f"{role.replace(' ', '-')}-{uuid.uuid4().hex[:6]}", is_staff=True)
-    if role in ROLES:
-        user.groups.add(Group.objects.get(name=role))
+    user = StaffFactory(role=role if role in ROLES else "")
     return User.objects.get(pk=user.pk)  # fresh: no permission cache
 
 
@@ -49,7 +47,7 @@ def test_a_role_may_add_change_or_delete_only_what_the_table_grants(role, roles)
 
 def test_the_walk_sees_what_a_superuser_may_do(db):
     """The check above is not vacuous: the admin's registry holds pages where writing is possible."""
-    superuser = User.objects.create(username="root", is_staff=True, is_superuser=True)
+    superuser = StaffFactory(role="superuser")
     assert {"django_q.add_schedule", "django_q.change_schedule", "syncapp.change_orderlink"} <= admin_grants(superuser)
 
 
@@ -99,7 +97,7 @@ def test_ops_cannot_schedule_a_function(granted_by_hand, roles):
 
 def test_a_superuser_can_schedule_a_function(db):
     """The form above is one the admin accepts, so the refusal is about who asks."""
-    root = User.objects.create(username="root", is_staff=True, is_superuser=True)
+    root = StaffFactory(role="superuser")
     client = Client()
     client.force_login(root)
     response = client.post(reverse("admin:django_q_schedule_add"), {**SHELL_SCHEDULE, "func": "math.floor",

@@ -1,4 +1,5 @@
-"""The console's front page: what is wrong right now, at a glance.
+"""The console's front page: what is wrong right now, at a glance. `build()` is the one place its
+figures and charts come from; the admin's index passes them to its template, which only renders.
 
 Six aggregated queries, whatever the number of jobs, most answered from an index alone: with 100,000
 jobs the figures take well under 100 ms on SQLite. A `SyncJob` row holds its latest run, so "syncs"
