@@ -46,4 +46,4 @@ def index(request, extra_context=None):
     return _django_index(request, {"board": board, **(extra_context or {})})
 
 
-admin.site.index = index  # the default site's own view, with the figures; its URL is made from it
+admin.site.index = index  # type: ignore[method-assign]  # the default site's own view, with the figures; its URL is made from it

@@ -4,6 +4,7 @@ those do to a job, and the audit entry each leaves, is `syncapp.jobs.by_hand`'s)
 """
 import json
 from datetime import timedelta
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -82,8 +83,9 @@ def mark_resolved(modeladmin, request, queryset):
 
 class JobAdminBase(ReadOnlyAdmin):
     list_display_links = ("order_id",)
-    list_display = ("order_id", "direction", "provider", "status", "last_error_code", "attempts", "finished_at")
-    list_filter = ("kind", "provider", "status", "last_error_code")
+    list_display: tuple[str, ...] = ("order_id", "direction", "provider", "status", "last_error_code", "attempts",
+                                     "finished_at")
+    list_filter: ClassVar[tuple[Any, ...]] = ("kind", "provider", "status", "last_error_code")
     search_fields = ("subject", "last_error")
     search_help_text = JOB_SEARCH_HELP
     actions = [retry_now, mark_resolved]

@@ -181,7 +181,8 @@ def _lay_out(chart: Chart) -> Chart:
     base = chart.top + plot_h
     every = 3 if chart.name == "hour" else 1  # a label every 3 hours, every day
     for i, bucket in enumerate(chart.buckets):
-        y, segments = base, []
+        y: float = base
+        segments = []
         for outcome in OUTCOMES:
             n = bucket.get(outcome, 0)
             if n:

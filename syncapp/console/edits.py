@@ -20,7 +20,7 @@ UNTRACKED = {"id", "created_at", "updated_at"}
 def save(obj: models.Model, by) -> None:
     """Save `obj` as staff `by` edited it (added when it has no row yet), and audit the change."""
     stored = type(obj)._default_manager.filter(pk=obj.pk).first() if obj.pk is not None else None
-    if isinstance(obj, OrderLink) and stored is not None and stored.salesforce_order_id != obj.salesforce_order_id:
+    if isinstance(obj, OrderLink) and isinstance(stored, OrderLink) and stored.salesforce_order_id != obj.salesforce_order_id:
         obj.billing_fingerprint = ""  # the state written to the old Order says nothing about the new one
     before = snapshot(stored)
     with transaction.atomic():

@@ -41,7 +41,9 @@ def usage() -> Usage | None:
     """The latest usage Salesforce reported."""
     row = (SyncAttempt.objects.filter(vendor="salesforce", api_limit__isnull=False)
            .order_by("-id").values_list("api_used", "api_limit").first())
-    return Usage(*row) if row else None
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return Usage(used=row[0], limit=row[1])
 
 
 def paused_until():

@@ -1,5 +1,7 @@
 """Failed syncs as their own list in the console: a proxy of `SyncJob` showing only the
 jobs that need a person — failed (a permanent error) or dead (transient errors past the limit)."""
+from typing import ClassVar
+
 from django.db import models
 
 from syncapp.models.jobs import SyncJob
@@ -13,7 +15,7 @@ class FailedSyncManager(models.Manager):
 
 
 class FailedSync(SyncJob):
-    objects = FailedSyncManager()
+    objects: ClassVar[FailedSyncManager] = FailedSyncManager()
 
     class Meta:
         proxy = True
