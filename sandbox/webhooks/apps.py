@@ -10,6 +10,7 @@ class SandboxWebhooksConfig(AppConfig):
     def ready(self):
         from django.core.signals import request_started
 
-        from sandbox.webhooks import sender
+        from sandbox.webhooks import outbox, sender
 
+        outbox.delivery_queued.connect(sender.wake, dispatch_uid="sandbox-webhooks-wake")
         request_started.connect(sender.resume_pending, dispatch_uid="sandbox-webhooks-resume")

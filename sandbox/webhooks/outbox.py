@@ -5,6 +5,8 @@ Owned by the Zuora emulator's builder; the Nue emulator calls `emit` the same wa
 At-least-once: every event is a `Delivery` row, sent by `deliver_due()` until the receiver answers
 2xx, with a retry schedule in between. A daemon thread per process (`sandbox.webhooks.sender`)
 calls `deliver_due()` in the background; tests call it directly with the thread switched off.
+This module does not know the thread: once an event is committed it sends `delivery_queued`,
+which the sender listens to (connected in the app's `ready()`).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import uuid
 import requests
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -30,6 +33,9 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = dt.timedelta(seconds=120)
 SEND_TIMEOUT = (3.0, 10.0)
 RESPONSE_CHARS = 500
+
+# Sent after the transaction that queued a delivery commits: a sender may look for it now.
+delivery_queued = Signal()
 
 
 def emit(provider: str, event_type: str, data: dict) -> None:
@@ -49,9 +55,7 @@ def emit(provider: str, event_type: str, data: dict) -> None:
         provider=provider, msg_id=msg_id, event_type=event_type, payload=body,
         target_url=f"{conf.hub_url()}/api/v1/webhooks/{provider}",
         next_attempt_at=now, created_at=now)
-    from sandbox.webhooks import sender  # the thread module imports this one
-
-    transaction.on_commit(sender.wake)
+    transaction.on_commit(lambda: delivery_queued.send(sender=Delivery))
 
 
 def deliver_due(now: dt.datetime | None = None, *, release: bool = False, limit: int = 100) -> int:

@@ -1,4 +1,5 @@
-"""The background sender: one daemon thread per process, started on the first `emit`.
+"""The background sender: one daemon thread per process, started on the first `emit` (the
+outbox's `delivery_queued` signal, connected to `wake` in the app's `ready()`).
 
 It wakes when an event is committed and otherwise polls, so retries go out on schedule. Several
 processes may each run one; `deliver_due()` claims every attempt, so none is sent twice at once.
@@ -23,7 +24,7 @@ _pid: int | None = None
 _resumed = False
 
 
-def wake() -> None:
+def wake(**kwargs) -> None:
     """Start the thread if this process has none, and make it look for due deliveries now."""
     _ensure_started()
     _wakeup.set()
