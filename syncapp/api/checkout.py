@@ -1,4 +1,6 @@
 """`POST /api/v1/checkout` — thin: validate, call the checkout service, shape the answer."""
+from dataclasses import asdict
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -6,8 +8,9 @@ from rest_framework.views import APIView
 
 from syncapp.api import schema
 from syncapp.api.auth import scope_required
-from syncapp.api.errors import ApiError
+from syncapp.api.errors import ApiError, answer_for
 from syncapp.domain.matching import normalize_email
+from syncapp.exceptions import HubError
 from syncapp.sync import checkout as service
 
 
@@ -53,7 +56,7 @@ class CheckoutSerializer(serializers.Serializer):
 
 
 class CheckoutResultSerializer(serializers.Serializer):
-    """The 201 body (documentation: the service shapes it)."""
+    """The 201 body (documentation: `respond` shapes it)."""
     checkout_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=["completed"])
     salesforce_account_id = serializers.CharField()
@@ -97,6 +100,15 @@ def idempotency_key(request, errors: dict) -> str:
         return ""
 
 
+def respond(result: service.Completed | HubError) -> service.Answer:
+    """The answer to a checkout's ending, which its session keeps and replays: 201 with the result,
+    or the error's answer (syncapp/api/errors.py)."""
+    if isinstance(result, HubError):
+        return service.Answer(*answer_for(result))
+    return service.Answer(201, {"checkout_id": result.checkout_id, "status": "completed",
+                                **{k: v for k, v in asdict(result).items() if k != "checkout_id"}})
+
+
 class CheckoutView(APIView):
     permission_classes = [scope_required("checkout")]
 
@@ -131,13 +143,5 @@ class CheckoutView(APIView):
         if not valid or errors:
             raise ApiError("invalid_request", "The request has invalid fields.", details=errors)
         payload = {k: v for k, v in serializer.data.items() if k != "idempotency_key"}
-        try:
-            outcome = service.checkout(key, payload, client=request.user)
-        except service.IdempotencyConflict:
-            raise ApiError("idempotency_conflict", "This Idempotency-Key was used with a different request.",
-                           status_code=409) from None
-        except service.CheckoutInProgress:
-            raise ApiError("idempotency_in_progress", "A request with this Idempotency-Key is still running; "
-                           "retry shortly to get its result.", status_code=409,
-                           details={"retryable": True}) from None
-        return Response(outcome.body, status=outcome.status, headers=outcome.headers)
+        answer = service.checkout(key, payload, respond=respond, client=request.user)
+        return Response(answer.body, status=answer.status, headers=answer.headers)

@@ -1,4 +1,12 @@
-"""Every API error has the contract's shape: {"error": {"code", "message", "details"}}."""
+"""Every API error has the contract's shape: {"error": {"code", "message", "details"}}.
+
+`answer_for` is the one mapping from the hub's errors (`syncapp/exceptions.py`) to an HTTP status,
+body and headers: DRF's exception handler below answers with it whatever a view lets through, and
+the checkout keeps the answer it made on its session.
+"""
+import math
+from typing import NamedTuple
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
@@ -7,6 +15,18 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from syncapp import conf
+from syncapp.exceptions import (
+    Busy,
+    HubError,
+    IdempotencyConflict,
+    Interrupted,
+    NotFoundError,
+    PermanentError,
+    RequestRefused,
+    StateConflict,
+    StillRunning,
+    SyncError,
+)
 
 
 class ApiError(exceptions.APIException):
@@ -60,6 +80,39 @@ def server_error(request):
     return defaults.server_error(request)
 
 
+class ErrorAnswer(NamedTuple):
+    status: int
+    body: dict
+    headers: dict
+
+
+def answer_for(err: HubError) -> ErrorAnswer | None:
+    """The status, body and headers that answer `err`; None for an error no endpoint expects
+    (a bug: it is left to the 500 handler, which logs it)."""
+    if isinstance(err, RequestRefused):
+        return ErrorAnswer(400, error_body(err.code, err.message, err.details), {})
+    if isinstance(err, IdempotencyConflict | StateConflict):
+        return ErrorAnswer(409, error_body(err.code, err.message), {})
+    if isinstance(err, StillRunning):
+        return ErrorAnswer(409, error_body(err.code, err.message, {"retryable": True}), {})
+    if isinstance(err, Busy):
+        return ErrorAnswer(503, error_body(err.code, err.message, {"retryable": True}),
+                           {"Retry-After": str(math.ceil(err.retry_after or 1))})
+    if isinstance(err, NotFoundError):
+        return ErrorAnswer(404, error_body("not_found", err.message), {})
+    if isinstance(err, Interrupted):  # resumable: the same request again carries on
+        return _upstream(err.cause, 502)
+    if isinstance(err, SyncError):  # a permanent refusal needs a person, not a retry
+        return _upstream(err, 422 if isinstance(err, PermanentError) and not err.retryable else 502)
+    return None
+
+
+def _upstream(err: SyncError, status: int) -> ErrorAnswer:
+    return ErrorAnswer(status, error_body(
+        "upstream_unavailable", f"{err.vendor or 'An upstream system'} failed: {err.message}",
+        {"retryable": err.retryable, "vendor": err.vendor, "vendor_code": err.code}), {})
+
+
 _DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "authentication_failed",
@@ -75,6 +128,8 @@ _DRF_CODES = {
 def exception_handler(exc, context):
     if isinstance(exc, ApiError):
         return error_response(exc.code, exc.message, exc.status_code, exc.details)
+    if isinstance(exc, HubError) and (answer := answer_for(exc)):
+        return Response(answer.body, status=answer.status, headers=answer.headers)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

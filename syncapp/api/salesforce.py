@@ -8,21 +8,11 @@ from syncapp.api import schema
 from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError
 from syncapp.console import mapping_checks
-from syncapp.exceptions import NotFoundError, PermanentError, SyncError
 from syncapp.models import SyncAttempt
 from syncapp.sync import activation, salesforce_to_billing
 
-
-def _raise_api_error(err: SyncError):
-    if isinstance(err, NotFoundError):
-        raise ApiError("not_found", err.message, status_code=404) from err
-    if isinstance(err, salesforce_to_billing.OrderNotDraft):
-        raise ApiError("order_not_draft", err.message, status_code=409) from err
-    if isinstance(err, activation.ActivationRefused):
-        raise ApiError("activation_refused", err.message, status_code=409) from err
-    raise ApiError("upstream_unavailable", f"{err.vendor or 'An upstream system'} failed: {err.message}",
-                   status_code=502 if err.retryable or not isinstance(err, PermanentError) else 422,
-                   details={"retryable": err.retryable, "vendor": err.vendor, "vendor_code": err.code}) from err
+# The flows' errors are answered by the API's one mapping (syncapp/api/errors.py): not found 404,
+# the order's state 409, a permanent refusal 422, anything else upstream 502.
 
 
 class SyncedOrderSerializer(serializers.Serializer):
@@ -75,10 +65,7 @@ class SyncOrderView(SalesforceOrderView):
         responses=_responses(SyncedOrderSerializer, schema.error(
             "OrderNotDraft", "The order is activated; only drafts are synced to billing.", ["order_not_draft"])))
     def post(self, request, sf_order_id):
-        try:
-            pushed = salesforce_to_billing.push_order(sf_order_id, recorder=SyncAttempt.recorder())
-        except SyncError as err:
-            _raise_api_error(err)
+        pushed = salesforce_to_billing.push_order(sf_order_id, recorder=SyncAttempt.recorder())
         return Response({"billing_order_id": pushed.billing_order_id, "checkout_url": pushed.checkout_url,
                          "status": pushed.status, "created": pushed.created})
 
@@ -92,9 +79,6 @@ class ActivateOrderView(SalesforceOrderView):
             "ActivationRefused", "The system of origin refused; the link records the conflict for staff.",
             ["activation_refused"])))
     def post(self, request, sf_order_id):
-        try:
-            done = activation.activate_from_salesforce(sf_order_id, recorder=SyncAttempt.recorder())
-        except SyncError as err:
-            _raise_api_error(err)
+        done = activation.activate_from_salesforce(sf_order_id, recorder=SyncAttempt.recorder())
         return Response({"billing": {"order_id": done.billing_order_id, "status": done.billing_status},
                          "salesforce": {"order_id": done.salesforce_order_id, "status": done.salesforce_status}})

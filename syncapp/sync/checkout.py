@@ -2,13 +2,18 @@
 Id as the billing account's CRM Account ID (`POST /api/v1/checkout`).
 
 Exactly once: a `CheckoutSession` per idempotency key records each finished step, so the same
-key replays the stored response and a retry after a failure resumes where it stopped.
+key replays the stored answer and a retry after a failure resumes where it stopped.
+
+The flow knows nothing of HTTP: it ends in a `Completed` result or raises one of the hub's errors
+(`syncapp/exceptions.py`). Its caller's `respond` turns either into the `Answer` given, which the
+session keeps (staff read it) and replays for the same key.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -21,7 +26,16 @@ from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.matching import match_key
 from syncapp.domain.records import Address, BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
-from syncapp.exceptions import SyncError, TransientError
+from syncapp.exceptions import (
+    Busy,
+    HubError,
+    IdempotencyConflict,
+    Interrupted,
+    RequestRefused,
+    StillRunning,
+    SyncError,
+    TransientError,
+)
 from syncapp.jobs.leases import Held, LeaseLost, lease
 from syncapp.models import AccountLink, CheckoutSession, SyncAttempt, SyncSettings
 from syncapp.sync.accounts import AccountChoice, Buyer, ensure_contact, match_or_create_account
@@ -30,29 +44,32 @@ from syncapp.sync.accounts import AccountChoice, Buyer, ensure_contact, match_or
 # a holder that stopped (a crashed process) lets it run out.
 MATCH_LEASE = timedelta(seconds=60)
 # A burst for one organisation may not hold every web thread: one request per process waits for
-# the match key, the others are told at once to come back (503, Retry-After).
+# the match key, the others are told at once to come back (`Busy`, with a time to retry after).
 MATCH_WAITERS = 1
 BUSY = ("lock_busy", LeaseLost.default_code)
 BUSY_RETRY_AFTER = 1  # seconds: about what a checkout holds its match key for
 
 
-class IdempotencyConflict(Exception):
-    """The idempotency key was used before with a different request body."""
-
-
-class CheckoutInProgress(Exception):
-    """Another request with the same idempotency key is running; retry to get its answer."""
+@dataclass(frozen=True)
+class Completed:
+    """A finished checkout: the buyer's Salesforce Account and Contact and the billing order."""
+    checkout_id: str
+    salesforce_account_id: str
+    salesforce_contact_id: str
+    account_match: str
+    billing_account_number: str
+    billing_order_number: str
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Answer:
+    """The answer the caller gave, made by its `respond`; the session keeps it and replays it."""
     status: int
     body: dict
     headers: dict = field(default_factory=dict)
 
 
-def error_body(code: str, message: str, details: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+Respond = Callable[[Completed | HubError], Answer]
 
 
 def fingerprint(payload: dict) -> str:
@@ -67,53 +84,54 @@ def buyer_from(payload: dict) -> Buyer:
     return Buyer(contact=contact, company=c.get("company", ""))
 
 
-def checkout(idempotency_key: str, payload: dict, *, client=None, sf=None, billing=None) -> Outcome:
+def checkout(idempotency_key: str, payload: dict, *, respond: Respond, client=None, sf=None,
+             billing=None) -> Answer:
     """Run (or replay, or resume) the checkout for this key of this API client. `payload` is
-    already validated. Every answer but the two exceptions is recorded on the session."""
+    already validated. Every ending is answered by `respond` and recorded on the session, except
+    `IdempotencyConflict` and `StillRunning`, which are raised (the session is not this request's)."""
     digest = fingerprint(payload)
     session, _ = CheckoutSession.objects.get_or_create(
         client=client, idempotency_key=idempotency_key,
         defaults={"request_fingerprint": digest, "request": payload, "email": payload["customer"]["email"]})
     if session.request_fingerprint != digest:
-        raise IdempotencyConflict()
+        raise IdempotencyConflict("This Idempotency-Key was used with a different request.")
     if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
-        return Outcome(session.response_status, session.response)  # a replay needs no lease
+        return Answer(session.response_status, session.response)  # a replay needs no lease
     with ExitStack() as held:
         # No waiting for a same-key request that is still running: it may take a while (each
         # outside call has a 30 s read timeout), so the caller is told to retry instead.
         try:
             held.enter_context(lease(f"checkout:{session.pk}", ttl=MATCH_LEASE * 2, wait=0))
         except TransientError:
-            raise CheckoutInProgress() from None
+            raise StillRunning("A request with this Idempotency-Key is still running; retry shortly to get "
+                               "its result.") from None
         session.refresh_from_db()
         if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
-            return Outcome(session.response_status, session.response)
+            return Answer(session.response_status, session.response)
         run = _Run(session, sf, billing)
         try:
-            outcome = run.execute()
+            answer = respond(run.execute())
+        except RequestRefused as refused:
+            session.status, session.last_error = CheckoutSession.Status.REJECTED, None
+            answer = respond(refused)
         except SyncError as err:
             session.status = CheckoutSession.Status.FAILED
             session.last_error = {"vendor": err.vendor, "code": err.code, "message": err.message,
                                   "retryable": err.retryable}
-            outcome = _failure(err)
+            answer = respond(_stopped(err))
         else:
-            session.status = (CheckoutSession.Status.COMPLETED if outcome.status < 300
-                              else CheckoutSession.Status.REJECTED)
-            session.last_error = None
-        session.response, session.response_status = outcome.body, outcome.status
+            session.status, session.last_error = CheckoutSession.Status.COMPLETED, None
+        session.response, session.response_status = answer.body, answer.status
         session.save()
-        return outcome
+        return answer
 
 
-def _failure(err: SyncError) -> Outcome:
-    """The answer to a checkout stopped part-way; a retry with the same key resumes it."""
+def _stopped(err: SyncError) -> HubError:
+    """A checkout stopped part-way; the same key again resumes it."""
     if not err.vendor and err.code in BUSY:  # the hub's own lease, not an outside system
-        return Outcome(503, error_body(
-            "checkout_busy", "Another checkout for the same customer is running; retry shortly.",
-            {"retryable": True}), {"Retry-After": str(BUSY_RETRY_AFTER)})
-    return Outcome(502, error_body(
-        "upstream_unavailable", f"{err.vendor or 'An upstream system'} failed: {err.message}",
-        {"retryable": err.retryable, "vendor": err.vendor, "vendor_code": err.code}))
+        return Busy("Another checkout for the same customer is running; retry shortly.", code="checkout_busy",
+                    retry_after=BUSY_RETRY_AFTER)
+    return Interrupted(err)
 
 
 class _Run:
@@ -142,36 +160,32 @@ class _Run:
         self.session.save(update_fields=["steps", "updated_at"])
         return result
 
-    def execute(self) -> Outcome:
+    def execute(self) -> Completed:
         catalog = self.billing.catalog()
-        refused = self._refused_by_billing(catalog)
-        if refused:
-            return refused
+        self._refuse_what_billing_would(catalog)
         account = self.steps.get("salesforce") or self._resolve_account()
         billing_account = self.steps.get("billing_account") or self._returning_account(account["account_id"])
         order = self.steps.get("billing_order") or self._create_order(account, billing_account, catalog)
         self._link(account, order["account_id"])
-        return Outcome(201, {
-            "checkout_id": str(self.session.id), "status": "completed",
-            "salesforce_account_id": account["account_id"], "salesforce_contact_id": account["contact_id"],
-            "account_match": account["account_match"],
-            "billing_account_number": order["account_id"], "billing_order_number": order["order_id"],
-        })
+        return Completed(
+            checkout_id=str(self.session.id),
+            salesforce_account_id=account["account_id"], salesforce_contact_id=account["contact_id"],
+            account_match=account["account_match"],
+            billing_account_number=order["account_id"], billing_order_number=order["order_id"])
 
-    def _refused_by_billing(self, catalog) -> Outcome | None:
+    def _refuse_what_billing_would(self, catalog) -> None:
         """What billing would refuse, found before Salesforce is touched (nothing is made for a
         checkout that cannot end in an order): unknown SKUs, a currency a SKU is not priced in.
         Quantities billing takes are whole and positive, as the request's own rules already are."""
         items, currency = self.payload["items"], self.payload["currency"]
         unknown = [i["sku"] for i in items if i["sku"] not in catalog]
         if unknown:
-            return Outcome(400, error_body("unknown_sku", f"Unknown SKU: {', '.join(unknown)}", {"skus": unknown}))
+            raise RequestRefused(f"Unknown SKU: {', '.join(unknown)}", code="unknown_sku", details={"skus": unknown})
         priced = sorted({f"{i['sku']} is priced in {catalog[i['sku']].currency}" for i in items
                          if catalog[i["sku"]].currency != currency})
         if priced:
-            return Outcome(400, error_body("invalid_request", "The request has invalid fields.", {
-                "currency": [f"Not sold in {currency}: {'; '.join(priced)}."]}))
-        return None
+            raise RequestRefused("The request has invalid fields.", details={
+                "currency": [f"Not sold in {currency}: {'; '.join(priced)}."]})
 
     def _resolve_account(self) -> dict:
         """Rules 1-2. The Account is a step of its own, saved before the Contact is created, so a

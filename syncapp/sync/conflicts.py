@@ -5,11 +5,11 @@ from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.domain.records import OrderStatus
-from syncapp.exceptions import PermanentError
+from syncapp.exceptions import PermanentError, StateConflict
 from syncapp.models import OrderLink
 
 
-class ActivationRefused(PermanentError):
+class ActivationRefused(StateConflict):
     default_code = "activation_refused"
 
 

@@ -19,12 +19,12 @@ from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.connectors.salesforce.orders import SalesforceOrder, first_contact, read_order
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Customer, DraftOrder, OrderStatus
-from syncapp.exceptions import PermanentError
+from syncapp.exceptions import PermanentError, StateConflict
 from syncapp.jobs.leases import lease
 from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink
 
 
-class OrderNotDraft(PermanentError):
+class OrderNotDraft(StateConflict):
     default_code = "order_not_draft"
 
 
