@@ -7,6 +7,7 @@ from syncapp.api import metrics
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("syncapp.api.urls")),
+    path("api/v1/webhooks/", include("syncapp.webhooks.urls")),  # plain Django views, beside the API
     path("metrics", metrics.export, name="metrics"),
 ]
 

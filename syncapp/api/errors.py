@@ -8,7 +8,6 @@ import math
 from typing import NamedTuple
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -27,6 +26,7 @@ from syncapp.exceptions import (
     StillRunning,
     SyncError,
 )
+from syncapp.json_errors import error_body, json_error
 
 
 class ApiError(exceptions.APIException):
@@ -40,17 +40,8 @@ class ApiError(exceptions.APIException):
         self.details = details or {}
 
 
-def error_body(code: str, message: str, details: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
-
-
 def error_response(code: str, message: str, status_code: int, details: dict | None = None) -> Response:
     return Response(error_body(code, message, details), status=status_code)
-
-
-def json_error(code: str, message: str, status_code: int, details: dict | None = None) -> JsonResponse:
-    """The same shape for plain Django views (webhooks)."""
-    return JsonResponse(error_body(code, message, details), status=status_code)
 
 
 # Every response under /api/ is JSON, also where no view of ours answers (hub/urls.py handlers).

@@ -13,8 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from syncapp.api.errors import json_error
 from syncapp.jobs import allocation
+from syncapp.json_errors import json_error
 from syncapp.models import ApiClient, SyncJob
 
 SCOPE = "read"

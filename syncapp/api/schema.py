@@ -6,6 +6,8 @@ share: the bearer-token security scheme with the scope each operation needs, the
 shape, the Idempotency-Key header, and the webhook intake, which is a plain Django view that DRF's
 schema generator cannot see and is added here by a preprocessing hook (hub/settings.py
 SPECTACULAR_SETTINGS). The hook's import of this module is also what registers the extension.
+The intake is another entry point, so this module does not import it: its routes are found by
+their URL names, one per billing provider the hub has a connector for.
 """
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -13,8 +15,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from syncapp.connectors.billing import CONNECTORS
 from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
-from syncapp.webhooks import urls as webhook_urls
 
 SCOPES = {
     "checkout": "POST /api/v1/checkout (the self-service site).",
@@ -142,7 +144,7 @@ WEBHOOK_STATUS = {
 }
 
 
-PROVIDERS = [route.callback.view_class.provider for route in webhook_urls.urlpatterns]
+PROVIDERS = list(CONNECTORS)
 
 
 def _webhook_header(name: str, description: str) -> OpenApiParameter:
@@ -180,9 +182,10 @@ class WebhookIntakeDoc(APIView):
 
 
 def add_webhook_views(endpoints, **kwargs):
-    """Preprocessing hook: the webhook routes, one per provider, as one `POST …/webhooks/{provider}`."""
-    first = webhook_urls.urlpatterns[0]
-    prefix = reverse(first.name)[: -len(first.callback.view_class.provider)]
+    """Preprocessing hook: the webhook routes, one per provider (`webhook-<provider>`, see
+    syncapp/webhooks/urls.py), as one `POST …/webhooks/{provider}`."""
+    paths = [reverse(f"webhook-{provider}") for provider in PROVIDERS]  # each provider has its route
+    prefix = paths[0][: -len(PROVIDERS[0])]
     regex = "^" + prefix.lstrip("/") + "(?P<provider>" + "|".join(PROVIDERS) + ")$"
     return [*endpoints, (f"{prefix}{{provider}}", regex, "POST", WebhookIntakeDoc.as_view())]
 

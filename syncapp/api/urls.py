@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from syncapp.api import health
@@ -13,7 +13,6 @@ urlpatterns = [
     path("salesforce/orders/<str:sf_order_id>/activate", ActivateOrderView.as_view(),
          name="salesforce-order-activate"),
     path("orders/<str:billing_order_id>", OrderStateView.as_view(), name="order-state"),
-    path("webhooks/", include("syncapp.webhooks.urls")),
     path("schema/", SpectacularJSONAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

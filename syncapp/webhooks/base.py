@@ -21,9 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from standardwebhooks import Webhook
 
 from syncapp import conf, metrics
-from syncapp.api.errors import json_error
 from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
 from syncapp.jobs import engine
+from syncapp.json_errors import json_error
 from syncapp.models import SyncJob, WebhookEvent
 from syncapp.webhooks import throttle
 

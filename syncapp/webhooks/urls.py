@@ -1,9 +1,9 @@
+"""One route per billing provider, `…/webhooks/<provider>`, named `webhook-<provider>` (the API
+schema finds them by that name)."""
 from django.urls import path
 
 from syncapp.webhooks.nue import NueWebhookView
 from syncapp.webhooks.zuora import ZuoraWebhookView
 
-urlpatterns = [
-    path("zuora", ZuoraWebhookView.as_view(), name="webhook-zuora"),
-    path("nue", NueWebhookView.as_view(), name="webhook-nue"),
-]
+urlpatterns = [path(view.provider, view.as_view(), name=f"webhook-{view.provider}")
+               for view in (ZuoraWebhookView, NueWebhookView)]
