@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,10 +41,6 @@ class CallRecord:
 
 
 Recorder = Callable[[CallRecord], None]
-
-
-def new_idempotency_key() -> str:
-    return str(uuid.uuid4())
 
 
 def redact(value):

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 
+from syncapp.models import SyncJob
+
 
 @dataclass(frozen=True)
 class Handler:
@@ -31,6 +33,8 @@ _HANDLERS: dict[str, Handler] = {}
 
 def handles(kind: str, *, batch: bool = False) -> Callable[[Callable], Callable]:
     """Register the decorated function as the one that runs jobs of `kind`."""
+    if kind not in SyncJob.Kind.values:  # a job of it could never be queued: the handler would never run
+        raise ImproperlyConfigured(f"{kind!r} is no kind of SyncJob")
 
     def register(fn: Callable) -> Callable:
         known = _HANDLERS.get(kind)
@@ -47,8 +51,3 @@ def handler(kind: str) -> Handler:
         return _HANDLERS[kind]
     except KeyError:
         raise ImproperlyConfigured(f"no handler for jobs of kind {kind!r}") from None
-
-
-def registered() -> dict[str, Handler]:
-    """Every kind and its handler, for readers and tools (a copy)."""
-    return dict(_HANDLERS)

@@ -12,6 +12,7 @@ from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.records import Customer
 from syncapp.models import CheckoutSession, Lease, SyncAttempt, SyncSettings
 from tests import shop
+from tests.salesforce_seed import create_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -223,7 +224,7 @@ def test_duplicate_rule_refusing_the_account_resolves_to_the_named_account(post_
     # More lookalike Websites (shop.acme.io) than the domain search reads: it never sees the real
     # acme.io Account, so the hub tries to create one and the Account duplicate rule names it.
     for start in range(0, 200, 100):
-        sf.collection_create([{"attributes": {"type": "Account"}, "Name": f"Shop {i}",
+        create_records(sf, [{"attributes": {"type": "Account"}, "Name": f"Shop {i}",
                                "Website": "https://shop.acme.io"} for i in range(start, start + 100)])
     real = sf.create("Account", {"Name": "Acme", "Website": "https://www.acme.io"})
     sf_control(hub_url, duplicate_rules=True)

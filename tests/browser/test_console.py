@@ -177,13 +177,13 @@ def test_delete_an_activated_order_after_checking_it_and_typing_its_number(page,
 def test_a_checkout_billing_would_refuse_touches_nothing_and_shows_its_answer(page, hub_url, console_user):
     _, token = ApiClient.issue("storefront", ["checkout"])
     sf = SalesforceConnector.from_settings()
-    accounts_before = sf.count("SELECT COUNT() FROM Account")
+    accounts_before = len(sf.query("SELECT Id FROM Account"))
     answer = requests.post(f"{hub_url}/api/v1/checkout", timeout=30, json={
         "customer": {"email": "eve@euro.example", "first_name": "Eve", "last_name": "Euro", "company": "Euro GmbH"},
         "currency": "EUR", "items": [{"sku": "PRO-MONTHLY", "quantity": 1}]},
         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "euro-1"})
     assert answer.status_code == 400 and "currency" in answer.json()["error"]["details"]
-    assert sf.count("SELECT COUNT() FROM Account") == accounts_before  # no orphan in Salesforce
+    assert len(sf.query("SELECT Id FROM Account")) == accounts_before  # no orphan in Salesforce
 
     log_in(page, hub_url, console_user("Support"))
     page.goto(f"{hub_url}/admin/syncapp/checkoutsession/?q=eve@euro.example")

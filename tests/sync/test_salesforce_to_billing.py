@@ -14,6 +14,7 @@ from syncapp.jobs import engine
 from syncapp.models import Cursor, FieldMapping, OrderLink, SyncJob, SyncSettings
 from syncapp.sync import abandonment, watch
 from syncapp.sync.order_sync import sync_order
+from tests.salesforce_seed import create_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -264,9 +265,9 @@ def test_the_watcher_pages_through_a_second_shared_by_more_orders_than_a_batch(s
     account = sf.create("Account", {"Name": "Bulk Co"})
     ids = []
     for _ in range(3):
-        ids += [r["id"] for r in sf.collection_create([
+        ids += create_records(sf, [
             {"attributes": {"type": "Order"}, "AccountId": account, "EffectiveDate": "2026-11-22", "Status": "Draft"}
-            for _ in range(150)])]
+            for _ in range(150)])
     stamp_in_one_second(ids)
     OrderLink.objects.bulk_create(OrderLink(billing_provider=provider, billing_order_id=f"BULK-{i}",
                                             salesforce_order_id=sf_id, origin="salesforce", status="Draft")

@@ -9,7 +9,7 @@
 """
 from .connector import SalesforceConnector
 from .errors import graph_error, graph_halted, node_error, record_error
-from .soql import soql, soql_like, soql_quote, strip_attributes
+from .soql import soql, soql_quote, strip_attributes
 
 __all__ = ["SalesforceConnector", "graph_error", "graph_halted", "node_error", "record_error", "soql",
-           "soql_like", "soql_quote", "strip_attributes"]
+           "soql_quote", "strip_attributes"]

@@ -30,7 +30,7 @@ from syncapp.connectors.sandbox_transport import sandbox_session
 from syncapp.exceptions import PermanentError, TransientError
 
 from . import sessions
-from .errors import VENDOR, first_failure, graph_error, map_exception, node_error, record_error
+from .errors import VENDOR, first_failure, graph_error, map_exception, record_error
 from .recording import call_record
 from .soql import strip_attributes
 
@@ -108,11 +108,6 @@ class SalesforceConnector:
         """All records `soql` selects, every page fetched (see `query_iter`)."""
         return list(self.query_iter(soql, **options))
 
-    def count(self, soql: str) -> int:
-        """The `totalSize` of a query, e.g. `SELECT COUNT() FROM Order WHERE …` (one call)."""
-        page = self._call("query", lambda sf: sf.query(soql, timeout=self.timeout))
-        return int(page["totalSize"])
-
     # --- records ---------------------------------------------------------------------------
     def get(self, sobject: str, record_id: str, fields: Iterable[str] | None = None) -> dict:
         """The record (only `fields`, when given), without `attributes`; `NotFoundError` when no
@@ -166,20 +161,6 @@ class SalesforceConnector:
         return self._call("limits", lambda sf: sf.restful("limits", timeout=self.timeout))
 
     # --- several records in one call -------------------------------------------------------
-    def composite(self, subrequests: list[dict], all_or_none: bool = True) -> list[dict]:
-        """Send up to 25 subrequests (`{"method", "url", "referenceId", "body"}`, urls from
-        `data_path()`, `@{ref.id}` for an earlier result) in one call; return their
-        `compositeResponse` entries in order. With `all_or_none` Salesforce keeps nothing when one
-        fails and this raises that failure; without, each entry's `httpStatusCode` and body tell
-        (classify one with `errors.node_error`)."""
-        body = {"allOrNone": all_or_none, "compositeRequest": list(subrequests)}
-        result = self._call("composite", lambda sf: sf.restful(
-            "composite", method="POST", json=body, timeout=self.timeout))
-        responses = result["compositeResponse"]
-        if all_or_none:
-            _raise(first_failure(node_error(r) for r in responses))
-        return responses
-
     def graph(self, graphs: list[dict], *, raise_on_failure: bool = True) -> list[dict]:
         """Send composite graphs (`{"graphId", "compositeRequest": [nodes]}`, at most 500 nodes in
         all) in one call. Each graph succeeds or fails as a whole, independently of the others.
@@ -197,13 +178,9 @@ class SalesforceConnector:
             _raise(next((e for e in map(graph_error, results) if e), None))
         return results
 
-    def collection_create(self, records: list[dict], all_or_none: bool = True) -> list[dict]:
-        """Create up to 200 records, each with `"attributes": {"type": sObject}`, in one call.
-        Returns `[{"id", "success", "errors"}]` in order; with `all_or_none` a failure raises."""
-        return self._collection("POST", "collection create", records, all_or_none)
-
     def collection_update(self, records: list[dict], all_or_none: bool = True) -> list[dict]:
-        """Update up to 200 records (each with `Id` and `attributes`) in one call; as above."""
+        """Update up to 200 records (each with `Id` and `attributes`) in one call. Returns
+        `[{"id", "success", "errors"}]` in order; with `all_or_none` a failure raises."""
         return self._collection("PATCH", "collection update", records, all_or_none)
 
     def _collection(self, method, operation, records, all_or_none):
@@ -218,16 +195,6 @@ class SalesforceConnector:
     def data_path(self, path: str) -> str:
         """`/services/data/vXX.X/{path}`, the form composite subrequests and graph nodes use."""
         return f"/services/data/v{self.config.api_version}/{path.lstrip('/')}"
-
-    def record_path(self, sobject: str, record_id: str | None = None) -> str:
-        """The path of an sObject (for POST) or of one of its records."""
-        suffix = f"/{_segment(record_id)}" if record_id else ""
-        return self.data_path(f"sobjects/{_api_name(sobject)}{suffix}")
-
-    def external_id_path(self, sobject: str, ext_field: str, ext_value) -> str:
-        """The path of a record by external id, for an upsert (PATCH) node."""
-        ext = format_external_id(_api_name(ext_field), str(ext_value))
-        return self.data_path(f"sobjects/{_api_name(sobject)}/{ext}")
 
     # --- sessions and accounting -----------------------------------------------------------
     def _call(self, operation: str, fn: Callable[[Salesforce], object], *,

@@ -1,6 +1,6 @@
 """Describe one Salesforce HTTP exchange as a `CallRecord`, with every secret taken out.
 
-A call is ok only when everything in it worked: composite, graph and collection calls answer
+A call is ok only when everything in it worked: graph and collection calls answer
 HTTP 200 even when some of their parts failed, so their record carries the first real failure
 among the parts (not the PROCESSING_HALTED markers of the parts rolled back with it) as its error
 code, and that failure in full in `extra["failure"]` for the console.
@@ -20,10 +20,10 @@ import requests
 from syncapp.connectors.http import EXCERPT_CHARS, REDACTED, SECRET_KEYS, CallRecord, excerpt, redact
 from syncapp.exceptions import SyncError
 
-from .errors import VENDOR, first_failure, first_real_error, graph_error, node_error, record_error
+from .errors import VENDOR, first_failure, first_real_error, graph_error, record_error
 
 # Calls whose 2xx answer holds one outcome per part.
-MULTIPART_OPERATIONS = ("composite", "graph", "collection create", "collection update")
+MULTIPART_OPERATIONS = ("graph", "collection update")
 
 # SOAP elements whose text is a secret: <n1:password>, <sessionId>, <sf:securityToken>, …
 _SECRET_XML = re.compile(
@@ -93,8 +93,6 @@ def parts_failure(operation: str, response: requests.Response) -> tuple[SyncErro
         return None, {}
     if isinstance(body, dict) and isinstance(body.get("graphs"), list):
         errors = [graph_error(g) for g in body["graphs"] if isinstance(g, dict)]
-    elif isinstance(body, dict) and isinstance(body.get("compositeResponse"), list):
-        errors = [node_error(n) for n in body["compositeResponse"] if isinstance(n, dict)]
     elif isinstance(body, list):
         errors = [record_error(r) for r in body if isinstance(r, dict)]
     else:

@@ -16,12 +16,6 @@ def soql_quote(value) -> str:
     return quote_soql_value(value)
 
 
-def soql_like(value: str) -> str:
-    """A quoted literal for LIKE that matches `value` literally (its `%` and `_` escaped); add
-    your own wildcards around it with `soql("… LIKE {:like}", …)` instead when you need them."""
-    return soql("{:like}", value).join("''")
-
-
 def soql(template: str, *args, **kwargs) -> str:
     """`template` with each `{}` / `{name}` replaced by the quoted literal of its value.
     `{:like}` inserts an escaped, unquoted LIKE fragment; `{:literal}` inserts as-is — only for
