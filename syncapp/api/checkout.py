@@ -105,8 +105,7 @@ def respond(result: service.Completed | HubError) -> service.Answer:
     or the error's answer (syncapp/api/errors.py)."""
     if isinstance(result, HubError):
         return service.Answer(*answer_for(result))
-    return service.Answer(201, {"checkout_id": result.checkout_id, "status": "completed",
-                                **{k: v for k, v in asdict(result).items() if k != "checkout_id"}})
+    return service.Answer(201, {"checkout_id": result.checkout_id, "status": "completed", **asdict(result)})
 
 
 class CheckoutView(APIView):
