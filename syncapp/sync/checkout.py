@@ -110,7 +110,7 @@ def checkout(idempotency_key: str, payload: dict, *, respond: Respond, client=No
             return Answer(session.response_status, session.response)
         run = _Run(session, sf, billing)
         try:
-            answer = respond(run.execute())
+            result = run.execute()
         except RequestRefused as refused:
             session.status, session.last_error = CheckoutSession.Status.REJECTED, None
             answer = respond(refused)
@@ -121,6 +121,7 @@ def checkout(idempotency_key: str, payload: dict, *, respond: Respond, client=No
             answer = respond(_stopped(err))
         else:
             session.status, session.last_error = CheckoutSession.Status.COMPLETED, None
+            answer = respond(result)
         session.response, session.response_status = answer.body, answer.status
         session.save()
         return answer
