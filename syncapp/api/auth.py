@@ -27,13 +27,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 def scope_required(scope: str):
     """A DRF permission class admitting API clients that hold `scope`."""
 
+    required = scope
+
     class HasScope(permissions.BasePermission):
-        message = f"This token lacks the '{scope}' scope."
+        message = f"This token lacks the '{required}' scope."
+        scope = required  # read by the OpenAPI schema (syncapp/api/schema.py)
 
         def has_permission(self, request, view):
             client = request.user
-            return isinstance(client, ApiClient) and client.has_scope(scope)
+            return isinstance(client, ApiClient) and client.has_scope(required)
 
     HasScope.__name__ = f"HasScope_{scope}"
-    HasScope.scope = scope  # read by the OpenAPI schema (syncapp/api/schema.py)
     return HasScope

@@ -9,6 +9,8 @@ SPECTACULAR_SETTINGS). The hook's import of this module is also what registers t
 The intake is another entry point, so this module does not import it: its routes are found by
 their URL names, one per billing provider the hub has a connector for.
 """
+from typing import Any
+
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -88,7 +90,7 @@ _HEALTH_BODY = {
     },
     "additionalProperties": True,
 }
-HEALTH = {
+HEALTH: dict[str, Any] = {
     "operation_id": "health", "summary": "Whether the hub and what it depends on are working",
     "description": "No authentication. Each part checked is named with `ok` or what is wrong with it.",
     "responses": {
@@ -119,7 +121,8 @@ class WebhookEventSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="One of " + ", ".join(f"`{t}`" for t in sorted(ORDER_EVENTS | CUSTOMER_EVENTS))
                                            + "; another type is stored and marked ignored (202).")
     created_at = serializers.DateTimeField(required=False)
-    data = WebhookEventDataSerializer(help_text="A hint: the hub fetches the current order from the billing API.")
+    data = WebhookEventDataSerializer(  # type: ignore[assignment]  # the JSON key is `data`, a name Serializer uses
+        help_text="A hint: the hub fetches the current order from the billing API.")
 
 
 WEBHOOK_STATUS = {
