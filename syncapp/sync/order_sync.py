@@ -215,9 +215,13 @@ def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str,
         if items is not None:
             current = {line.line_id for line in order.lines}
             link.lines.exclude(billing_line_id__in=current).delete()
-            for line_id in current:
-                LineLink.objects.update_or_create(order_link=link, billing_line_id=line_id,
-                                                  defaults={"salesforce_item_id": items.get(line_id, "")})
+            # One upsert for all the lines (by the unique order link + line id), not a savepoint,
+            # a read and a write for each.
+            LineLink.objects.bulk_create(
+                [LineLink(order_link=link, billing_line_id=line_id, salesforce_item_id=items.get(line_id, ""))
+                 for line_id in sorted(current, key=str)],
+                update_conflicts=True, unique_fields=["order_link", "billing_line_id"],
+                update_fields=["salesforce_item_id"])
 
 
 def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, reload: bool = False) -> SalesforceSide:
