@@ -87,13 +87,14 @@ def step(hub: Hub, rate: float, seconds: float, customers: list, timeout: float,
 
     from syncapp.models import SyncAttempt, SyncJob, WebhookEvent
 
-    hub_cpu, emulator_cpu, own_cpu = cpu_seconds(hub.hub_processes()), cpu_seconds(hub.emulator_processes()), \
-        time.process_time()
+    web_cpu, hub_cpu = cpu_seconds([hub.web.pid]), cpu_seconds(hub.hub_processes())
+    emulator_cpu, own_cpu = cpu_seconds(hub.emulator_processes()), time.process_time()
     offered_from = time.monotonic()
     ids = drive(rate, seconds, customers, seed)
     offered = len(ids) / (time.monotonic() - offered_from)
     wait_done(ids, timeout)
     hub_cpu = cpu_seconds(hub.hub_processes()) - hub_cpu
+    web_cpu = cpu_seconds([hub.web.pid]) - web_cpu
     emulator_cpu = cpu_seconds(hub.emulator_processes()) - emulator_cpu
     own_cpu = time.process_time() - own_cpu
     received = dict(WebhookEvent.objects.filter(order_id__in=ids, status="accepted").values("order_id")
@@ -107,7 +108,8 @@ def step(hub: Hub, rate: float, seconds: float, customers: list, timeout: float,
     return {"orders": len(ids), "offered/s": offered, "synced": synced, "synced/s": synced / span,
             "p50 s": percentile(latencies, 50), "p99 s": percentile(latencies, 99),
             "max s": max(latencies, default=float("nan")),
-            "hub CPU ms/order": hub_cpu * per_order, "emulator CPU ms/order": emulator_cpu * per_order,
+            "hub CPU ms/order": hub_cpu * per_order, "  of it web": web_cpu * per_order,
+            "  of it workers": (hub_cpu - web_cpu) * per_order, "emulator CPU ms/order": emulator_cpu * per_order,
             "driver CPU ms/order": own_cpu * per_order,
             "hub CPU share": hub_cpu / span / (os.cpu_count() or 1),
             "job runs/order": (jobs.aggregate(n=Sum("attempts"))["n"] or 0) / max(synced, 1),
