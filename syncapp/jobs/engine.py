@@ -158,7 +158,12 @@ def run(job_id: int, *, requested: bool = False) -> str | None:
     batches; returns the job's new status (None when it was not claimed). `requested`: staff
     asked for this job now, so it runs alone, even while backing off."""
     started = time.monotonic()
-    held_until = allocation.hold(SyncJob.objects.filter(pk=job_id).values_list("kind", flat=True).first())
+    found = SyncJob.objects.filter(pk=job_id).values_list("kind", "status").first()
+    if found is None or found[1] != SyncJob.Status.PENDING:
+        # Gone, running, or already run in another worker's batch (its task comes late): the
+        # claim could not take it, so neither the allocation nor the claim is asked.
+        return None
+    held_until = allocation.hold(found[0])
     if held_until:
         SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING).update(next_attempt_at=held_until,
                                                                                  enqueued_at=None)
