@@ -49,6 +49,7 @@ class Planned:
     digest: str
     account_id: str
     side: SalesforceSide
+    new_link: bool = False  # made by this run: it has no line links yet
 
 
 def turned_off(requested: bool = False) -> dict | None:
@@ -185,7 +186,7 @@ def plan(provider: str, order_id: str, *, sf, billing, field_map: dict | None = 
         link.save()
     account_id = account.salesforce_account_id
     return Planned(provider, link, order, digest, account_id,
-                   _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known))
+                   _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known), new_link=not known)
 
 
 def write(sf, item: Planned, reload: bool = False) -> dict:
@@ -204,11 +205,12 @@ def write(sf, item: Planned, reload: bool = False) -> dict:
 
 def finish(item: Planned, graph_result: dict) -> dict:
     sf_order_id, items = written_ids(item.order, graph_result)
-    _remember(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items})
+    _remember(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items}, new_link=item.new_link)
     return {"salesforce_order_id": sf_order_id, "lines": len(item.order.lines), "status": str(item.order.status)}
 
 
-def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str, items: dict | None) -> None:
+def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str, items: dict | None, *,
+              new_link: bool = False) -> None:
     with transaction.atomic():
         link.salesforce_order_id = sf_order_id
         link.status = order.status.value
@@ -218,7 +220,8 @@ def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str,
         link.save()
         if items is not None:
             current = {line.line_id for line in order.lines}
-            link.lines.exclude(billing_line_id__in=current).delete()
+            if not new_link:  # lines gone from the order lose their links
+                link.lines.exclude(billing_line_id__in=current).delete()
             # One upsert for all the lines (by the unique order link + line id), not a savepoint,
             # a read and a write for each.
             LineLink.objects.bulk_create(
