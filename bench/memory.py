@@ -18,25 +18,8 @@ from pathlib import Path
 
 from bench.calls import wait_synced
 from bench.goals import Goal, print_goals
-from bench.pipeline import Hub
+from bench.pipeline import Hub, process_tree
 from bench.workload import checked_out_customers, create_drafts
-
-
-def process_tree(root: int) -> list[int]:
-    """`root` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo += children.get(pid, [])
-    return tree
 
 
 def rss_mib(pid: int) -> float:

@@ -31,12 +31,14 @@ def endpoint(name: str, **methods):
     @csrf_exempt
     def dispatch(request, **kwargs):
         count_call(f"{request.method} {name}")
-        stall, failure = injected_failure(f"{request.method} {name}")
+        stall, failure, latency = injected_failure(f"{request.method} {name}")
         keyed = request.method in ("POST", "PATCH") and request.headers.get("Idempotency-Key")
         if failure is not None and (not keyed or failure.status_code in (401, 429)):
             return failure  # refused before the request reached Zuora's idempotency store
         if not bearer_is_valid(request):
             return unauthenticated()
+        if latency:  # the `latency_ms` switch: Zuora's own time to answer, as benchmarks set it
+            time.sleep(latency)
         view = methods.get(request.method)
         if view is None:
             response = ZuoraError(errors.NO_PAYLOAD, errors.UNSUPPORTED_METHOD,
@@ -84,24 +86,31 @@ def count_call(endpoint_name: str) -> None:
             CallCount.objects.filter(endpoint=endpoint_name).update(count=F("count") + 1)
 
 
-def _take_failure(call: str) -> tuple[str | None, float]:
+def _take_failure(call: str) -> tuple[str | None, float, float]:
     """Consume the next injected failure, if any (`fail_next` on the control endpoint). An entry
-    like "500 POST /v1/orders" waits for a call to that endpoint; a bare "500" takes any call."""
+    like "500 POST /v1/orders" waits for a call to that endpoint; a bare "500" takes any call.
+    The last item is the latency injected into every call, in seconds."""
     with transaction.atomic():
         control = Control.load()
+        latency = control.latency_ms / 1000
         if not control.fail_next:
-            return None, 0.0
+            return None, 0.0, latency
         fault, _, target = str(control.fail_next[0]).partition(" ")
         if target and target != call:
-            return None, 0.0
+            return None, 0.0, latency
         failure, control.fail_next = fault, control.fail_next[1:]
         control.save(update_fields=["fail_next"])
-        return failure, control.timeout_seconds
+        return failure, control.timeout_seconds, latency
 
 
-def injected_failure(call: str) -> tuple[float, HttpResponse | None]:
-    """`(seconds to stall the answer, or 0; a response to send instead of doing the work)`."""
-    failure, stall = _take_failure(call)
+def injected_failure(call: str) -> tuple[float, HttpResponse | None, float]:
+    """`(seconds to stall the answer, or 0; a response to send instead of doing the work;
+    seconds of latency to add to the call)`."""
+    failure, stall, latency = _take_failure(call)
+    return (*_failure_answer(failure, stall), latency)
+
+
+def _failure_answer(failure: str | None, stall: float) -> tuple[float, HttpResponse | None]:
     if failure is None:
         return 0.0, None
     if failure == "timeout":

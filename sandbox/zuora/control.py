@@ -4,7 +4,7 @@ POST JSON, any of: `token_lifetime` (seconds, for tokens issued from now on), `f
 consumed one per REST call: "500", "503", "429", "401", "lock" — a retryable HTTP 200 failure —
 or "timeout": the call is done but its answer is held back `timeout_seconds`; "500 POST /v1/orders"
 waits for a call to that endpoint),
-`timeout_seconds`, `flexible_billing` and `object_query` (tenant features, booleans),
+`timeout_seconds`, `latency_ms` (added to every REST call), `flexible_billing` and `object_query` (tenant features, booleans),
 `expire_tokens: true` (every issued token stops working), `reset: true`
 (forget the whole tenant). GET shows the switches and how often each endpoint was called.
 """
@@ -29,7 +29,7 @@ def control(request):
     control = Control.load()
     return JsonResponse({
         "token_lifetime": control.token_lifetime, "fail_next": control.fail_next,
-        "timeout_seconds": control.timeout_seconds,
+        "timeout_seconds": control.timeout_seconds, "latency_ms": control.latency_ms,
         "flexible_billing": control.flexible_billing, "object_query": control.object_query,
         "call_counts": dict(CallCount.objects.values_list("endpoint", "count")),
         "accounts": Account.objects.count(), "orders": Order.objects.count(),
@@ -50,6 +50,8 @@ def _apply(body: dict) -> None:
     for feature in ("flexible_billing", "object_query"):
         if feature in body:
             setattr(control, feature, bool(body[feature]))
+    if "latency_ms" in body:
+        control.latency_ms = max(0, int(body["latency_ms"] or 0))
     if "timeout_seconds" in body:
         control.timeout_seconds = max(0.0, float(body["timeout_seconds"]))
     control.save()

@@ -115,6 +115,7 @@ class Control(models.Model):
     token_lifetime = models.PositiveIntegerField(default=3600)  # seconds
     fail_next = models.JSONField(default=list)  # e.g. ["500", "timeout"], consumed one per call
     timeout_seconds = models.FloatField(default=3.0)  # how long a "timeout" stalls
+    latency_ms = models.PositiveIntegerField(default=0)  # added to every REST call (benchmarks)
     # Tenant features: Flexible Billing Attributes (a subscription's own `paymentTerm`) and the
     # Object Query API, which a tenant may not have.
     flexible_billing = models.BooleanField(default=False)

@@ -119,21 +119,38 @@ def _upsert(kind: str, provider: str, subject: str, now) -> SyncJob:
 def claim(job_id: int, *, due_only: bool = True) -> tuple[SyncJob | None, str]:
     """Take a pending job for this worker (a conditional UPDATE: one winner); `due_only=False`
     takes it even while it backs off."""
-    token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    now = timezone.now()
+    token, now = _holder_token(), timezone.now()
     pending = SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING)
     if due_only:
         pending = pending.filter(next_attempt_at__lte=now)
-    claimed = pending.update(status=SyncJob.Status.RUNNING, lease_until=now + lease_length(), leased_by=token,
-                             attempts=F("attempts") + 1, enqueued_at=None)
-    return (SyncJob.objects.get(pk=job_id) if claimed else None), token
+    return (SyncJob.objects.get(pk=job_id) if _take(pending, token, now) else None), token
+
+
+def _holder_token() -> str:
+    """Who holds a lease: this host and process (the sweep sees a dead local holder) and the run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _take(pending, token: str, now) -> int:
+    """The conditional UPDATE that claims: a job another worker took first is left out."""
+    return pending.update(status=SyncJob.Status.RUNNING, lease_until=now + lease_length(), leased_by=token,
+                          attempts=F("attempts") + 1, enqueued_at=None)
 
 
 def _claim_backlog(job: SyncJob) -> list[tuple[SyncJob, str]]:
-    """Other due jobs of the same kind, claimed to run together with `job` (a lone job goes alone)."""
-    ids = (SyncJob.objects.filter(kind=job.kind, status=SyncJob.Status.PENDING, next_attempt_at__lte=timezone.now())
-           .exclude(pk=job.pk).order_by("next_attempt_at").values_list("pk", flat=True)[:MAX_BATCH - 1])
-    return [(other, token) for other, token in map(claim, list(ids)) if other is not None]
+    """Other due jobs of the same kind, claimed to run together with `job` (a lone job goes alone):
+    one UPDATE claims them all (each row still only if it is pending and due), one SELECT reads
+    the ones this run won."""
+    now = timezone.now()
+    due = SyncJob.objects.filter(kind=job.kind, status=SyncJob.Status.PENDING, next_attempt_at__lte=now)
+    ids = list(due.exclude(pk=job.pk).order_by("next_attempt_at").values_list("pk", flat=True)[:MAX_BATCH - 1])
+    if not ids:
+        return []
+    token = _holder_token()
+    if not _take(due.filter(pk__in=ids), token, now):
+        return []
+    won = SyncJob.objects.filter(pk__in=ids, leased_by=token, status=SyncJob.Status.RUNNING)
+    return [(other, token) for other in won.order_by("next_attempt_at", "pk")]
 
 
 def run(job_id: int, *, requested: bool = False) -> str | None:
@@ -141,7 +158,12 @@ def run(job_id: int, *, requested: bool = False) -> str | None:
     batches; returns the job's new status (None when it was not claimed). `requested`: staff
     asked for this job now, so it runs alone, even while backing off."""
     started = time.monotonic()
-    held_until = allocation.hold(SyncJob.objects.filter(pk=job_id).values_list("kind", flat=True).first())
+    found = SyncJob.objects.filter(pk=job_id).values_list("kind", "status").first()
+    if found is None or found[1] != SyncJob.Status.PENDING:
+        # Gone, running, or already run in another worker's batch (its task comes late): the
+        # claim could not take it, so neither the allocation nor the claim is asked.
+        return None
+    held_until = allocation.hold(found[0])
     if held_until:
         SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING).update(next_attempt_at=held_until,
                                                                                  enqueued_at=None)

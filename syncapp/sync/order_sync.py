@@ -49,6 +49,7 @@ class Planned:
     digest: str
     account_id: str
     side: SalesforceSide
+    new_link: bool = False  # made by this run: it has no line links yet
 
 
 def turned_off(requested: bool = False) -> dict | None:
@@ -81,6 +82,7 @@ def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = ma
         return {job.pk: off for job in jobs}
     sf = SalesforceConnector.from_settings(recorder=recorders[jobs[0].pk])
     outcomes, planned = {}, {}
+    field_map = FieldMapping.active_map()  # read once for the batch, not once per order
     # One connector per provider for the whole batch (its token and catalog read once), its
     # orders and accounts read ahead, each call recorded against the job it was made for.
     billing_by_provider = {provider: prefetched(billing_connector(provider=provider), provider,
@@ -92,7 +94,7 @@ def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = ma
         try:
             billing = billing_by_provider[job.provider]
             sf.recorder = billing.recorder = recorders[job.pk]
-            result = plan(job.provider, job.subject, sf=sf, billing=billing)
+            result = plan(job.provider, job.subject, sf=sf, billing=billing, field_map=field_map)
         except Exception as err:  # each job keeps its own failure
             outcomes[job.pk] = err
             continue
@@ -149,9 +151,10 @@ def _settle_graph(sf, item: Planned, result: dict, deadline: float = math.inf):
     return error
 
 
-def plan(provider: str, order_id: str, *, sf, billing) -> Planned | dict:
+def plan(provider: str, order_id: str, *, sf, billing, field_map: dict | None = None) -> Planned | dict:
     """Everything before the Salesforce write: the current billing order, echo suppression, the
-    Account and the price book. Returns a result dict when there is nothing to write."""
+    Account and the price book. Returns a result dict when there is nothing to write.
+    `field_map`: the active field mappings, when the caller read them already."""
     link = OrderLink.objects.filter(billing_provider=provider, billing_order_id=order_id).first()
     try:
         order = billing.get_order(order_id)
@@ -174,6 +177,7 @@ def plan(provider: str, order_id: str, *, sf, billing) -> Planned | dict:
         _remember(link, order, digest, link.salesforce_order_id, None)
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
     account = ensure_account(sf, billing, provider, order)
+    known = link is not None
     link = link or OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING)
     if link.account_link_id != account.pk or link.pk is None:
         # Linked to its customer before the write, so staff find even an order whose first sync
@@ -181,7 +185,8 @@ def plan(provider: str, order_id: str, *, sf, billing) -> Planned | dict:
         link.account_link = account
         link.save()
     account_id = account.salesforce_account_id
-    return Planned(provider, link, order, digest, account_id, _salesforce_side(sf, link, order, account_id))
+    return Planned(provider, link, order, digest, account_id,
+                   _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known), new_link=not known)
 
 
 def write(sf, item: Planned, reload: bool = False) -> dict:
@@ -200,11 +205,12 @@ def write(sf, item: Planned, reload: bool = False) -> dict:
 
 def finish(item: Planned, graph_result: dict) -> dict:
     sf_order_id, items = written_ids(item.order, graph_result)
-    _remember(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items})
+    _remember(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items}, new_link=item.new_link)
     return {"salesforce_order_id": sf_order_id, "lines": len(item.order.lines), "status": str(item.order.status)}
 
 
-def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str, items: dict | None) -> None:
+def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str, items: dict | None, *,
+              new_link: bool = False) -> None:
     with transaction.atomic():
         link.salesforce_order_id = sf_order_id
         link.status = order.status.value
@@ -214,18 +220,26 @@ def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str,
         link.save()
         if items is not None:
             current = {line.line_id for line in order.lines}
-            link.lines.exclude(billing_line_id__in=current).delete()
-            for line_id in current:
-                LineLink.objects.update_or_create(order_link=link, billing_line_id=line_id,
-                                                  defaults={"salesforce_item_id": items.get(line_id, "")})
+            if not new_link:  # lines gone from the order lose their links
+                link.lines.exclude(billing_line_id__in=current).delete()
+            # One upsert for all the lines (by the unique order link + line id), not a savepoint,
+            # a read and a write for each.
+            LineLink.objects.bulk_create(
+                [LineLink(order_link=link, billing_line_id=line_id, salesforce_item_id=items.get(line_id, ""))
+                 for line_id in sorted(current, key=str)],
+                update_conflicts=True, unique_fields=["order_link", "billing_line_id"],
+                update_fields=["salesforce_item_id"])
 
 
-def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, reload: bool = False) -> SalesforceSide:
+def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, reload: bool = False, *,
+                     field_map: dict | None = None, known: bool = True) -> SalesforceSide:
+    """What Salesforce holds of the order, as far as the graph needs it. `known=False`: the link
+    was made by this run, so it has no lines to read."""
     pricebook_id, entries = pricebook_entries(sf, {line.sku for line in order.lines}, order.currency)
     side = SalesforceSide(
         account_id=account_id, pricebook_id=pricebook_id, entries=entries, origin=link.origin,
         currency=order.currency if conf.salesforce_multi_currency() else "",
-        custom_fields=FieldMapping.active_map())
+        custom_fields=FieldMapping.active_map() if field_map is None else field_map)
     if reload:
         rows = sf.query(soql("SELECT Id, Status FROM Order WHERE Billing_Order_Id__c = {}", order.order_id))
         if rows:
@@ -233,7 +247,7 @@ def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, re
             side.items = {r["Billing_Line_Id__c"]: r["Id"] for r in sf.query(soql(
                 "SELECT Id, Billing_Line_Id__c FROM OrderItem WHERE OrderId = {}", rows[0]["Id"]))
                 if r.get("Billing_Line_Id__c")}
-    elif link.pk:
+    elif link.pk and known:
         side.status = link.status if link.salesforce_order_id else ""
         side.items = {ll.billing_line_id: ll.salesforce_item_id for ll in link.lines.all() if ll.salesforce_item_id}
     return side

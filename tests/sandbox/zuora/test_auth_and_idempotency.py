@@ -1,4 +1,7 @@
-"""OAuth client credentials, bearer checks and `Idempotency-Key` handling, as Zuora documents."""
+"""OAuth client credentials, bearer checks and `Idempotency-Key` handling, as Zuora documents;
+the injected latency of the `_control` endpoint."""
+import time
+
 import pytest
 
 from sandbox.zuora.models import Order
@@ -39,6 +42,14 @@ def test_expired_tokens_stop_working(zuora):
     zuora.control(expire_tokens=True)
     assert zuora.call("GET", "/v1/catalog/products", token=token).status_code == 401
     assert zuora.call("GET", "/v1/catalog/products", token=zuora.new_token()).status_code == 200
+
+
+def test_injected_latency_delays_every_call_until_set_back(zuora):
+    assert zuora.control(latency_ms=300)["latency_ms"] == 300
+    started = time.monotonic()
+    assert zuora.call("GET", "/v1/catalog/products").status_code == 200
+    assert time.monotonic() - started >= 0.3
+    assert zuora.control(latency_ms=0)["latency_ms"] == 0
 
 
 def test_token_lifetime_is_settable(zuora):
