@@ -13,6 +13,7 @@ import datetime as dt
 from django.utils import timezone
 
 from syncapp import conf
+from syncapp.connectors.billing import billing_connector
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import OrderStatus
 from syncapp.jobs import engine
@@ -36,10 +37,7 @@ def watch_zuora(*, billing=None, recorder=None) -> dict:
         cursor.value = started.isoformat()
         cursor.save()
         return {"seen": 0, "queued": 0}
-    if billing is None:
-        from syncapp.connectors.billing.zuora import ZuoraConnector
-
-        billing = ZuoraConnector.from_settings(recorder=recorder)
+    billing = billing or billing_connector(recorder, provider=PROVIDER)
     # Zuora stamps `updatedDate` to the second: a draft changed in the watermark's second, after
     # the watermark, carries a stamp before it, so the window starts at the top of that second.
     since = (dt.datetime.fromisoformat(cursor.value) - OVERLAP).replace(microsecond=0)
