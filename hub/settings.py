@@ -89,6 +89,8 @@ HUB: dict[str, Any] = {
 
     # --- Billing ---------------------------------------------------------------------------------
     "billing_provider": env("BILLING_PROVIDER", "zuora").strip().lower(),
+    # Seconds to wait for a billing answer; a later one is an unknown outcome, and the call is retried.
+    "billing_read_timeout": float(env("BILLING_READ_TIMEOUT", "30")),
     "zuora_base_url": env("ZUORA_BASE_URL"),
     "zuora_client_id": env("ZUORA_CLIENT_ID"),
     "zuora_client_secret": env("ZUORA_CLIENT_SECRET"),

@@ -124,6 +124,11 @@ def billing_order_url(provider: str) -> str:
     return str(_hub().get(f"{provider}_order_url", "")) if provider in BILLING_PROVIDERS else ""
 
 
+def billing_read_timeout() -> float:
+    """Seconds to wait for a billing answer; past it the outcome is unknown and the call is retried."""
+    return float(_hub()["billing_read_timeout"])
+
+
 def webhook_secret(provider: str) -> str:
     """The Standard Webhooks secret `provider`'s webhooks are signed with; "" refuses signatures."""
     return str(_hub().get(f"{provider}_webhook_secret", "")) if provider in BILLING_PROVIDERS else ""

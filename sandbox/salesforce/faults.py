@@ -10,7 +10,7 @@ from django.db.models import F
 from .errors import SfError
 from .models import CallCount, Org, Session
 from .org import enable_multi_currency, get_org, reset_counts, reset_org
-from .schema import OBJECTS
+from .schema import CHANGES, OBJECTS, canonical_sobject
 
 FAULTS = ("503", "timeout", "timeout_after_commit", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID",
           "REQUEST_LIMIT_EXCEEDED")
@@ -118,7 +118,7 @@ def state() -> dict:
         "latency_ms": org.latency_ms, "fault_rates": org.fault_rates,
         "timeout_seconds": org.timeout_seconds, "fail_next": org.fail_next,
         "daily_limit": org.daily_limit, "duplicate_rules": org.duplicate_rules,
-        "multi_currency": org.multi_currency,
+        "multi_currency": org.multi_currency, "field_changes": org.field_changes,
         "api_usage": org.api_usage, "counts": counts,
         "sessions": Session.objects.count(), "logins": logins,
     }
@@ -132,6 +132,19 @@ def _check_fault_names(names, allow_none=False):
     unknown = [n for n in names if n not in FAULTS and not (allow_none and n is None)]
     if unknown:
         raise ControlError(f"unknown fault(s) {unknown}; known: {list(FAULTS)}")
+
+
+def _check_field_changes(changes) -> dict:
+    if not isinstance(changes, dict):
+        raise ControlError('field_changes must map "Object.Field" to a change')
+    for key, change in changes.items():
+        sobject, _, name = str(key).partition(".")
+        canonical = canonical_sobject(sobject)
+        if canonical is None or name not in {f.name for f in OBJECTS[canonical]}:
+            raise ControlError(f"unknown field {key!r}: name it as Object.Field, e.g. Account.Hub_Match_Key__c")
+        if change not in CHANGES:
+            raise ControlError(f"unknown change {change!r} for {key}; known: {list(CHANGES)}")
+    return {f"{canonical_sobject(k.partition('.')[0])}.{k.partition('.')[2]}": v for k, v in changes.items()}
 
 
 def apply(body: dict) -> dict:
@@ -156,10 +169,12 @@ def apply(body: dict) -> dict:
         org.daily_limit = max(0, int(body["daily_limit"]))
     if "duplicate_rules" in body:
         org.duplicate_rules = bool(body["duplicate_rules"])
+    if "field_changes" in body:
+        org.field_changes = _check_field_changes(body["field_changes"] or {})
     if body.get("multi_currency") and not org.multi_currency:
         enable_multi_currency(org)  # one way, as in Salesforce (reset_org keeps it too)
     org.save(update_fields=["latency_ms", "fault_rates", "timeout_seconds", "fail_next",
-                            "daily_limit", "duplicate_rules"])
+                            "daily_limit", "duplicate_rules", "field_changes"])
     if body.get("reset_counts"):
         reset_counts()
     if body.get("expire_sessions"):

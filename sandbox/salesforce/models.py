@@ -18,6 +18,7 @@ class Org(models.Model):
     daily_limit = models.PositiveIntegerField(default=100_000)
     duplicate_rules = models.BooleanField(default=False)
     multi_currency = models.BooleanField(default=False)
+    field_changes = models.JSONField(default=dict)
     api_usage = models.PositiveIntegerField(default=0)
     usage_day = models.DateField(null=True)
 

@@ -80,7 +80,7 @@ def reset_org() -> Org:
         if org is not None:
             switches = {f: getattr(org, f) for f in (
                 "latency_ms", "fault_rates", "timeout_seconds", "fail_next", "daily_limit",
-                "duplicate_rules", "api_usage", "usage_day", "multi_currency")}
+                "duplicate_rules", "api_usage", "usage_day", "multi_currency", "field_changes")}
         for model in (Record, QueryCursor, Org):  # sessions survive: clients stay logged in
             model.objects.all().delete()
         org = _seed()

@@ -4,7 +4,7 @@ Only what the hub meets is modelled; field names, types, lengths and createable/
 follow Salesforce's standard objects. Custom fields are those the hub's metadata in salesforce/ ships.
 """
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .ids import KEY_PREFIXES
 
@@ -216,15 +216,36 @@ def canonical_sobject(name: str) -> str | None:
     return SOBJECT_NAMES.get((name or "").lower())
 
 
+# What an org's admin may have done to a custom field the hub relies on (`_control`
+# `field_changes`, {"Account.Hub_Match_Key__c": change}), set for each request like the currency
+# switch: "hidden" (the integration user has no field-level access, so describe, SOQL and saves do
+# not know the field), "read_only" (read access only: neither createable nor updateable) and
+# "not_external_id" (the External ID attribute unchecked: no upsert by it).
+FIELD_CHANGES: ContextVar[dict | None] = ContextVar("field_changes", default=None)
+CHANGES = ("hidden", "read_only", "not_external_id")
+
+
+def _as_changed(sobject: str, fld: Field | None) -> Field | None:
+    change = (FIELD_CHANGES.get() or {}).get(f"{sobject}.{fld.name}") if fld is not None else None
+    if change == "hidden":
+        return None
+    if change == "read_only":
+        return replace(fld, createable=False, updateable=False)
+    if change == "not_external_id":
+        return replace(fld, external_id=False)
+    return fld
+
+
 def get_field(sobject: str, name: str) -> Field | None:
     if (name or "").lower() == "currencyisocode":
         return CURRENCY_FIELDS.get(sobject) if MULTI_CURRENCY.get() else None
-    return FIELDS[sobject].get((name or "").lower())
+    return _as_changed(sobject, FIELDS[sobject].get((name or "").lower()))
 
 
 def fields_of(sobject: str):
     extra = [CURRENCY_FIELDS[sobject]] if MULTI_CURRENCY.get() and sobject in CURRENCY_FIELDS else []
-    return list(FIELDS[sobject].values()) + extra
+    changed = (_as_changed(sobject, fld) for fld in FIELDS[sobject].values())
+    return [fld for fld in changed if fld is not None] + extra
 
 
 def relationship(sobject: str, name: str) -> Field | None:

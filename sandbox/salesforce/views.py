@@ -70,6 +70,7 @@ def data(request, version, rest=""):
     inject the configured faults, then dispatch."""
     org = get_org()
     schema.MULTI_CURRENCY.set(org.multi_currency)
+    schema.FIELD_CHANGES.set(org.field_changes or {})
     faults.count_call(api.resource_name(rest))
     answer_lost = False
     try:

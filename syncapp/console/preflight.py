@@ -19,15 +19,19 @@ from syncapp.jobs import heartbeat
 FLOW_NAMES = {"jwt": "OAuth 2.0 JWT bearer flow", "client_credentials": "OAuth client-credentials flow",
               "oauth_password": "OAuth username-password flow (legacy)",
               "soap": "SOAP username-password login (legacy)"}
-DEPLOY_FIX = ("deploy the metadata in salesforce/ (sf project deploy start --source-dir salesforce/force-app) "
-              "and assign the Order_Sync_Hub_Integration permission set to the integration user")
+DEPLOY = "deploy the metadata in salesforce/ (sf project deploy start --source-dir salesforce/force-app)"
+ASSIGN = "assign the Order_Sync_Hub_Integration permission set to the integration user"
+DEPLOY_FIX = f"{DEPLOY} and {ASSIGN}"
 # The custom fields the hub writes (salesforce/force-app/main/default/objects).
 WRITTEN_FIELDS = {
+    "Account": ("Hub_Match_Key__c",),
+    "Contact": ("Hub_Contact_Key__c",),
     "Order": ("Billing_Order_Id__c", "Sync_Origin__c", "Billing_Checkout_URL__c", "Billing_Period__c",
               "Payment_Term__c"),
     "OrderItem": ("Billing_Line_Id__c", "Discount_Percent__c"),
 }
-EXTERNAL_IDS = {"Billing_Order_Id__c", "Billing_Line_Id__c"}  # upserts key on them
+# Upserts key on them: a checkout's Account and Contact, an order and its lines.
+EXTERNAL_IDS = {"Hub_Match_Key__c", "Hub_Contact_Key__c", "Billing_Order_Id__c", "Billing_Line_Id__c"}
 CANCELED = "Canceled"
 
 
@@ -88,7 +92,7 @@ def _salesforce() -> list[Check]:
     if version not in served:
         return checks
     describes = {}
-    for sobject in ("Order", "OrderItem", "PricebookEntry"):
+    for sobject in (*WRITTEN_FIELDS, "PricebookEntry"):
         try:
             describes[sobject] = {f["name"]: f for f in sf.describe(sobject)["fields"]}
         except SyncError as err:
@@ -122,12 +126,14 @@ def _field_check(sobject: str, name: str, field: dict | None) -> Check:
     label = f"{sobject}.{name} writable"
     if field is None:
         return Check(label, False, "missing, or not visible to the integration user", DEPLOY_FIX)
+    not_external = name in EXTERNAL_IDS and not field.get("externalId")
+    read_only = not (field.get("createable") and field.get("updateable"))
     problems = [what for what, bad in (("not createable", not field.get("createable")),
                                        ("not updateable", not field.get("updateable")),
-                                       ("not an external id", name in EXTERNAL_IDS and not field.get("externalId")))
-                if bad]
-    return Check(label, not problems, "; ".join(problems) or field.get("type", ""),
-                 DEPLOY_FIX if problems else "")
+                                       ("not an external id", not_external)) if bad]
+    fixes = ([f"{DEPLOY} (it defines the field as a unique External ID)"] if not_external else []) + \
+        ([f"{ASSIGN} (it grants edit access to the field)"] if read_only else [])
+    return Check(label, not problems, "; ".join(problems) or field.get("type", ""), "; ".join(fixes))
 
 
 def _price_book(sf: SalesforceConnector, multi_currency: bool) -> list[Check]:

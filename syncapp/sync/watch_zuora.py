@@ -1,32 +1,35 @@
 """Watching Zuora: a draft order created or edited in Zuora raises no event a callout could carry
 (docs/vendor-assumptions.md, Zuora, "Callouts"), so a scheduled poller lists the drafts updated
-since a watermark and queues their billing→Salesforce sync, as a webhook would. A listed draft
-whose content is what the hub last wrote to Salesforce (its fingerprint, as the sync would find on
-reading it) is not queued: every draft a webhook just synced is listed again, and queueing it
-would cost a job and an order read each only to skip it as an echo."""
+since a watermark and queues their billing→Salesforce sync, as a webhook would.
+
+The listing carries each draft whole, so the poller applies the sync's own echo test to it: a
+draft whose content is what Salesforce already shows (the order link's billing fingerprint), or
+whose sync is still waiting to run (it will read the current state), is not queued again, and an
+unchanged draft costs no order read however many polls list it."""
 from __future__ import annotations
 
 import datetime as dt
-from itertools import islice
 
 from django.utils import timezone
 
 from syncapp import conf
+from syncapp.connectors.billing import billing_connector
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import OrderStatus
 from syncapp.jobs import engine
 from syncapp.models import Cursor, OrderLink, SyncJob
 
 CURSOR = "zuora-drafts-updated"
+PROVIDER = "zuora"
 # Read again from a little before the last run: an order committed while that run was listing
 # carries an `updatedDate` before the run's start.
 OVERLAP = dt.timedelta(seconds=30)
-PAGE = 200  # listed drafts compared with their links at a time
 
 
 def watch_zuora(*, billing=None, recorder=None) -> dict:
-    """Queue the sync of every Zuora draft updated since the watermark; returns counts."""
-    if conf.billing_provider() != "zuora":
+    """Queue the sync of every Zuora draft updated since the watermark and not yet in Salesforce
+    in its current state; returns counts."""
+    if conf.billing_provider() != PROVIDER:
         return {"seen": 0, "queued": 0}
     cursor, _ = Cursor.objects.get_or_create(name=CURSOR)
     started = timezone.now()
@@ -34,21 +37,26 @@ def watch_zuora(*, billing=None, recorder=None) -> dict:
         cursor.value = started.isoformat()
         cursor.save()
         return {"seen": 0, "queued": 0}
-    if billing is None:
-        from syncapp.connectors.billing.zuora import ZuoraConnector
-
-        billing = ZuoraConnector.from_settings(recorder=recorder)
-    since = dt.datetime.fromisoformat(cursor.value) - OVERLAP
-    seen = queued = 0
-    listed = billing.list_orders(status=OrderStatus.DRAFT.value, updated_since=since)
-    while page := list(islice(listed, PAGE)):
-        synced = dict(OrderLink.objects.filter(billing_provider="zuora", billing_order_id__in=[o.order_id for o in page])
-                      .values_list("billing_order_id", "billing_fingerprint"))
-        for order in page:
-            if synced.get(order.order_id) != fingerprint(order):
-                engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", order.order_id)
-                queued += 1
-        seen += len(page)
+    billing = billing or billing_connector(recorder, provider=PROVIDER)
+    # Zuora stamps `updatedDate` to the second: a draft changed in the watermark's second, after
+    # the watermark, carries a stamp before it, so the window starts at the top of that second.
+    since = (dt.datetime.fromisoformat(cursor.value) - OVERLAP).replace(microsecond=0)
+    drafts = {order.order_id: fingerprint(order)
+              for order in billing.list_orders(status=OrderStatus.DRAFT.value, updated_since=since)}
+    changed = sorted(set(drafts) - _settled(drafts)) if drafts else []
+    for order_id in changed:
+        engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, PROVIDER, order_id)
     cursor.value = started.isoformat()
     cursor.save()
-    return {"seen": seen, "queued": queued}
+    return {"seen": len(drafts), "queued": len(changed)}
+
+
+def _settled(drafts: dict[str, str]) -> set[str]:
+    """The drafts listed that need no sync: Salesforce shows their content, or their sync is due."""
+    synced = {order_id for order_id, digest in OrderLink.objects.filter(
+        billing_provider=PROVIDER, billing_order_id__in=list(drafts)).values_list(
+        "billing_order_id", "billing_fingerprint") if digest == drafts[order_id]}
+    waiting = set(SyncJob.objects.filter(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, provider=PROVIDER,
+                                         subject__in=list(drafts), status=SyncJob.Status.PENDING)
+                  .values_list("subject", flat=True))
+    return synced | waiting

@@ -69,6 +69,30 @@ def test_a_create_whose_answer_was_lost_is_not_repeated_by_the_retry(post, sf, h
     time.sleep(1.5)  # the emulator still holds the last lost answer; let it go before the test ends
 
 
+@pytest.mark.parametrize("lost", ["POST customers", "POST orders"])
+def test_a_nue_create_whose_answer_was_lost_is_made_once_when_the_checkout_is_retried(post, hub_url, hub_settings,
+                                                                                    lost):
+    # Nue keeps no idempotency key: the retry finds what the lost call made instead of making another.
+    from sandbox.nue.models import Customer, Order
+
+    hub_settings.update(billing_provider="nue", billing_read_timeout=0.5)
+    requests.post(f"{hub_url}/sandbox/nue/_control", timeout=10, json={
+        "idempotency_keys": False, "timeout_seconds": 1.5,
+        "fail_next": [f"timeout_after_commit {lost}"]}).raise_for_status()
+    key = str(uuid.uuid4())
+    failed = post(body(), key=key)
+    assert failed.status_code == 502, failed.text
+    assert failed.json()["error"]["details"]["retryable"] is True
+    time.sleep(1.5)  # the emulator finishes holding the lost answer back
+
+    retried = post(body(), key=key)
+    assert retried.status_code == 201, retried.text
+    [customer] = Customer.objects.all()
+    [order] = Order.objects.all()
+    assert (retried.json()["billing_order_number"], retried.json()["billing_account_number"]) == (order.id, customer.id)
+    assert order.status == "Activated"  # the checkout's order, paid
+
+
 # --- a busy match key ------------------------------------------------------------------------
 
 def test_a_checkout_waits_briefly_for_a_busy_match_key_then_answers_503_with_retry_after(post, sf, hub_url, hub_settings):

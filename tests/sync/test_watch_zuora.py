@@ -2,15 +2,17 @@
 the drafts updated since its watermark queues their billing→Salesforce sync."""
 import dataclasses
 import datetime as dt
+from decimal import Decimal as D
 
 import pytest
 import requests
 from django.utils import timezone
 
+from sandbox.zuora.models import Order as ZuoraOrder
 from syncapp.domain.records import OrderStatus
 from syncapp.jobs import engine
 from syncapp.models import Cursor, SyncJob
-from syncapp.sync.watch_zuora import CURSOR, watch_zuora
+from syncapp.sync.watch_zuora import CURSOR, OVERLAP, watch_zuora
 from tests.connectors.harness import ZuoraHarness
 from tests.connectors.test_billing_conformance import a_customer, a_draft
 
@@ -39,29 +41,42 @@ def test_a_draft_made_in_zuora_without_an_event_reaches_salesforce(harness, sf):
     assert len(found) == 1
 
 
-def test_a_draft_salesforce_already_shows_is_not_queued_again_until_it_changes(harness, sf):
+def _synced_draft(harness, key: str):
+    """A draft made in Zuora that one poll found and whose sync ran."""
     watch_zuora()
-    Cursor.objects.filter(name=CURSOR).update(
-        value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
+    Cursor.objects.filter(name=CURSOR).update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     billing = harness.connector()
-    draft = billing.create_order(a_draft(harness, customer=a_customer(crm_id=None)), idempotency_key="k-synced")
-    assert watch_zuora()["queued"] == 1
+    draft = billing.create_order(a_draft(harness, customer=a_customer(crm_id=None)), idempotency_key=key)
+    assert watch_zuora() == {"seen": 1, "queued": 1}
     job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
     assert engine.run(job.pk) == "succeeded"
+    return billing, draft, job
 
-    Cursor.objects.filter(name=CURSOR).update(
-        value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
-    assert watch_zuora() == {"seen": 1, "queued": 0}  # listed again, as Salesforce has it
-    assert SyncJob.objects.get(pk=job.pk).status == SyncJob.Status.SUCCEEDED
 
-    current = billing.get_order(draft.order_id)
-    billing.update_order(dataclasses.replace(current, lines=current.lines[:1]))
-    Cursor.objects.filter(name=CURSOR).update(
-        value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
-    assert watch_zuora() == {"seen": 1, "queued": 1}  # edited in Zuora: synced again
+def test_a_draft_that_did_not_change_costs_nothing_on_the_next_poll(harness, sf):
+    _, draft, job = _synced_draft(harness, "k-quiet")
+    before = harness.control()["call_counts"]
+    assert watch_zuora() == {"seen": 1, "queued": 0}  # listed again (the overlap), not queued
+    after = harness.control()["call_counts"]
+    assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
+        "GET /v1/orders": 1}  # the listing only: no order read, now or by a job
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED
+
+
+def test_a_change_in_the_watermarks_second_is_still_queued(harness, sf):
+    billing, draft, _ = _synced_draft(harness, "k-tie")
+    more = dataclasses.replace(draft.lines[0], quantity=D(7))
+    billing.update_order(dataclasses.replace(draft, lines=(more, *draft.lines[1:])))
+    stamp = ZuoraOrder.objects.get(order_number=draft.order_id).updated_date
+    # The last poll read half a second into the second Zuora stamped the change with: the change
+    # came after it, with a stamp before the watermark.
+    Cursor.objects.filter(name=CURSOR).update(value=(stamp.replace(microsecond=500_000) + OVERLAP).isoformat())
+    assert watch_zuora() == {"seen": 1, "queued": 1}
+    job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
     assert engine.run(job.pk) == "succeeded"
-    items = sf.query(f"SELECT Id FROM OrderItem WHERE Order.Billing_Order_Id__c = '{draft.order_id}'")
-    assert len(items) == 1
+    quantities = sf.query(f"SELECT Quantity FROM OrderItem WHERE Order.Billing_Order_Id__c = '{draft.order_id}'")
+    assert sorted(r["Quantity"] for r in quantities) == [4, 7]
 
 
 def test_the_watcher_does_nothing_for_another_provider(hub_settings, hub_url):

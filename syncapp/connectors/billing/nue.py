@@ -77,9 +77,9 @@ CATALOG_TTL = 300.0
 PAGE_SIZE = 100
 CENT = Decimal("0.01")
 # An order the hub creates says which request made it (its `description`), so a retry after an
-# unknown outcome can find it; how long an unknown outcome is remembered.
+# unknown outcome can find it; how long a create sent under a key is remembered.
 REQUEST_MARK = "Order Sync Hub request "
-UNSURE_TTL = 24 * 3600
+SENT_TTL = 24 * 3600
 
 
 class NueConnector(BillingConnector):
@@ -161,10 +161,25 @@ class NueConnector(BillingConnector):
         return customer_from_nue(data)
 
     def create_account(self, customer: Customer, *, idempotency_key: str) -> Customer:
-        created = self._call("create_account", "POST", "/customers",
-                             json=[customer_to_nue(customer)],
-                             idempotency_key=idempotency_key)["data"]
+        body = [customer_to_nue(customer)]
+        found = self._customer_made_before(idempotency_key, body, customer)
+        if found is not None:
+            return found
+        created = self._sent_once(idempotency_key, body, lambda: self._call(
+            "create_account", "POST", "/customers", json=body, idempotency_key=idempotency_key))["data"]
         return customer_from_nue(created[0])
+
+    def _customer_made_before(self, key: str, body: list, customer: Customer) -> Customer | None:
+        """The customer an earlier attempt under `key` may have made, found the
+        way Nue documents customers are filtered: by `externalId` (the CRM id the hub writes) when
+        it has one, else by `email`; the newest match is taken."""
+        if not self._sent_before(key, body):
+            return None
+        filters = {"externalId": customer.crm_id} if customer.crm_id else {"email": customer.email.strip()}
+        found = self._call("find_created_account", "GET", "/customers", params={**filters, "limit": 200})["data"]
+        if not found:
+            return None
+        return customer_from_nue(max(found, key=lambda c: (c.get("createdDate") or "", c["id"])))
 
     def set_account_crm_id(self, account_id: str, crm_id: str) -> None:
         self._call("set_account_crm_id", "PATCH", f"/customers/{_id(account_id)}",
@@ -184,11 +199,11 @@ class NueConnector(BillingConnector):
                                              ).account_id
         marker = f"{REQUEST_MARK}{idempotency_key}"
         body = {"customer": {"id": account_id}, **body, "description": marker, "options": {}}
-        found = self._made_before(idempotency_key, account_id, marker)
+        found = self._made_before(idempotency_key, body, account_id, marker)
         if found is not None:
             created = self._order(found)
         else:
-            data = self._sent_once(idempotency_key, lambda: self._call(
+            data = self._sent_once(idempotency_key, body, lambda: self._call(
                 "create_order", "POST", "/orders", json=body,
                 idempotency_key=idempotency_key))["data"]
             created = self._order(data["order"])
@@ -199,29 +214,39 @@ class NueConnector(BillingConnector):
             return self.cancel_order(billing_order_id(created, VENDOR))
         return created
 
-    def _sent_once(self, key: str, send):
-        """`send()` a create; when its outcome is unknown (no answer, or a 5xx) remember that,
-        so the next attempt under the same key looks for what it may have made first."""
-        slot = _unsure_slot(self.base_url, key)
+    def _sent_once(self, key: str, body, send):
+        """`send()` a create, remembering that `body` went out under `key`: the next attempt under
+        the same key looks for what it made first. That covers an unknown outcome (no answer, or a
+        5xx) and a caller that failed later and starts again — a checkout whose order create was
+        lost after its customer was made must not make a second customer. A refusal made nothing:
+        it is forgotten, so a corrected request may use the key."""
+        slot = _sent_slot(self.base_url, key)
+        cache.set(slot, _digest(body), SENT_TTL)
         try:
-            answer = send()
-        except TransientError:
-            cache.set(slot, True, UNSURE_TTL)
+            return send()
+        except PermanentError:
+            cache.delete(slot)
             raise
-        cache.delete(slot)
-        return answer
 
-    def _made_before(self, key: str, account_id: str, marker: str) -> dict | None:
-        """The order an attempt under `key` whose outcome is unknown may have made: Nue keeps no
+    def _sent_before(self, key: str, body) -> bool:
+        """Whether a create went out under `key`; the same key with another body is the caller's
+        mistake, refused as Nue's idempotent APIs would."""
+        sent = cache.get(_sent_slot(self.base_url, key))
+        if sent and sent != _digest(body):
+            raise PermanentError(f"Idempotency key {key} was already used for another request",
+                                 code="IDEMPOTENCY_KEY_REUSED", vendor=VENDOR)
+        return bool(sent)
+
+    def _made_before(self, key: str, body: dict, account_id: str, marker: str) -> dict | None:
+        """The order an earlier attempt under `key` may have made: Nue keeps no
         idempotency key (docs/vendor-assumptions.md, Nue), so the customer's orders are listed and
         the one whose `description` carries this request's mark is taken."""
-        if not cache.get(_unsure_slot(self.base_url, key)):
+        if not self._sent_before(key, body):
             return None
         answer = self._call("find_created_order", "GET", "/orders",
                             params={"customerIds": json.dumps([account_id])})
         for data in answer["data"]:
             if data.get("description") == marker:
-                cache.delete(_unsure_slot(self.base_url, key))
                 return data
         return None
 
@@ -388,8 +413,12 @@ def _unsupported(operation: str, method: str, path: str, err: SyncError) -> Sync
         vendor=VENDOR, status=err.status, details=err.details)
 
 
-def _unsure_slot(base_url: str, key: str) -> str:
-    return "nue:unsure:" + hashlib.sha256(f"{base_url}\n{key}".encode()).hexdigest()[:32]
+def _sent_slot(base_url: str, key: str) -> str:
+    return "nue:sent:" + hashlib.sha256(f"{base_url}\n{key}".encode()).hexdigest()[:32]
+
+
+def _digest(body) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _id(value: str) -> str:

@@ -172,3 +172,39 @@ def test_server_errors_in_simple_salesforce(sf, control):
     with pytest.raises(SalesforceGeneralError) as failed:
         sf.query("SELECT Id FROM Account")
     assert failed.value.status == 503
+
+
+def _describe_field(rest, sobject, name):
+    fields = rest.get(f"sobjects/{sobject}/describe").json()["fields"]
+    return next((f for f in fields if f["name"] == name), None)
+
+
+def test_field_changes_are_what_an_admin_did_to_a_field(rest, control):
+    """A field the integration user may not see is gone from describe, SOQL and saves; one it may
+    only read refuses writes; one whose External ID box is unchecked refuses upserts by it."""
+    control(field_changes={"Account.Hub_Match_Key__c": "not_external_id",
+                           "Contact.Hub_Contact_Key__c": "hidden", "Order.Sync_Origin__c": "read_only"})
+    match_key = _describe_field(rest, "Account", "Hub_Match_Key__c")
+    assert (match_key["externalId"], match_key["idLookup"], match_key["createable"]) == (False, False, True)
+    upsert = rest.patch("sobjects/Account/Hub_Match_Key__c/k-1", {"Name": "Acme"})
+    assert upsert.status_code == 404 and error_of(upsert)["errorCode"] == "NOT_FOUND"
+    assert rest.create("Account", {"Name": "Acme", "Hub_Match_Key__c": "k-1"})
+
+    assert _describe_field(rest, "Contact", "Hub_Contact_Key__c") is None
+    query = rest.query("SELECT Hub_Contact_Key__c FROM Contact")
+    assert query.status_code == 400 and error_of(query)["errorCode"] == "INVALID_FIELD"
+    create = rest.post("sobjects/Contact", {"LastName": "Doe", "Hub_Contact_Key__c": "c-1"})
+    assert create.status_code == 400 and error_of(create)["errorCode"] == "INVALID_FIELD"
+
+    origin = _describe_field(rest, "Order", "Sync_Origin__c")
+    assert (origin["createable"], origin["updateable"]) == (False, False)
+
+    assert control(field_changes={})["field_changes"] == {}
+    assert _describe_field(rest, "Account", "Hub_Match_Key__c")["externalId"] is True
+    assert _describe_field(rest, "Contact", "Hub_Contact_Key__c") is not None
+
+
+def test_field_changes_name_known_fields_and_changes(sf_base):
+    for changes in ({"Account.Nope__c": "hidden"}, {"Account.Hub_Match_Key__c": "gone"}):
+        refused = requests.post(f"{sf_base}/_control", json={"field_changes": changes}, timeout=10)
+        assert refused.status_code == 400, refused.text
