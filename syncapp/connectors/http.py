@@ -18,6 +18,8 @@ from syncapp.exceptions import TransientError
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, READ_TIMEOUT)
+Timeout = float | tuple[float, float]  # seconds: one for both, or (connect, read)
+JsonLike = dict | list | str | int | float | bool | None
 EXCERPT_CHARS = 2000
 REDACTED = "[redacted]"
 SECRET_KEYS = {"password", "client_secret", "access_token", "authorization", "nue-api-key",
@@ -43,7 +45,7 @@ class CallRecord:
 Recorder = Callable[[CallRecord], None]
 
 
-def redact(value):
+def redact(value: JsonLike) -> JsonLike:
     """Return a copy of a JSON-like value with secret-looking keys replaced."""
     if isinstance(value, dict):
         return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()}
@@ -52,7 +54,7 @@ def redact(value):
     return value
 
 
-def excerpt(body) -> str:
+def excerpt(body: JsonLike | bytes) -> str:
     """A short, redacted text of a request or response body for the call log."""
     if body is None or body == b"" or body == "":
         return ""
@@ -69,17 +71,17 @@ def excerpt(body) -> str:
 class TimeoutHTTPAdapter(HTTPAdapter):
     """Puts the default timeout on every request that does not set its own."""
 
-    def __init__(self, *args, timeout=DEFAULT_TIMEOUT, **kwargs):
+    def __init__(self, *args: object, timeout: Timeout = DEFAULT_TIMEOUT, **kwargs: object):
         self.timeout = timeout
         super().__init__(*args, **kwargs)
 
-    def send(self, request, **kwargs):
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         return super().send(request, **kwargs)
 
 
-def new_session(timeout=DEFAULT_TIMEOUT, pool_size: int = 10) -> requests.Session:
+def new_session(timeout: Timeout = DEFAULT_TIMEOUT, pool_size: int = 10) -> requests.Session:
     session = requests.Session()
     adapter = TimeoutHTTPAdapter(timeout=timeout, pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("http://", adapter)

@@ -7,7 +7,9 @@ plain HTTP, keeping the path under the emulator's prefix. Used only when HUB_SAN
 """
 from urllib.parse import urlsplit, urlunsplit
 
-from syncapp.connectors.http import DEFAULT_TIMEOUT, TimeoutHTTPAdapter, new_session
+import requests
+
+from syncapp.connectors.http import DEFAULT_TIMEOUT, Timeout, TimeoutHTTPAdapter, new_session
 
 
 def rewrite(url: str, base_url: str) -> str:
@@ -22,16 +24,16 @@ def rewrite(url: str, base_url: str) -> str:
 
 
 class PlainHttpSandboxAdapter(TimeoutHTTPAdapter):
-    def __init__(self, base_url: str, **kwargs):
+    def __init__(self, base_url: str, **kwargs: object):
         self.base_url = base_url.rstrip("/")
         super().__init__(**kwargs)
 
-    def send(self, request, **kwargs):
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
         request.url = rewrite(request.url, self.base_url)
         return super().send(request, **kwargs)
 
 
-def sandbox_session(base_url: str, timeout=DEFAULT_TIMEOUT):
+def sandbox_session(base_url: str, timeout: Timeout = DEFAULT_TIMEOUT) -> requests.Session:
     """A requests session whose https:// traffic lands on the emulator at `base_url`."""
     session = new_session(timeout=timeout)
     session.mount("https://", PlainHttpSandboxAdapter(base_url, timeout=timeout))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -46,13 +46,13 @@ def usage() -> Usage | None:
     return Usage(used=row[0], limit=row[1])
 
 
-def paused_until():
+def paused_until() -> datetime | None:
     value = Cursor.objects.filter(name=PAUSED_UNTIL).values_list("value", flat=True).first()
     moment = timezone.datetime.fromisoformat(value) if value else None
     return moment if moment and moment > timezone.now() else None
 
 
-def hold(kind: str):
+def hold(kind: str) -> datetime | None:
     """When a job of `kind` must wait rather than call Salesforce now: the moment to try again."""
     paused = paused_until()
     if paused:

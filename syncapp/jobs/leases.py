@@ -4,6 +4,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,7 +92,8 @@ def _acquire(key: str, holder: str, ttl: timedelta, wait: float) -> None:
 
 
 @contextmanager
-def lease(key: str, *, ttl: timedelta = timedelta(seconds=60), wait: float = 30.0, waiters: int | None = None):
+def lease(key: str, *, ttl: timedelta = timedelta(seconds=60), wait: float = 30.0,
+          waiters: int | None = None) -> Iterator[Held]:
     """Hold the lease `key` for the block (yields a `Held`); wait up to `wait` seconds for a
     current holder, unless `waiters` threads of this process already wait for it. Raises
     TransientError `lock_busy` (retryable) when it stays taken."""

@@ -7,7 +7,7 @@ deliveries. Deletes go in batches, each its own short transaction, so a large ba
 the database (on SQLite, its one write lock) for long.
 """
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -21,7 +21,7 @@ FINISHED = (SyncJob.Status.SUCCEEDED, SyncJob.Status.RESOLVED)
 NEEDS_A_PERSON = (SyncJob.Status.FAILED, SyncJob.Status.DEAD)
 
 
-def prune(now=None) -> dict[str, int]:
+def prune(now: datetime | None = None) -> dict[str, int]:
     """Delete what is past its retention; returns (and logs) how many of each went."""
     now = now or timezone.now()
     settings = SyncSettings.load()

@@ -11,7 +11,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
-from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder
+from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder, Timeout
 from syncapp.domain.records import CatalogItem, Customer, DraftOrder
 from syncapp.exceptions import PermanentError
 
@@ -27,7 +27,7 @@ class BillingConnector(ABC):
     @classmethod
     @abstractmethod
     def from_settings(cls, recorder: Recorder | None = None,
-                      timeout=DEFAULT_TIMEOUT) -> BillingConnector:
+                      timeout: Timeout = DEFAULT_TIMEOUT) -> BillingConnector:
         """Build the connector from Django settings (base URL, credentials); `timeout` is
         (connect, read) seconds for each call."""
 

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +37,7 @@ from syncapp.connectors.http import (
     CallRecord,
     Recorder,
     Stopwatch,
+    Timeout,
     excerpt,
     new_session,
     transport_error,
@@ -89,7 +91,7 @@ class NueConnector(BillingConnector):
     assumed_actions = frozenset(action for action, _ in ASSUMED_OPERATIONS.values())
 
     def __init__(self, base_url: str, api_key: str, *, recorder: Recorder | None = None,
-                 timeout=DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE):
+                 timeout: Timeout = DEFAULT_TIMEOUT, page_size: int = PAGE_SIZE):
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
         self.api_key = api_key
@@ -100,7 +102,7 @@ class NueConnector(BillingConnector):
 
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
-                      timeout=DEFAULT_TIMEOUT) -> NueConnector:
+                      timeout: Timeout = DEFAULT_TIMEOUT) -> NueConnector:
         nue = conf.nue()
         base_url, api_key = nue.base_url, nue.api_key
         if not base_url or not api_key:
@@ -299,7 +301,8 @@ class NueConnector(BillingConnector):
         except NotFoundError:
             pass  # already gone
 
-    def list_orders(self, *, status: str | None = None, updated_since: dt.datetime | None = None):
+    def list_orders(self, *, status: str | None = None,
+                    updated_since: dt.datetime | None = None) -> Iterator[DraftOrder]:
         """Nue lists orders only for named customers (`customerIds` is required), so this walks
         the customers page by page and asks for each page's orders in one call."""
         params: dict = {}
@@ -376,7 +379,7 @@ def _decode(response: requests.Response):
     return body
 
 
-def error_from_response(response: requests.Response, body) -> SyncError:
+def error_from_response(response: requests.Response, body: object) -> SyncError:
     status = response.status_code
     errors = body.get("errors") if isinstance(body, dict) else None
     errors = [e for e in errors or [] if isinstance(e, dict)]
@@ -586,7 +589,7 @@ def _changed_since(data: dict, moment: dt.datetime) -> bool:
     return (changed if changed.tzinfo else changed.replace(tzinfo=dt.UTC)) >= moment
 
 
-def status_from_nue(value) -> OrderStatus:
+def status_from_nue(value: object) -> OrderStatus:
     """Nue's order status; one the hub does not know fails the sync with a message naming it."""
     try:
         return STATUSES[str(value).strip().lower()]

@@ -12,13 +12,14 @@ mere "rolled back because another part failed" marker:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from xml.parsers.expat import ExpatError
 
 import requests
 from simple_salesforce import SalesforceAuthenticationFailed, SalesforceError
 
-from syncapp.connectors.http import transport_error
+from syncapp.connectors.http import JsonLike, transport_error
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
 
 VENDOR = "salesforce"
@@ -42,7 +43,7 @@ def error_code(error: dict) -> str:
     return str(error.get("errorCode") or error.get("statusCode") or "")
 
 
-def parse_errors(content) -> list[dict]:
+def parse_errors(content: JsonLike) -> list[dict]:
     """Salesforce's error list out of a response body (a list, or a single error object)."""
     if isinstance(content, dict):
         content = [content]
@@ -71,7 +72,7 @@ def duplicate_ids(errors: list[dict]) -> list[str]:
     return ids
 
 
-def error_from_response(status: int | None, content, *, record_url: bool = False,
+def error_from_response(status: int | None, content: JsonLike, *, record_url: bool = False,
                         retry_after: float | None = None) -> SyncError:
     """The hub error for a Salesforce answer with this HTTP status and body."""
     errors = parse_errors(content)
@@ -160,7 +161,7 @@ def record_error(result: dict) -> SyncError | None:
     return error_from_response(None, result.get("errors"))
 
 
-def first_failure(errors) -> SyncError | None:
+def first_failure(errors: Iterable[SyncError | None]) -> SyncError | None:
     """Of several parts' errors (None for the parts that worked), the first real cause: the
     rolled-back markers only when nothing else failed."""
     failed = [e for e in errors if e is not None]

@@ -43,7 +43,7 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
-def safe_excerpt(body, content_type: str = "") -> str:
+def safe_excerpt(body: str | bytes | None, content_type: str = "") -> str:
     """A short excerpt of a JSON, XML or form body with the secrets replaced."""
     if body is None or body in (b"", ""):
         return ""

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from simple_salesforce.format import format_soql, quote_soql_value
 
+from syncapp.connectors.http import JsonLike
 
-def soql_quote(value) -> str:
+
+def soql_quote(value: object) -> str:
     """The SOQL literal for `value`: a string in single quotes with `\\ ' " \\n \\r \\t \\b \\f`
     escaped as Salesforce documents; `null`, `true`/`false`, numbers, ISO dates and UTC datetimes;
     a list/tuple/set as `('a','b')` for `IN`. Raises ValueError for any other type."""
     return quote_soql_value(value)
 
 
-def soql(template: str, *args, **kwargs) -> str:
+def soql(template: str, *args: object, **kwargs: object) -> str:
     """`template` with each `{}` / `{name}` replaced by the quoted literal of its value.
     `{:like}` inserts an escaped, unquoted LIKE fragment; `{:literal}` inserts as-is — only for
     values the hub wrote itself (field names from code, never input)."""
     return format_soql(template, *args, **kwargs)
 
 
-def strip_attributes(value):
+def strip_attributes(value: JsonLike) -> JsonLike:
     """A record (or list, or nested relationship) without Salesforce's `attributes` blocks."""
     if isinstance(value, dict):
         return {k: strip_attributes(v) for k, v in value.items() if k != "attributes"}

@@ -14,6 +14,7 @@ from syncapp.connectors.http import (
     CallRecord,
     Recorder,
     Stopwatch,
+    Timeout,
     excerpt,
     new_session,
     transport_error,
@@ -35,7 +36,7 @@ def cache_key(kind: str, *parts: str) -> str:
 
 class ZuoraClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
-                 recorder: Recorder | None = None, timeout=DEFAULT_TIMEOUT,
+                 recorder: Recorder | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
                  session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
         self.client_id, self.client_secret = client_id, client_secret

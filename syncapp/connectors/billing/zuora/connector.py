@@ -8,6 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import requests
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
@@ -34,7 +35,7 @@ from syncapp.connectors.billing.zuora.mapping import (
     url_path,
     zoql_string,
 )
-from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder
+from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder, Timeout
 from syncapp.domain.records import BillingTerms, CatalogItem, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import NotFoundError, PermanentError
 
@@ -45,8 +46,8 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
     provider = VENDOR
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
-                 recorder: Recorder | None = None, timeout=DEFAULT_TIMEOUT,
-                 session=None, flexible_billing: bool | None = None):
+                 recorder: Recorder | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
+                 session: requests.Session | None = None, flexible_billing: bool | None = None):
         super().__init__(base_url, client_id, client_secret, recorder=recorder, timeout=timeout,
                          session=session)
         self._plans: dict[str, Plan] | None = None
@@ -55,7 +56,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     @classmethod
     def from_settings(cls, recorder: Recorder | None = None,
-                      timeout=DEFAULT_TIMEOUT) -> ZuoraConnector:
+                      timeout: Timeout = DEFAULT_TIMEOUT) -> ZuoraConnector:
         zuora = conf.zuora()
         if not (zuora.base_url and zuora.client_id and zuora.client_secret):
             raise ImproperlyConfigured("ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET "

@@ -7,6 +7,7 @@ from typing import Any
 
 import requests
 
+from syncapp.connectors.http import JsonLike
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
 
 # "Cannot find entity by key": Zuora's answer for an order or account key in the URL that does
@@ -23,7 +24,7 @@ CATEGORY_CODES = {10: "permission_denied", 11: "auth_failed", 20: "invalid_value
                   45: "unsupported_request", 90: "malformed_request"}
 
 
-def decoded(response: requests.Response):
+def decoded(response: requests.Response) -> JsonLike:
     """The decoded body: {} when there is none, None when it is not JSON."""
     if not response.content:
         return {}
@@ -32,7 +33,7 @@ def decoded(response: requests.Response):
     except ValueError:
         return None
 
-def error_for(response: requests.Response, data) -> SyncError | None:
+def error_for(response: requests.Response, data: JsonLike) -> SyncError | None:
     """Map one answer onto the taxonomy; None when it succeeded."""
     status = response.status_code
     if data is None and 200 <= status < 300:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote
 
-from syncapp.domain.records import Address, BillingTerms, CatalogItem, Contact, Customer, Discount, OrderStatus
+from syncapp.domain.records import (
+    Address,
+    BillingTerms,
+    CatalogItem,
+    Contact,
+    Customer,
+    Discount,
+    OrderLine,
+    OrderStatus,
+)
 
 CENT = Decimal("0.01")
 STATUS_FROM_ZUORA = {"Draft": OrderStatus.DRAFT, "Scheduled": OrderStatus.DRAFT,
@@ -110,7 +120,7 @@ def discount_of(list_price: Decimal, net_price: Decimal) -> Discount | None:
     return Discount(amount=list_price - net_price)
 
 
-def line_tokens(lines, seed: str) -> list[str]:
+def line_tokens(lines: Iterable[OrderLine], seed: str) -> list[str]:
     """A `uniqueToken` for every rate plan: a line's own id, else one derived from `seed` (the
     idempotency key, or the order number) and the line's place, so a retry sends the same body.
     At most 50 characters; unique across orders too, as Salesforce upserts lines by it. That
