@@ -4,7 +4,9 @@ import logging
 
 import structlog
 
+from syncapp.connectors.vendors import Vendors
 from syncapp.jobs import engine, heartbeat, retention
+from syncapp.models import SyncAttempt
 from syncapp.sync import abandonment, reconcile, watch
 from syncapp.sync import watch_zuora as watch_zuora_drafts
 
@@ -25,11 +27,11 @@ def sweep():
 
 
 def watch_salesforce():
-    return watch.watch_salesforce()
+    return watch.watch_salesforce(Vendors.from_settings())
 
 
 def watch_zuora():
-    return watch_zuora_drafts.watch_zuora()
+    return watch_zuora_drafts.watch_zuora(Vendors.from_settings())
 
 
 def find_abandoned_carts():
@@ -37,7 +39,7 @@ def find_abandoned_carts():
 
 
 def nightly_reconcile():
-    return reconcile.nightly()
+    return reconcile.nightly(Vendors.from_settings(SyncAttempt.recorder()))
 
 
 def prune_old_records():

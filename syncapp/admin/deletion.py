@@ -11,6 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from syncapp.connectors.vendors import Vendors
+from syncapp.models import SyncAttempt
 from syncapp.sync import deletion
 
 MAX_ORDERS = 50  # one confirmation page, read live from both systems
@@ -40,18 +42,20 @@ def delete_on_both_sides(modeladmin, request, queryset):
     if len(links) > MAX_ORDERS:
         modeladmin.message_user(request, f"Select at most {MAX_ORDERS} orders at a time.", messages.ERROR)
         return None
+    vendors = Vendors.from_settings(SyncAttempt.recorder())
     confirmed = request.POST.get("post") == "yes"
     given = ConfirmDeletion(request.POST) if confirmed else None
     if given is not None and given.is_valid():
         try:
-            outcomes = deletion.delete_orders(links, user=request.user, reason=given.cleaned_data["reason"],
+            outcomes = deletion.delete_orders(links, vendors, user=request.user,
+                                              reason=given.cleaned_data["reason"],
                                               typed_number=given.cleaned_data["order_number"])
         except deletion.DeletionRefused as refused:
             return _refused(modeladmin, request, links, refused)
         for outcome in outcomes:
             _report(modeladmin, request, outcome)
         return None  # back to the list
-    previews = deletion.preview(links)
+    previews = deletion.preview(links, vendors)
     try:
         deletion.check_allowed(previews, request.user)
     except deletion.DeletionRefused as refused:

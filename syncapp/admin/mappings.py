@@ -21,8 +21,9 @@ from syncapp.admin.base import has_perm
 from syncapp.admin.deletion import delete_on_both_sides
 from syncapp.admin.history import AuditedAdmin
 from syncapp.admin.records import ORDER_SEARCH, SEARCH_HELP, billing_order_url, record_link, salesforce_url
+from syncapp.connectors.vendors import Vendors
 from syncapp.console import mapping_checks, side_by_side
-from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping
+from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncAttempt
 
 
 class SalesforceCheckedForm(forms.ModelForm):
@@ -39,7 +40,8 @@ class SalesforceCheckedForm(forms.ModelForm):
         if not changed:
             return cleaned
         if self.checked is None:
-            self.checked = mapping_checks.problems(model, changed, current=cleaned)
+            sf = Vendors.from_settings(SyncAttempt.recorder()).salesforce
+            self.checked = mapping_checks.problems(model, changed, sf, current=cleaned)
         for name, problem in self.checked.items():
             self.add_error(name, problem)
         return cleaned
@@ -143,7 +145,8 @@ class OrderLinkAdmin(MappingAdmin):
     @admin.display(description="billing and Salesforce")
     def both_sides(self, link):
         return render_to_string("admin/console/side_by_side.html",
-                                {"link": link, "comparison": side_by_side.compare(link)})
+                                {"link": link, "comparison": side_by_side.compare(
+                                    link, Vendors.from_settings(SyncAttempt.recorder()))})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return super().change_view(request, object_id, form_url,
@@ -225,7 +228,8 @@ class ProductMappingAdmin(MappingAdmin):
 
     def changelist_view(self, request, extra_context=None):
         self._entries.active = mapping_checks.entries_active(
-            ProductMapping.objects.values_list("pricebook_entry_id", flat=True))
+            ProductMapping.objects.values_list("pricebook_entry_id", flat=True),
+            Vendors.from_settings(SyncAttempt.recorder()).salesforce)
         try:
             response = super().changelist_view(request, extra_context)
             return response.render() if hasattr(response, "render") else response  # while the answer is known

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from syncapp.api import schema
 from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError, answer_for
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.matching import normalize_email
 from syncapp.exceptions import HubError
 from syncapp.sync import checkout as service
@@ -145,5 +146,5 @@ class CheckoutView(APIView):
         if not valid or errors:
             raise ApiError("invalid_request", "The request has invalid fields.", details=errors)
         payload = {k: v for k, v in serializer.data.items() if k != "idempotency_key"}
-        answer = service.checkout(key, payload, respond=respond, client=request.user)
+        answer = service.checkout(key, payload, Vendors.from_settings(), respond=respond, client=request.user)
         return Response(answer.body, status=answer.status, headers=answer.headers)

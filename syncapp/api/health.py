@@ -26,8 +26,7 @@ from rest_framework.response import Response
 
 from syncapp import conf
 from syncapp.api.schema import HEALTH
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.vendors import Vendors
 from syncapp.exceptions import SyncError
 from syncapp.jobs import heartbeat
 
@@ -61,14 +60,14 @@ def _queue() -> str:
     return f"no worker seen since {seen.isoformat()}" if seen else "no worker seen"
 
 
-def _salesforce() -> str:
-    connector = SalesforceConnector.from_settings(timeout=VENDOR_TIMEOUT)
+def _salesforce(vendors: Vendors) -> str:
+    connector = vendors.salesforce
     return _vendor(f"salesforce:{connector.config.instance_url}", connector.limits)
 
 
-def _billing() -> str:
+def _billing(vendors: Vendors) -> str:
     try:
-        connector = billing_connector(timeout=VENDOR_TIMEOUT)
+        connector = vendors.billing
     except ImproperlyConfigured:
         return "not configured"
     return _vendor(f"billing:{connector.provider}:{connector.base_url}", connector.catalog)
@@ -99,7 +98,9 @@ def _vendor(target: str, probe) -> str:
 @permission_classes([])
 def health(request):
     essential = {"database": _database(), "queue": _queue()}
-    reported = {"salesforce": _salesforce(), "billing": _billing(), "billing_provider": conf.billing_provider()}
+    vendors = Vendors.from_settings(timeout=VENDOR_TIMEOUT)
+    reported = {"salesforce": _salesforce(vendors), "billing": _billing(vendors),
+                "billing_provider": conf.billing_provider()}
     if any(state not in ("ok", "starting") for state in essential.values()):
         status, code = "error", 503
     elif reported["salesforce"] != "ok" or reported["billing"] != "ok":

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from syncapp.api import schema
 from syncapp.api.auth import scope_required
 from syncapp.api.errors import ApiError
+from syncapp.connectors.vendors import Vendors
 from syncapp.console import mapping_checks
 from syncapp.models import SyncAttempt
 from syncapp.sync import activation, salesforce_to_billing
@@ -65,7 +66,7 @@ class SyncOrderView(SalesforceOrderView):
         responses=_responses(SyncedOrderSerializer, schema.error(
             "OrderNotDraft", "The order is activated; only drafts are synced to billing.", ["order_not_draft"])))
     def post(self, request, sf_order_id):
-        pushed = salesforce_to_billing.push_order(sf_order_id, recorder=SyncAttempt.recorder())
+        pushed = salesforce_to_billing.push_order(sf_order_id, Vendors.from_settings(SyncAttempt.recorder()))
         return Response({"billing_order_id": pushed.billing_order_id, "checkout_url": pushed.checkout_url,
                          "status": pushed.status, "created": pushed.created})
 
@@ -79,6 +80,6 @@ class ActivateOrderView(SalesforceOrderView):
             "ActivationRefused", "The system of origin refused; the link records the conflict for staff.",
             ["activation_refused"])))
     def post(self, request, sf_order_id):
-        done = activation.activate_from_salesforce(sf_order_id, recorder=SyncAttempt.recorder())
+        done = activation.activate_from_salesforce(sf_order_id, Vendors.from_settings(SyncAttempt.recorder()))
         return Response({"billing": {"order_id": done.billing_order_id, "status": done.billing_status},
                          "salesforce": {"order_id": done.salesforce_order_id, "status": done.salesforce_status}})

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Q
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Count, Expression, Max, Q
 from django.db.models.functions import TruncHour
+from django.db.models.sql.compiler import SQLCompiler
 from django.urls import reverse
 from django.utils import timezone
 
@@ -145,10 +147,11 @@ class UtcHour(TruncHour):
     called once per row; SQLite's own strftime does it in C, several times faster over a week of
     jobs. (Django keeps SQLite datetimes as UTC text, so the result is the same.)"""
 
-    def __init__(self, expression):
+    def __init__(self, expression: str | Expression):
         super().__init__(expression, tzinfo=dt.UTC)
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
+                  **extra_context: object) -> tuple[str, list]:
         sql, params = compiler.compile(self.lhs)
         return f"strftime('%%Y-%%m-%%d %%H:00:00', {sql})", params
 

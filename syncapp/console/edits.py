@@ -8,6 +8,7 @@ unchanged.
 """
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
@@ -17,7 +18,7 @@ from syncapp.models import AuditEntry, OrderLink
 UNTRACKED = {"id", "created_at", "updated_at"}
 
 
-def save(obj: models.Model, by) -> None:
+def save(obj: models.Model, by: AbstractBaseUser | None) -> None:
     """Save `obj` as staff `by` edited it (added when it has no row yet), and audit the change."""
     stored = type(obj)._default_manager.filter(pk=obj.pk).first() if obj.pk is not None else None
     if isinstance(obj, OrderLink) and isinstance(stored, OrderLink) and stored.salesforce_order_id != obj.salesforce_order_id:
@@ -31,7 +32,7 @@ def save(obj: models.Model, by) -> None:
             AuditEntry.record(by, obj, action, changes=changes)
 
 
-def delete(obj: models.Model, by) -> None:
+def delete(obj: models.Model, by: AbstractBaseUser | None) -> None:
     """Delete `obj` for staff `by`; the audit entry keeps every value it had."""
     with transaction.atomic():
         AuditEntry.record(by, obj, AuditEntry.Action.DELETED, changes=diff({}, snapshot(obj)))

@@ -7,10 +7,13 @@ are hard to trace; refusing it at the form is cheap (one call per changed id).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from django.db.models import Model
+
+from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.exceptions import NotFoundError, SyncError, TransientError
-from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncAttempt
+from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping
 
 # The first three characters of a Salesforce id name its object.
 KEY_PREFIXES = {"Account": "001", "Order": "801", "OrderItem": "802", "Product2": "01t",
@@ -30,13 +33,13 @@ CROSS_CHECKED = {ProductMapping: {"sku", "product2_id", "pricebook2_id", "priceb
 _ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 
 
-def checked_fields(model) -> set[str]:
+def checked_fields(model: type[Model]) -> set[str]:
     """The fields of `model` that `problems` checks against Salesforce."""
     return {*ID_FIELDS.get(model, {}), *FIELD_NAME_FIELDS.get(model, {}), *CROSS_CHECKED.get(model, ())}
 
 
-def problems(model, values: dict[str, str], *, current: dict | None = None,
-             sf: SalesforceConnector | None = None) -> dict[str, str]:
+def problems(model: type[Model], values: dict[str, str], sf: SalesforceConnector, *,
+             current: dict | None = None) -> dict[str, str]:
     """For the changed `values` (field → new value) of a `model` mapping: field → what is wrong.
     `current` holds all the mapping's values after the change, for checks across fields (a
     product mapping's price book entry must price its product). Empty values are not checked (the
@@ -53,8 +56,6 @@ def problems(model, values: dict[str, str], *, current: dict | None = None,
         elif sobject := FIELD_NAME_FIELDS.get(model, {}).get(field):
             to_ask.append((field, _field_problem, sobject, value))
     cross_check = model in CROSS_CHECKED and current is not None and set(values) & CROSS_CHECKED[model]
-    if to_ask or cross_check:
-        sf = sf or SalesforceConnector.from_settings(recorder=SyncAttempt.recorder())
     for field, check, sobject, value in to_ask:
         try:
             msg = check(sf, sobject, value)
@@ -91,7 +92,7 @@ def _other_object(prefix: str) -> str:
 
 def _record_problem(sf: SalesforceConnector, sobject: str, value: str) -> str | None:
     try:
-        sf.get(sobject, value, fields=["Id"])
+        sf.check_record(sobject, value)
     except NotFoundError:
         return f"Salesforce has no {sobject} with id {value} (never existed, or deleted)."
     except TransientError:
@@ -104,18 +105,17 @@ def _record_problem(sf: SalesforceConnector, sobject: str, value: str) -> str | 
 def _entry_problem(sf: SalesforceConnector, mapping: dict) -> dict[str, str]:
     """A product mapping's PricebookEntry must be the active price of its SKU's product in its price
     book: Salesforce refuses order products priced otherwise."""
-    entry = sf.get("PricebookEntry", mapping["pricebook_entry_id"],
-                   fields=["Product2Id", "Pricebook2Id", "IsActive", "ProductCode"])
-    if not _same_id(entry["Product2Id"], mapping["product2_id"]):
-        return {"pricebook_entry_id": f"This PricebookEntry prices another product ({entry.get('ProductCode')}, "
-                                      f"{entry['Product2Id']}), not {mapping['product2_id']}."}
-    if not _same_id(entry["Pricebook2Id"], mapping["pricebook2_id"]):
-        return {"pricebook_entry_id": f"This PricebookEntry belongs to price book {entry['Pricebook2Id']}, "
+    entry = sf.entry_facts(mapping["pricebook_entry_id"])
+    if not _same_id(entry.product2_id, mapping["product2_id"]):
+        return {"pricebook_entry_id": f"This PricebookEntry prices another product ({entry.product_code or None}, "
+                                      f"{entry.product2_id}), not {mapping['product2_id']}."}
+    if not _same_id(entry.pricebook2_id, mapping["pricebook2_id"]):
+        return {"pricebook_entry_id": f"This PricebookEntry belongs to price book {entry.pricebook2_id}, "
                                       f"not {mapping['pricebook2_id']}."}
-    if entry.get("ProductCode") and entry["ProductCode"] != mapping.get("sku"):
-        return {"sku": f"The product priced by this entry has product code {entry['ProductCode']}, "
+    if entry.product_code and entry.product_code != mapping.get("sku"):
+        return {"sku": f"The product priced by this entry has product code {entry.product_code}, "
                        f"not {mapping.get('sku')}."}
-    if not entry.get("IsActive"):
+    if not entry.active:
         return {"pricebook_entry_id": "This PricebookEntry is inactive: Salesforce refuses order products "
                                       "priced by it."}
     return {}
@@ -128,7 +128,7 @@ def _same_id(a: str, b: str) -> bool:
 
 def _field_problem(sf: SalesforceConnector, sobject: str, name: str) -> str | None:
     try:
-        fields = {f["name"].lower() for f in sf.describe(sobject)["fields"]}
+        fields = sf.field_names(sobject)
     except TransientError:
         raise
     except SyncError as err:
@@ -138,18 +138,16 @@ def _field_problem(sf: SalesforceConnector, sobject: str, name: str) -> str | No
     return None
 
 
-def entries_active(entry_ids, sf: SalesforceConnector | None = None) -> dict[str, bool] | None:
+def entries_active(entry_ids: Iterable[str], sf: SalesforceConnector) -> dict[str, bool] | None:
     """Whether each PricebookEntry is active in Salesforce now (ids Salesforce does not know are
     left out), in one call per 200 ids; None when Salesforce cannot be read."""
     ids = sorted({i for i in entry_ids if i and _ID.match(i)})
     if not ids:
         return {}
     try:
-        sf = sf or SalesforceConnector.from_settings(recorder=SyncAttempt.recorder())
-        rows = [row for start in range(0, len(ids), 200) for row in sf.query(soql(
-            "SELECT Id, IsActive FROM PricebookEntry WHERE Id IN {}", ids[start:start + 200]))]
+        found = sf.entries_active(ids)
     except SyncError:
         return None
     # Salesforce answers 18-character ids; a mapping may hold the 15-character form (its prefix).
-    active = {row["Id"][:15]: bool(row["IsActive"]) for row in rows}
+    active = {entry_id[:15]: is_active for entry_id, is_active in found.items()}
     return {i: active[i[:15]] for i in ids if i[:15] in active}

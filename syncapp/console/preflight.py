@@ -11,8 +11,10 @@ from dataclasses import asdict, dataclass
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.salesforce.accounts import ACCOUNT_KEY_FIELD, CONTACT_KEY_FIELD
+from syncapp.connectors.salesforce.orders import EXTERNAL_IDS as ORDER_EXTERNAL_IDS
+from syncapp.connectors.salesforce.orders import WRITTEN_FIELDS as ORDER_FIELDS
+from syncapp.connectors.vendors import Vendors
 from syncapp.exceptions import SyncError
 from syncapp.jobs import heartbeat
 
@@ -22,16 +24,10 @@ FLOW_NAMES = {"jwt": "OAuth 2.0 JWT bearer flow", "client_credentials": "OAuth c
 DEPLOY = "deploy the metadata in salesforce/ (sf project deploy start --source-dir salesforce/force-app)"
 ASSIGN = "assign the Order_Sync_Hub_Integration permission set to the integration user"
 DEPLOY_FIX = f"{DEPLOY} and {ASSIGN}"
-# The custom fields the hub writes (salesforce/force-app/main/default/objects).
-WRITTEN_FIELDS = {
-    "Account": ("Hub_Match_Key__c",),
-    "Contact": ("Hub_Contact_Key__c",),
-    "Order": ("Billing_Order_Id__c", "Sync_Origin__c", "Billing_Checkout_URL__c", "Billing_Period__c",
-              "Payment_Term__c"),
-    "OrderItem": ("Billing_Line_Id__c", "Discount_Percent__c"),
-}
+# The custom fields the hub writes (salesforce/force-app/main/default/objects), as the port names them.
+WRITTEN_FIELDS = {"Account": (ACCOUNT_KEY_FIELD,), "Contact": (CONTACT_KEY_FIELD,), **ORDER_FIELDS}
 # Upserts key on them: a checkout's Account and Contact, an order and its lines.
-EXTERNAL_IDS = {"Hub_Match_Key__c", "Hub_Contact_Key__c", "Billing_Order_Id__c", "Billing_Line_Id__c"}
+EXTERNAL_IDS = {ACCOUNT_KEY_FIELD, CONTACT_KEY_FIELD, *ORDER_EXTERNAL_IDS}
 CANCELED = "Canceled"
 
 
@@ -43,16 +39,17 @@ class Check:
     fix: str = ""
 
 
-def run() -> list[Check]:
+def run(vendors: Vendors) -> list[Check]:
     """Every check, in the order a person would fix them."""
-    checks = _salesforce()
-    checks += _billing()
+    checks = _salesforce(vendors)
+    checks += _billing(vendors)
     checks.append(_webhook_auth())
     checks.append(_workers())
     return checks
 
 
 def as_json(checks: list[Check]) -> dict:
+    """The checks as the `doctor --json` answer."""
     return {"ok": all(c.ok for c in checks), "checks": [asdict(c) for c in checks]}
 
 
@@ -74,8 +71,8 @@ def _login_fix(flow: str) -> str:
                 "(JWT bearer flow)")
 
 
-def _salesforce() -> list[Check]:
-    sf = SalesforceConnector.from_settings()
+def _salesforce(vendors: Vendors) -> list[Check]:
+    sf = vendors.salesforce
     config = sf.config
     flow = FLOW_NAMES.get(config.flow, "no login configured")
     try:
@@ -118,7 +115,7 @@ def _salesforce() -> list[Check]:
                             "" if org_multi == set_multi else
                             f"set SALESFORCE_MULTI_CURRENCY={'1' if org_multi else '0'}"))
     if "PricebookEntry" in describes:
-        checks += _price_book(sf, multi_currency="CurrencyIsoCode" in describes["PricebookEntry"])
+        checks += _price_book(vendors, multi_currency="CurrencyIsoCode" in describes["PricebookEntry"])
     return checks
 
 
@@ -136,25 +133,23 @@ def _field_check(sobject: str, name: str, field: dict | None) -> Check:
     return Check(label, not problems, "; ".join(problems) or field.get("type", ""), "; ".join(fixes))
 
 
-def _price_book(sf: SalesforceConnector, multi_currency: bool) -> list[Check]:
+def _price_book(vendors: Vendors, multi_currency: bool) -> list[Check]:
     """Each billing SKU has an active standard PricebookEntry in each currency it is sold in."""
     try:
-        catalog = billing_connector().catalog()
+        catalog = vendors.billing.catalog()
     except Exception:
         return []  # the billing check says why
     wanted = {(item.sku, item.currency.upper()) for item in catalog.values()}
+    sf = vendors.salesforce
     try:
-        standard = sf.query("SELECT Id FROM Pricebook2 WHERE IsStandard = true LIMIT 1")
+        standard = sf.standard_pricebook_id()
         if not standard:
             return [Check("Standard price book", False, "none found", "activate the Standard Price Book")]
-        currency = ", CurrencyIsoCode" if multi_currency else ""
-        rows = sf.query(soql(f"SELECT ProductCode{currency} FROM PricebookEntry WHERE Pricebook2Id = {{}} "
-                             "AND IsActive = true AND ProductCode IN {}", standard[0]["Id"],
-                             sorted({sku for sku, _ in wanted})))
+        entries = sf.price_entries(standard, {sku for sku, _ in wanted}, with_currency=multi_currency)
     except SyncError as err:
         return [Check("Price book entries", False, _reason(err), DEPLOY_FIX)]
     org_currency = conf.salesforce_currency()
-    have = {(r["ProductCode"], (r.get("CurrencyIsoCode") or org_currency).upper()) for r in rows}
+    have = {(e.sku, (e.currency or org_currency).upper()) for e in entries}
     return [Check(f"PricebookEntry for {sku} in {cur}", (sku, cur) in have,
                   "active in the standard price book" if (sku, cur) in have else "missing or inactive",
                   "" if (sku, cur) in have else
@@ -167,11 +162,11 @@ def _price_book(sf: SalesforceConnector, multi_currency: bool) -> list[Check]:
 
 # --- billing, webhooks, workers ------------------------------------------------------------------
 
-def _billing() -> list[Check]:
+def _billing(vendors: Vendors) -> list[Check]:
     provider = conf.billing_provider()
     label = f"Billing ({provider}) credentials and catalog"
     try:
-        catalog = billing_connector().catalog()
+        catalog = vendors.billing.catalog()
     except Exception as err:
         return [Check(label, False, _reason(err), f"check the {provider.upper()}_* settings (base URL and "
                                                    "credentials) against the tenant")]

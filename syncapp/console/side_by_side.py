@@ -15,17 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector
-from syncapp.connectors.salesforce.orders import read_order
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import DraftOrder, OrderLine
 from syncapp.exceptions import NotFoundError, SyncError
 from syncapp.jobs import engine
-from syncapp.models import AuditEntry, FieldMapping, OrderLink, SyncAttempt, SyncJob
+from syncapp.models import AuditEntry, FieldMapping, OrderLink, SyncJob
 
 CACHE_SECONDS = 30
 
@@ -87,32 +86,29 @@ def _line_rows(billing: OrderLine | None, salesforce: OrderLine | None) -> list[
     return [Row(name, pick(billing, get), pick(salesforce, get)) for name, get in readers.items()]
 
 
-def compare(link: OrderLink) -> Comparison:
+def compare(link: OrderLink, vendors: Vendors) -> Comparison:
     """The two sides of `link`, read live at most every CACHE_SECONDS."""
     key = f"side-by-side:{link.pk}:{link.updated_at.timestamp() if link.updated_at else ''}"
     found = cache.get(key)
     if found is None:
-        found = _read_and_compare(link)
+        found = _read_and_compare(link, vendors)
         cache.set(key, found, CACHE_SECONDS)
     return found
 
 
-def _read_and_compare(link: OrderLink) -> Comparison:
-    recorder = SyncAttempt.recorder()
+def _read_and_compare(link: OrderLink, vendors: Vendors) -> Comparison:
     result = Comparison()
     billing = salesforce = None
     if link.billing_order_id:
         try:
-            billing = billing_connector(recorder=recorder, provider=link.billing_provider).get_order(
-                link.billing_order_id)
+            billing = vendors.billing_for(link.billing_provider).get_order(link.billing_order_id)
         except NotFoundError:
             result.problems["billing"] = "not in billing (deleted there?)"
         except SyncError as err:
             result.problems["billing"] = f"could not be read: {err}"
     if link.salesforce_order_id:
         try:
-            sf = SalesforceConnector.from_settings(recorder=recorder)
-            salesforce = read_order(sf, link.salesforce_order_id, FieldMapping.active_map()).draft
+            salesforce = vendors.salesforce.read_order(link.salesforce_order_id, FieldMapping.active_map()).draft
         except NotFoundError:
             result.problems["salesforce"] = "not in Salesforce (deleted there?)"
         except SyncError as err:
@@ -137,7 +133,7 @@ class NotOffered(ValueError):
     """The order is not synced from that side (see `can_sync_from`)."""
 
 
-def sync_now(link: OrderLink, from_side: str, by=None) -> SyncJob:
+def sync_now(link: OrderLink, from_side: str, by: AbstractBaseUser | None = None) -> SyncJob:
     """Write the order from `from_side` ("billing" or "salesforce") to the other side now, for the
     staff user `by` (kept in the audit log). Raises NotOffered for a side `can_sync_from` refuses."""
     if not can_sync_from(link, from_side):

@@ -7,6 +7,7 @@ last error, and runs again when a new event for its order arrives.
 """
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from syncapp.jobs import engine
@@ -18,7 +19,7 @@ class NoteMissing(ValueError):
     """A failure is closed only with a note saying why."""
 
 
-def retry(job: SyncJob, by) -> bool:
+def retry(job: SyncJob, by: AbstractBaseUser | None) -> bool:
     """Queue `job` to run now with a fresh attempt count; False (nothing done) while it runs."""
     if job.status == SyncJob.Status.RUNNING:
         return False
@@ -29,7 +30,7 @@ def retry(job: SyncJob, by) -> bool:
     return True
 
 
-def resolve(job: SyncJob, by, note: str) -> bool:
+def resolve(job: SyncJob, by: AbstractBaseUser | None, note: str) -> bool:
     """Close a failed or dead job without a retry, keeping `note` (why) in the audit log; False
     when the job is not failed or dead (any more)."""
     note = note.strip()

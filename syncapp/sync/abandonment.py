@@ -2,12 +2,13 @@
 Salesforce Task for the Account owner — never two for one order."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.http import Recorder
+from syncapp.connectors.salesforce.follow_ups import FollowUpTask
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import DraftOrder, OrderStatus
 from syncapp.jobs import engine, kinds
 from syncapp.models import OrderLink, SyncJob, SyncSettings
@@ -15,7 +16,7 @@ from syncapp.models import OrderLink, SyncJob, SyncSettings
 SUBJECT_PREFIX = "Abandoned cart"
 
 
-def find_abandoned_carts(now=None) -> int:
+def find_abandoned_carts(now: datetime | None = None) -> int:
     """Queue a follow-up for every billing-origin draft older than the threshold."""
     now = now or timezone.now()
     hours = SyncSettings.load().abandonment_threshold_hours
@@ -38,27 +39,24 @@ def describe(order: DraftOrder) -> str:
 
 
 @kinds.handles(SyncJob.Kind.ABANDONED_CART)
-def follow_up(job, recorder) -> dict:
+def follow_up(job: SyncJob, recorder: Recorder) -> dict:
+    """Job handler: the one Task for the Account owner of an abandoned draft."""
     link = OrderLink.objects.get(billing_provider=job.provider, billing_order_id=job.subject)
     if link.abandonment_task_id:
         return {"skipped": "a Task exists", "task_id": link.abandonment_task_id}
-    order = billing_connector(recorder=recorder, provider=job.provider).get_order(job.subject)
+    vendors = Vendors.from_settings(recorder, provider=job.provider)
+    order = vendors.billing.get_order(job.subject)
     if order.status != OrderStatus.DRAFT:
         return {"skipped": f"no longer a draft ({order.status})"}
-    sf = SalesforceConnector.from_settings(recorder=recorder)
+    sf = vendors.salesforce
     # A Task created by an earlier run that died before recording it is found, not made again.
-    existing = sf.query(soql("SELECT Id FROM Task WHERE WhatId = {} AND Subject LIKE '{:like}%' LIMIT 1",
-                             link.salesforce_order_id, SUBJECT_PREFIX))
-    if existing:
-        task_id = existing[0]["Id"]
-    else:
-        owner = sf.query(soql("SELECT Account.OwnerId, Account.Name FROM Order WHERE Id = {}",
-                              link.salesforce_order_id))[0]["Account"]
-        task_id = sf.create("Task", {
-            "Subject": f"{SUBJECT_PREFIX}: {owner['Name']} — {order.total:.2f} {order.currency}",
-            "WhatId": link.salesforce_order_id, "OwnerId": owner["OwnerId"],
-            "ActivityDate": timezone.localdate().isoformat(), "Status": "Not Started", "Priority": "High",
-            "Description": describe(order)})
+    task_id = sf.find_task(link.salesforce_order_id, SUBJECT_PREFIX)
+    if task_id is None:
+        owner = sf.order_account_owner(link.salesforce_order_id)
+        task_id = sf.create_task(FollowUpTask(
+            subject=f"{SUBJECT_PREFIX}: {owner.account_name} — {order.total:.2f} {order.currency}",
+            what_id=link.salesforce_order_id, owner_id=owner.owner_id, due=timezone.localdate(),
+            description=describe(order)))
     link.abandonment_task_id = task_id
     link.save(update_fields=["abandonment_task_id", "updated_at"])
     return {"task_id": task_id}

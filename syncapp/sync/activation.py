@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import OrderStatus
 from syncapp.exceptions import NotFoundError, PermanentError
 from syncapp.models import OrderLink
@@ -22,16 +21,15 @@ class Activated:
     salesforce_status: str
 
 
-def activate_from_salesforce(sf_order_id: str, *, recorder=None, sf=None, billing=None) -> Activated:
+def activate_from_salesforce(sf_order_id: str, vendors: Vendors) -> Activated:
     """Activation asked for from Salesforce (the API endpoint, or seen by the watcher)."""
     link = OrderLink.objects.filter(salesforce_order_id=sf_order_id).first()
     if link is None or not link.billing_order_id:
         raise NotFoundError(f"Order {sf_order_id} is not linked to a billing order; sync it first.",
                             code="not_linked")
-    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
-    billing = billing or billing_connector(recorder=recorder, provider=link.billing_provider)
+    sf, billing = vendors.salesforce, vendors.billing_for(link.billing_provider)
     if link.origin == OrderLink.Origin.BILLING:
-        sf_status = sf.get("Order", sf_order_id, fields=["Status"])["Status"]
+        sf_status = sf.order_status(sf_order_id)
         try:
             billing.activate_order(link.billing_order_id)  # the origin first
         except PermanentError as err:
@@ -40,13 +38,13 @@ def activate_from_salesforce(sf_order_id: str, *, recorder=None, sf=None, billin
         if sf_status == OrderStatus.ACTIVATED:  # a rep activated it in Salesforce directly
             link.status = sf_status
             link.save(update_fields=["status", "updated_at"])
-        order_sync.sync_order(link.billing_provider, link.billing_order_id, sf=sf, billing=billing)
+        order_sync.sync_order(link.billing_provider, link.billing_order_id, vendors)
     else:
-        activate_in_salesforce(sf, link, billing)
+        activate_in_salesforce(sf, billing, link)
         billing.activate_order(link.billing_order_id)
-        order_sync.sync_order(link.billing_provider, link.billing_order_id, sf=sf, billing=billing)
+        order_sync.sync_order(link.billing_provider, link.billing_order_id, vendors)
     link.refresh_from_db()
     link.conflict = None
     link.save(update_fields=["conflict", "updated_at"])
     return Activated(link.billing_order_id, billing.get_order(link.billing_order_id).status.value,
-                     sf_order_id, sf.get("Order", sf_order_id, fields=["Status"])["Status"])
+                     sf_order_id, sf.order_status(sf_order_id))

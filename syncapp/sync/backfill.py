@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from itertools import islice
 
 from syncapp import conf
-from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import OrderStatus
 from syncapp.jobs import engine
-from syncapp.models import Cursor, OrderLink, SyncAttempt, SyncJob, SyncSettings
+from syncapp.models import Cursor, OrderLink, SyncJob, SyncSettings
 from syncapp.sync.reconcile import in_pages
 
 MAX_RUNS = 3  # tries per batch here; what still fails is the job engine's (backoff) or staff's
@@ -45,14 +45,15 @@ def cursor_name(provider: str, since: dt.datetime | None) -> str:
     return f"backfill:{provider}:{since.isoformat() if since else 'all'}"[:100]
 
 
-def backfill(*, since: dt.datetime | None = None, batch: int = engine.MAX_BATCH,
-             progress: Callable[[int], None] | None = None, billing=None) -> Backfilled:
-    """Sync every billing draft not yet in Salesforce (changed since `since`, if given)."""
+def backfill(vendors: Vendors, *, since: dt.datetime | None = None, batch: int = engine.MAX_BATCH,
+             progress: Callable[[int], None] | None = None) -> Backfilled:
+    """Sync every draft of the configured billing provider not yet in Salesforce (changed since
+    `since`, if given). The syncs themselves run as jobs, with their own connectors."""
     config = SyncSettings.load()
     if not (config.sync_draft_orders and config.auto_sync):  # the jobs would only be skipped
         raise SyncTurnedOff("Draft-order sync or auto-sync is turned off in the sync settings; "
                             "turn them on to backfill.")
-    billing = billing or billing_connector(recorder=SyncAttempt.recorder())
+    billing = vendors.billing
     provider = billing.provider or conf.billing_provider()
     cursor, _ = Cursor.objects.get_or_create(name=cursor_name(provider, since))
     position = json.loads(cursor.value) if cursor.value else {"done": 0, "last": ""}

@@ -22,8 +22,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.matching import match_key
 from syncapp.domain.records import Address, BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import (
@@ -37,7 +36,7 @@ from syncapp.exceptions import (
     TransientError,
 )
 from syncapp.jobs.leases import Held, LeaseLost, lease
-from syncapp.models import AccountLink, CheckoutSession, SyncAttempt, SyncSettings
+from syncapp.models import AccountLink, ApiClient, CheckoutSession, SyncAttempt, SyncSettings
 from syncapp.sync.accounts import AccountChoice, Buyer, ensure_contact, match_or_create_account
 
 # A match lease's life; its holder renews it on every answer from Salesforce or billing, so only
@@ -84,11 +83,12 @@ def buyer_from(payload: dict) -> Buyer:
     return Buyer(contact=contact, company=c.get("company", ""))
 
 
-def checkout(idempotency_key: str, payload: dict, *, respond: Respond, client=None, sf=None,
-             billing=None) -> Answer:
+def checkout(idempotency_key: str, payload: dict, vendors: Vendors, *, respond: Respond,
+             client: ApiClient | None = None) -> Answer:
     """Run (or replay, or resume) the checkout for this key of this API client. `payload` is
     already validated. Every ending is answered by `respond` and recorded on the session, except
-    `IdempotencyConflict` and `StillRunning`, which are raised (the session is not this request's)."""
+    `IdempotencyConflict` and `StillRunning`, which are raised (the session is not this request's).
+    Every call `vendors` make is recorded against the session."""
     digest = fingerprint(payload)
     session, _ = CheckoutSession.objects.get_or_create(
         client=client, idempotency_key=idempotency_key,
@@ -108,7 +108,7 @@ def checkout(idempotency_key: str, payload: dict, *, respond: Respond, client=No
         session.refresh_from_db()
         if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
             return Answer(session.response_status, session.response)
-        run = _Run(session, sf, billing)
+        run = _Run(session, vendors)
         try:
             result = run.execute()
         except RequestRefused as refused:
@@ -138,7 +138,7 @@ def _stopped(err: SyncError) -> HubError:
 class _Run:
     """The steps of one checkout; each finished step is saved on the session before the next."""
 
-    def __init__(self, session: CheckoutSession, sf=None, billing=None):
+    def __init__(self, session: CheckoutSession, vendors: Vendors):
         self.session = session
         self.payload = session.request
         self.buyer = buyer_from(self.payload)
@@ -146,8 +146,8 @@ class _Run:
         self.settings = SyncSettings.load()  # read once: the switches hold for the whole checkout
         self.match: Held | None = None
         self._record = SyncAttempt.recorder(checkout=session)
-        self.sf = sf or SalesforceConnector.from_settings(recorder=self.record)
-        self.billing = billing or billing_connector(recorder=self.record)
+        vendors.recorder = self.record
+        self.sf, self.billing = vendors.salesforce, vendors.billing
 
     def record(self, call) -> None:
         """Store the outside call; and, while the match lease is held, every answer renews it,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.records import OrderStatus
 from syncapp.exceptions import PermanentError, StateConflict
 from syncapp.models import OrderLink
@@ -23,16 +24,16 @@ def record_conflict(link: OrderLink, refused_by: str, error: Exception, billing_
     link.save(update_fields=["conflict", "last_error", "updated_at"])
 
 
-def activate_in_salesforce(sf, link: OrderLink, billing=None) -> None:
-    """Activate a Salesforce-origin order in Salesforce (its origin); a refusal is a conflict."""
-    current = sf.get("Order", link.salesforce_order_id, fields=["Status"])["Status"]
+def activate_in_salesforce(sf: SalesforceConnector, billing: BillingConnector, link: OrderLink) -> None:
+    """Activate a Salesforce-origin order in Salesforce (its origin); a refusal is a conflict.
+    `billing` is the connector of the order's billing provider."""
+    current = sf.order_status(link.salesforce_order_id)
     if current != OrderStatus.ACTIVATED:
         try:
-            sf.update("Order", link.salesforce_order_id, {"Status": OrderStatus.ACTIVATED.value})
+            sf.set_order_status(link.salesforce_order_id, OrderStatus.ACTIVATED.value)
         except PermanentError as err:
             # Billing's own state, read now: the link's status is only the hub's last sync, and a
             # customer who just paid in the portal has moved billing past it.
-            billing = billing or billing_connector(recorder=sf.recorder, provider=link.billing_provider)
             record_conflict(link, "salesforce", err, billing.get_order(link.billing_order_id).status.value, current)
             raise ActivationRefused(
                 f"Salesforce refused to activate {link.salesforce_order_id}: {err.message}") from err

@@ -20,17 +20,20 @@ Deletion is never synced automatically. Staff first see a
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import OrderStatus
 from syncapp.exceptions import NotFoundError, SyncError
-from syncapp.models import AuditEntry, OrderLink, SyncAttempt
+from syncapp.models import AuditEntry, OrderLink
 
 BILLING, SALESFORCE = "billing", "salesforce"
 
@@ -110,21 +113,20 @@ class DeletionOutcome:
 
 # --- preview -----------------------------------------------------------------------------------
 
-def preview(links, *, sf=None, recorder=None) -> list[OrderPreview]:
+def preview(links: Iterable[OrderLink], vendors: Vendors) -> list[OrderPreview]:
     """Each order as both systems hold it now: ids, status, number of lines. Two Salesforce calls
     for all the orders, one billing call per order."""
     links = list(links)
-    recorder = recorder or SyncAttempt.recorder()
-    salesforce = _salesforce_previews(links, sf, recorder)
-    return [OrderPreview(link, _billing_preview(link, recorder), salesforce[link.pk]) for link in links]
+    salesforce = _salesforce_previews(links, vendors)
+    return [OrderPreview(link, _billing_preview(link, vendors), salesforce[link.pk]) for link in links]
 
 
-def _billing_preview(link: OrderLink, recorder) -> SidePreview:
+def _billing_preview(link: OrderLink, vendors: Vendors) -> SidePreview:
     found = SidePreview(BILLING, link.billing_provider, link.billing_order_id)
     if not link.billing_order_id:
         found.note = "not linked: nothing to delete"
         return found
-    billing = billing_connector(recorder=recorder, provider=link.billing_provider)
+    billing = vendors.billing_for(link.billing_provider)
     if {"delete", "cancel"} & billing.assumed_actions:
         found.note = (f"{link.billing_provider} documents no API to delete or cancel an order: the hub tries "
                       f"the endpoints it assumes, and if {link.billing_provider} refuses, do it in "
@@ -143,7 +145,7 @@ def _billing_preview(link: OrderLink, recorder) -> SidePreview:
     return found
 
 
-def _salesforce_previews(links, sf, recorder) -> dict[int, SidePreview]:
+def _salesforce_previews(links: list[OrderLink], vendors: Vendors) -> dict[int, SidePreview]:
     found = {link.pk: SidePreview(SALESFORCE, "Salesforce", link.salesforce_order_id) for link in links}
     ids = sorted({link.salesforce_order_id for link in links if link.salesforce_order_id})
     for link in links:
@@ -152,10 +154,7 @@ def _salesforce_previews(links, sf, recorder) -> dict[int, SidePreview]:
     if not ids:
         return found
     try:
-        sf = sf or SalesforceConnector.from_settings(recorder=recorder)
-        orders = {r["Id"]: r for r in sf.query(soql(
-            "SELECT Id, OrderNumber, Status, TotalAmount, AccountId FROM Order WHERE Id IN {}", ids))}
-        items = [r["OrderId"] for r in sf.query(soql("SELECT Id, OrderId FROM OrderItem WHERE OrderId IN {}", ids))]
+        orders = vendors.salesforce.order_summaries(ids)
     except SyncError as err:
         for link in links:
             if link.salesforce_order_id:
@@ -168,11 +167,10 @@ def _salesforce_previews(links, sf, recorder) -> dict[int, SidePreview]:
         if order is None:
             side.note = "already gone"
             continue
-        side.status, side.number, side.lines = order["Status"], order.get("OrderNumber") or "", items.count(order["Id"])
-        side.account = order.get("AccountId") or ""
-        side.amount = Decimal(str(order["TotalAmount"])) if order.get("TotalAmount") is not None else None
+        side.status, side.number, side.lines = order.status, order.number, order.items
+        side.account, side.amount = order.account_id, order.total
         side.will = "deleted with its OrderItems"
-        if order["Status"] == "Activated":
+        if order.status == "Activated":
             side.note = "Activated: will be set back to Draft first (Salesforce deletes only drafts)"
             side.will = "set back to Draft, then deleted with its OrderItems"
     return found
@@ -206,7 +204,7 @@ def activated_number(previews: list[OrderPreview]) -> str:
     return next((p.number for p in previews if p.activated), "")
 
 
-def check_allowed(previews: list[OrderPreview], user) -> None:
+def check_allowed(previews: list[OrderPreview], user: AbstractBaseUser | None) -> None:
     """An activated order is deleted only by someone holding its own permission, and on its own:
     raises DeletionRefused otherwise."""
     activated = [p for p in previews if p.activated]
@@ -222,7 +220,8 @@ def check_allowed(previews: list[OrderPreview], user) -> None:
                               "deleted one at a time; nothing was deleted.", previews)
 
 
-def check_confirmed(previews: list[OrderPreview], user, *, reason: str, typed_number: str) -> None:
+def check_confirmed(previews: list[OrderPreview], user: AbstractBaseUser | None, *, reason: str,
+                    typed_number: str) -> None:
     """`check_allowed`, and an activated order's number typed exactly and a reason given."""
     check_allowed(previews, user)
     number = activated_number(previews)
@@ -238,21 +237,21 @@ def check_confirmed(previews: list[OrderPreview], user, *, reason: str, typed_nu
                               problems)
 
 
-def delete_orders(links, user=None, reason: str = "", *, typed_number: str = "") -> list[DeletionOutcome]:
+def delete_orders(links: Iterable[OrderLink], vendors: Vendors, user: AbstractBaseUser | None = None,
+                  reason: str = "", *, typed_number: str = "") -> list[DeletionOutcome]:
     """Delete each order on both sides for staff `user`; see the module docstring for the rules.
     `typed_number`: the order number typed to confirm deleting an activated order."""
     links = list(links)
-    recorder = SyncAttempt.recorder()
-    sf = SalesforceConnector.from_settings(recorder=recorder)
-    check_confirmed(preview(links, sf=sf, recorder=recorder), user, reason=reason, typed_number=typed_number)
-    return [delete_order(link, user, reason=reason, sf=sf, recorder=recorder) for link in links]
+    check_confirmed(preview(links, vendors), user, reason=reason, typed_number=typed_number)
+    return [delete_order(link, vendors, user, reason=reason) for link in links]
 
 
-def delete_order(link: OrderLink, user=None, *, reason: str = "", sf=None, recorder=None) -> DeletionOutcome:
-    recorder = recorder or SyncAttempt.recorder()
-    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
+def delete_order(link: OrderLink, vendors: Vendors, user: AbstractBaseUser | None = None, *,
+                 reason: str = "") -> DeletionOutcome:
+    """Delete one order on both sides, its origin first."""
     result = DeletionOutcome(link.billing_order_id, link.salesforce_order_id)
-    steps = {BILLING: lambda: _delete_billing(link, recorder), SALESFORCE: lambda: _delete_salesforce(sf, link)}
+    steps = {BILLING: lambda: _delete_billing(link, vendors),
+             SALESFORCE: lambda: _delete_salesforce(vendors.salesforce, link)}
     first, second = (BILLING, SALESFORCE) if link.origin == OrderLink.Origin.BILLING else (SALESFORCE, BILLING)
     result.sides[first] = steps[first]()
     if result.sides[first].done:
@@ -264,10 +263,10 @@ def delete_order(link: OrderLink, user=None, *, reason: str = "", sf=None, recor
     return result
 
 
-def _delete_billing(link: OrderLink, recorder) -> SideOutcome:
+def _delete_billing(link: OrderLink, vendors: Vendors) -> SideOutcome:
     if not link.billing_order_id:
         return SideOutcome(BILLING, "not_linked")
-    billing = billing_connector(recorder=recorder, provider=link.billing_provider)
+    billing = vendors.billing_for(link.billing_provider)
     try:
         order = billing.get_order(link.billing_order_id)
     except NotFoundError:
@@ -283,7 +282,7 @@ def _delete_billing(link: OrderLink, recorder) -> SideOutcome:
     return SideOutcome(BILLING, "deleted", f"{link.billing_provider} order {link.billing_order_id}")
 
 
-def _cancel_instead(billing, link: OrderLink, refused: SyncError) -> SideOutcome:
+def _cancel_instead(billing: BillingConnector, link: OrderLink, refused: SyncError) -> SideOutcome:
     """Billing refused to delete an activated order (Nue never deletes one; Zuora not once its
     charges are invoiced): cancel it, so it stays in billing as Canceled."""
     try:
@@ -299,10 +298,10 @@ def _delete_salesforce(sf: SalesforceConnector, link: OrderLink) -> SideOutcome:
     if not order_id:
         return SideOutcome(SALESFORCE, "not_linked")
     try:
-        status = sf.get("Order", order_id, fields=["Id", "Status"])["Status"]
+        status = sf.order_status(order_id)
         if status == "Activated":
-            sf.update("Order", order_id, {"Status": "Draft"})
-        sf.delete("Order", order_id)  # its OrderItems go with it
+            sf.set_order_status(order_id, "Draft")
+        sf.delete_order(order_id)  # its OrderItems go with it
     except NotFoundError:
         return SideOutcome(SALESFORCE, "already_gone")
     except SyncError as err:

@@ -17,9 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, graph_error, graph_halted, soql
-from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, written_ids
+from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.http import Recorder
+from syncapp.connectors.salesforce import SalesforceConnector, graph_error, graph_halted
+from syncapp.connectors.salesforce.orders import SalesforceSide, written_ids
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.matching import match_key
 from syncapp.domain.records import Contact, DraftOrder, OrderStatus
@@ -64,28 +66,29 @@ def turned_off(requested: bool = False) -> dict | None:
     return None
 
 
-def sync_order(provider: str, order_id: str, *, recorder=None, sf=None, billing=None) -> dict:
-    """Sync one billing order to Salesforce now; returns what was done."""
-    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
-    billing = billing or billing_connector(recorder=recorder, provider=provider)
-    planned = plan(provider, order_id, sf=sf, billing=billing)
+def sync_order(provider: str, order_id: str, vendors: Vendors) -> dict:
+    """Sync one billing order of `provider` to Salesforce now; returns what was done."""
+    sf = vendors.salesforce
+    planned = plan(provider, order_id, sf=sf, billing=vendors.billing_for(provider))
     return planned if isinstance(planned, dict) else write(sf, planned)
 
 
 @kinds.handles(SyncJob.Kind.BILLING_TO_SALESFORCE, batch=True)
-def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = math.inf) -> dict:
+def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested: bool = False,
+               deadline: float = math.inf) -> dict:
     """Job handler: sync several orders, their graphs packed into as few composite graph calls
     as Salesforce allows (75 graphs, 500 nodes). Returns job id → result dict or exception; the
     jobs it had no time for (past `deadline`) are left out, and the job engine queues them again."""
     off = turned_off(requested)
     if off:
         return {job.pk: off for job in jobs}
-    sf = SalesforceConnector.from_settings(recorder=recorders[jobs[0].pk])
+    vendors = Vendors.from_settings(recorder=recorders[jobs[0].pk])
+    sf = vendors.salesforce
     outcomes, planned = {}, {}
     field_map = FieldMapping.active_map()  # read once for the batch, not once per order
     # One connector per provider for the whole batch (its token and catalog read once), its
     # orders and accounts read ahead, each call recorded against the job it was made for.
-    billing_by_provider = {provider: prefetched(billing_connector(provider=provider), provider,
+    billing_by_provider = {provider: prefetched(vendors.billing_for(provider), vendors, provider,
                                                 [job for job in jobs if job.provider == provider], recorders)
                            for provider in {job.provider for job in jobs}}
     for job in jobs:
@@ -119,11 +122,11 @@ def sync_batch(jobs, recorders, *, requested: bool = False, deadline: float = ma
     return outcomes
 
 
-def _chunks(items, sf):
+def _chunks(items, sf: SalesforceConnector):
     """(job id, planned, graph) groups within Salesforce's graph limits."""
     chunk, nodes = [], 0
     for job_id, item in items:
-        graph = order_graph(f"job{job_id}", item.order, item.side, sf.data_path)
+        graph = sf.order_graph(f"job{job_id}", item.order, item.side)
         size = len(graph["compositeRequest"])
         if chunk and (len(chunk) == MAX_GRAPHS or nodes + size > MAX_NODES):
             yield chunk
@@ -134,7 +137,7 @@ def _chunks(items, sf):
         yield chunk
 
 
-def _settle_graph(sf, item: Planned, result: dict, deadline: float = math.inf):
+def _settle_graph(sf: SalesforceConnector, item: Planned, result: dict, deadline: float = math.inf):
     """The job's outcome from its graph's result; None when it must wait for another run."""
     if graph_halted(result):
         return None  # Salesforce stopped before this graph (too many others failed): not a failure
@@ -151,7 +154,8 @@ def _settle_graph(sf, item: Planned, result: dict, deadline: float = math.inf):
     return error
 
 
-def plan(provider: str, order_id: str, *, sf, billing, field_map: dict | None = None) -> Planned | dict:
+def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: BillingConnector,
+         field_map: dict | None = None) -> Planned | dict:
     """Everything before the Salesforce write: the current billing order, echo suppression, the
     Account and the price book. Returns a result dict when there is nothing to write.
     `field_map`: the active field mappings, when the caller read them already."""
@@ -173,7 +177,7 @@ def plan(provider: str, order_id: str, *, sf, billing, field_map: dict | None = 
         return {"skipped": "activated on both sides", "salesforce_order_id": link.salesforce_order_id}
     if link and link.origin == OrderLink.Origin.SALESFORCE and order.status == OrderStatus.ACTIVATED:
         # Paid in the billing portal: activation happens in Salesforce, the origin, first.
-        activate_in_salesforce(sf, link)
+        activate_in_salesforce(sf, billing, link)
         _remember(link, order, digest, link.salesforce_order_id, None)
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
     account = ensure_account(sf, billing, provider, order)
@@ -189,11 +193,11 @@ def plan(provider: str, order_id: str, *, sf, billing, field_map: dict | None = 
                    _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known), new_link=not known)
 
 
-def write(sf, item: Planned, reload: bool = False) -> dict:
+def write(sf: SalesforceConnector, item: Planned, reload: bool = False) -> dict:
     """Send one order's graph; when the hub's picture of Salesforce was stale, reload it and retry."""
     if reload:
         item.side = _salesforce_side(sf, item.link, item.order, item.account_id, reload=True)
-    graph = order_graph(f"g{uuid.uuid4().hex[:12]}", item.order, item.side, sf.data_path)
+    graph = sf.order_graph(f"g{uuid.uuid4().hex[:12]}", item.order, item.side)
     try:
         result = sf.graph([graph])[0]
     except PermanentError as err:
@@ -204,6 +208,7 @@ def write(sf, item: Planned, reload: bool = False) -> dict:
 
 
 def finish(item: Planned, graph_result: dict) -> dict:
+    """Remember what the successful graph wrote; the job's result."""
     sf_order_id, items = written_ids(item.order, graph_result)
     _remember(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items}, new_link=item.new_link)
     return {"salesforce_order_id": sf_order_id, "lines": len(item.order.lines), "status": str(item.order.status)}
@@ -231,7 +236,7 @@ def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str,
                 update_fields=["salesforce_item_id"])
 
 
-def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, reload: bool = False, *,
+def _salesforce_side(sf: SalesforceConnector, link: OrderLink, order: DraftOrder, account_id: str, reload: bool = False, *,
                      field_map: dict | None = None, known: bool = True) -> SalesforceSide:
     """What Salesforce holds of the order, as far as the graph needs it. `known=False`: the link
     was made by this run, so it has no lines to read."""
@@ -241,35 +246,30 @@ def _salesforce_side(sf, link: OrderLink, order: DraftOrder, account_id: str, re
         currency=order.currency if conf.salesforce_multi_currency() else "",
         custom_fields=FieldMapping.active_map() if field_map is None else field_map)
     if reload:
-        rows = sf.query(soql("SELECT Id, Status FROM Order WHERE Billing_Order_Id__c = {}", order.order_id))
-        if rows:
-            side.status = rows[0]["Status"]
-            side.items = {r["Billing_Line_Id__c"]: r["Id"] for r in sf.query(soql(
-                "SELECT Id, Billing_Line_Id__c FROM OrderItem WHERE OrderId = {}", rows[0]["Id"]))
-                if r.get("Billing_Line_Id__c")}
+        written = sf.written_order(order.order_id)
+        if written:
+            side.status, side.items = written.status, dict(written.items)
     elif link.pk and known:
         side.status = link.status if link.salesforce_order_id else ""
         side.items = {ll.billing_line_id: ll.salesforce_item_id for ll in link.lines.all() if ll.salesforce_item_id}
     return side
 
 
-def pricebook_entries(sf, skus: set[str], currency: str) -> tuple[str, dict[str, str]]:
+def pricebook_entries(sf: SalesforceConnector, skus: set[str], currency: str) -> tuple[str, dict[str, str]]:
     """The standard price book and its entry for each SKU, from `ProductMapping` or, once, from
     Salesforce (`Product2.ProductCode` = SKU)."""
     known = {m.sku: m for m in ProductMapping.objects.filter(sku__in=skus, currency=currency)}
     missing = skus - known.keys()
     if missing:
-        standard = sf.query("SELECT Id FROM Pricebook2 WHERE IsStandard = true LIMIT 1")
-        if not standard:
+        pricebook_id = sf.standard_pricebook_id()
+        if not pricebook_id:
             raise PermanentError("Salesforce has no standard price book.", code="no_standard_pricebook")
-        pricebook_id = standard[0]["Id"]
-        in_currency = soql(" AND CurrencyIsoCode = {}", currency) if conf.salesforce_multi_currency() else ""
-        rows = sf.query(soql("SELECT Id, Product2Id, ProductCode FROM PricebookEntry WHERE Pricebook2Id = {} "
-                             "AND ProductCode IN {} AND IsActive = true", pricebook_id, sorted(missing)) + in_currency)
-        for r in rows:
-            known[r["ProductCode"]], _ = ProductMapping.objects.update_or_create(
-                sku=r["ProductCode"], currency=currency,
-                defaults={"product2_id": r["Product2Id"], "pricebook_entry_id": r["Id"], "pricebook2_id": pricebook_id})
+        for entry in sf.price_entries(pricebook_id, missing,
+                                      currency=currency if conf.salesforce_multi_currency() else None):
+            known[entry.sku], _ = ProductMapping.objects.update_or_create(
+                sku=entry.sku, currency=currency,
+                defaults={"product2_id": entry.product2_id, "pricebook_entry_id": entry.entry_id,
+                          "pricebook2_id": pricebook_id})
         unmapped = skus - known.keys()
         if unmapped:
             raise PermanentError(f"No active Salesforce product for SKU {', '.join(sorted(unmapped))}",
@@ -278,7 +278,8 @@ def pricebook_entries(sf, skus: set[str], currency: str) -> tuple[str, dict[str,
     return pricebook_id, {sku: m.pricebook_entry_id for sku, m in known.items()}
 
 
-def ensure_account(sf, billing, provider: str, order: DraftOrder) -> AccountLink:
+def ensure_account(sf: SalesforceConnector, billing: BillingConnector, provider: str,
+                   order: DraftOrder) -> AccountLink:
     """The link to the Salesforce Account of the order's billing account: its CRM id, else the link
     the hub made, else the checkout matching rules (then the CRM id is written back to billing)."""
     customer = order.customer or billing.get_account(order.account_id)

@@ -12,7 +12,11 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.http import Recorder
+from syncapp.connectors.vendors import Vendors
+from syncapp.domain.records import Customer, DraftOrder
+from syncapp.models import SyncJob
 
 THREADS = 4
 
@@ -21,24 +25,24 @@ class Prefetched:
     """A billing connector whose first `get_order` / `get_account` of each batch record are
     answered from the reads made ahead; every other call goes to `billing`."""
 
-    def __init__(self, billing, answers: dict):
+    def __init__(self, billing: BillingConnector, answers: dict):
         self._billing, self._answers = billing, answers
 
     def __getattr__(self, name):
         return getattr(self._billing, name)
 
     @property
-    def recorder(self):
+    def recorder(self) -> Recorder | None:
         return self._billing.recorder
 
     @recorder.setter
-    def recorder(self, recorder):
+    def recorder(self, recorder: Recorder | None) -> None:
         self._billing.recorder = recorder
 
-    def get_order(self, order_id: str):
+    def get_order(self, order_id: str) -> DraftOrder:
         return self._answer(("order", order_id), self._billing.get_order, order_id)
 
-    def get_account(self, account_id: str):
+    def get_account(self, account_id: str) -> Customer:
         return self._answer(("account", account_id), self._billing.get_account, account_id)
 
     def _answer(self, key, read, arg):
@@ -50,15 +54,17 @@ class Prefetched:
         return answer
 
 
-def prefetched(billing, provider: str, jobs, recorders: dict) -> Prefetched:
-    """`billing` answering the reads of `jobs` (subjects: billing order ids), made ahead."""
+def prefetched(billing: BillingConnector, vendors: Vendors, provider: str, jobs: list[SyncJob],
+               recorders: dict[int, Recorder]) -> Prefetched:
+    """`billing` answering the reads of `jobs` (subjects: billing order ids), made ahead, each
+    thread with a connector of its own to `provider` (`vendors.fresh()`)."""
     if len(jobs) < 2:
         return Prefetched(billing, {})  # a lone order reads as it plans
     local = threading.local()
 
     def read(job):
         if not hasattr(local, "billing"):
-            local.billing = billing_connector(provider=provider)
+            local.billing = vendors.fresh().billing_for(provider)
         calls, answers, key = [], {}, ("order", job.subject)
         local.billing.recorder = calls.append
         try:

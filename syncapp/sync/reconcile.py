@@ -4,16 +4,16 @@ queue its repair through the job engine.
 Four walks, each streamed a page at a time:
 
 1. billing's orders (changed since `since`, if given), each page read back from Salesforce in one
-   SOQL query by `Billing_Order_Id__c`: *missing in Salesforce*, or *stale* on one side when the
-   contents differ;
+   query by the billing order id on the Order: *missing in Salesforce*, or *stale* on one side when
+   the contents differ;
 2. Salesforce Orders carrying a billing id billing never listed: billing is asked once more, and
    those it no longer has are *orphans*;
-3. Salesforce Orders marked `Sync_Origin__c = Salesforce` with no billing id: *missing in billing*
-   (a Sync Order push that never completed);
+3. Salesforce Orders whose origin is Salesforce with no billing id: *missing in billing* (a Sync
+   Order push that never completed);
 4. the hub's `OrderLink`s whose orders are gone from both sides: orphans too.
 
-Contents are compared through the translations the syncs use (the billing connector's, and
-`orders.order_from_row` for Salesforce) and `domain.fingerprints`, restricted to what a
+Contents are compared through the translations the syncs use (the billing connector's, and the
+Salesforce port's `orders_by_billing_ids`) and `domain.fingerprints`, restricted to what a
 Salesforce Order can show. Repairs are sync jobs of the right kind, never direct writes; nothing
 is ever deleted (deletion is never synced), so orphans are reported only. Memory stays bounded by
 a page, plus the set of billing order ids seen (a few MB for a million orders).
@@ -28,14 +28,15 @@ from itertools import islice
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
-from syncapp.connectors.salesforce.orders import SalesforceOrder, order_from_row, orders_soql
+from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.salesforce.orders import SalesforceOrder
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import BillingTerms, Discount, DraftOrder, OrderStatus
 from syncapp.exceptions import NotFoundError
 from syncapp.jobs import allocation, engine
-from syncapp.models import FieldMapping, OrderLink, ReconcileReport, SyncAttempt, SyncJob
+from syncapp.models import FieldMapping, OrderLink, ReconcileReport, SyncJob
 from syncapp.models.reconcile import MAX_FINDINGS
 
 PAGE = 200  # billing orders compared per Salesforce query
@@ -63,7 +64,7 @@ class Finding:
 class Deferred(Exception):
     """The Salesforce allocation asks non-urgent work to wait until `until`."""
 
-    def __init__(self, until):
+    def __init__(self, until: dt.datetime):
         super().__init__(f"Salesforce API allocation: reconcile deferred until {until.isoformat()}")
         self.until = until
 
@@ -97,16 +98,14 @@ def as_salesforce_shows(order: DraftOrder, custom_fields: Iterable[str]) -> Draf
                     for line in order.lines))
 
 
-def reconcile(*, since: dt.datetime | None = None, fix: bool = False, trigger: str = ReconcileReport.Trigger.COMMAND,
-              progress: Progress | None = None, sf=None, billing=None) -> ReconcileReport:
-    """Run one reconcile and return its stored report. Raises `Deferred` (with a deferred report
-    stored) when the allocation says wait."""
+def reconcile(vendors: Vendors, *, since: dt.datetime | None = None, fix: bool = False,
+              trigger: str = ReconcileReport.Trigger.COMMAND, progress: Progress | None = None) -> ReconcileReport:
+    """Run one reconcile of the configured billing provider and return its stored report. Raises
+    `Deferred` (with a deferred report stored) when the allocation says wait."""
     report = ReconcileReport.objects.create(trigger=trigger, since=since, fix=fix)
     try:
         _hold()
-        recorder = SyncAttempt.recorder()
-        Walk(report, sf or SalesforceConnector.from_settings(recorder=recorder),
-             billing or billing_connector(recorder=recorder), progress or (lambda walk, n: None)).run()
+        Walk(report, vendors.salesforce, vendors.billing, progress or (lambda walk, n: None)).run()
         report.outcome = ReconcileReport.Outcome.COMPLETE
     except Deferred as deferred:
         report.outcome, report.error = ReconcileReport.Outcome.DEFERRED, str(deferred)
@@ -134,7 +133,8 @@ def in_pages(items: Iterable, size: int) -> Iterator[list]:
 
 
 class Walk:
-    def __init__(self, report: ReconcileReport, sf, billing, progress: Progress):
+    def __init__(self, report: ReconcileReport, sf: SalesforceConnector, billing: BillingConnector,
+                 progress: Progress):
         self.report, self.sf, self.billing, self.progress = report, sf, billing, progress
         self.provider = billing.provider or conf.billing_provider()
         self.fields = FieldMapping.active_map()
@@ -152,8 +152,7 @@ class Walk:
             _hold()
             ids = [order.order_id for order in page]
             in_salesforce: dict[str, SalesforceOrder] = {}
-            for row in self.sf.query_iter(orders_soql(soql("Billing_Order_Id__c IN {}", ids), self.fields)):
-                found = order_from_row(row, self.fields)
+            for found in self.sf.orders_by_billing_ids(ids, self.fields):
                 in_salesforce[found.draft.order_id] = found
             links = {link.billing_order_id: link for link in OrderLink.objects.filter(
                 billing_provider=self.provider, billing_order_id__in=ids)}
@@ -164,20 +163,17 @@ class Walk:
             self.progress("billing orders", len(page))
 
     def _unknown_to_billing(self) -> None:
-        where = "Billing_Order_Id__c != null"
-        if self.report.since:
-            where += soql(" AND LastModifiedDate >= {}", self.report.since.astimezone(dt.UTC))
-        for row in self.sf.query_iter(f"SELECT Id, Billing_Order_Id__c FROM Order WHERE {where}"):
-            billing_id = row["Billing_Order_Id__c"]
+        for order in self.sf.orders_with_billing_ids(changed_since=self.report.since):
+            billing_id = order.billing_order_id
             if billing_id not in self.seen and self._gone_from_billing(billing_id):
-                self._found(Finding("orphan", billing_id, row["Id"], "Salesforce Order whose billing order is gone"))
+                self._found(Finding("orphan", billing_id, order.order_id,
+                                    "Salesforce Order whose billing order is gone"))
             self.progress("Salesforce orders", 1)
 
     def _never_pushed(self) -> None:
-        for row in self.sf.query_iter("SELECT Id FROM Order WHERE Sync_Origin__c = 'Salesforce' "
-                                      "AND Billing_Order_Id__c = null AND Status = 'Draft'"):
-            self._found(Finding("missing_in_billing", "", row["Id"], "Salesforce-origin draft never reached billing"),
-                        Kind.SALESFORCE_TO_BILLING, row["Id"])
+        for order_id in self.sf.drafts_never_pushed():
+            self._found(Finding("missing_in_billing", "", order_id, "Salesforce-origin draft never reached billing"),
+                        Kind.SALESFORCE_TO_BILLING, order_id)
             self.progress("Salesforce orders", 1)
 
     def _dangling_links(self) -> None:
@@ -189,8 +185,7 @@ class Walk:
             gone = [link for link in page
                     if link.billing_order_id not in self.seen and self._gone_from_billing(link.billing_order_id)]
             sf_ids = [link.salesforce_order_id for link in gone if link.salesforce_order_id]
-            existing = {row["Id"] for row in self.sf.query_iter(soql("SELECT Id FROM Order WHERE Id IN {}", sf_ids))
-                        } if sf_ids else set()
+            existing = self.sf.existing_orders(sf_ids)
             for link in gone:
                 if link.salesforce_order_id not in existing:  # else walk 2 reported the Order
                     self._found(Finding("orphan", link.billing_order_id, link.salesforce_order_id,
@@ -267,13 +262,13 @@ def _forget_salesforce_state(link: OrderLink, gone: bool) -> None:
     OrderLink.objects.filter(pk=link.pk).update(**changes)
 
 
-def nightly() -> dict:
+def nightly(vendors: Vendors) -> dict:
     """The scheduled run: report only (repairs are staff's call, `manage.py reconcile --fix`).
     When the allocation defers it, it is scheduled once more for when the wait ends."""
     from django_q.models import Schedule
 
     try:
-        report = reconcile(trigger=ReconcileReport.Trigger.NIGHTLY)
+        report = reconcile(vendors, trigger=ReconcileReport.Trigger.NIGHTLY)
     except Deferred as deferred:
         Schedule.objects.update_or_create(
             name="hub: reconcile, deferred", defaults={"func": "syncapp.tasks.nightly_reconcile",

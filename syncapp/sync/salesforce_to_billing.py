@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing import billing_connector
-from syncapp.connectors.salesforce import SalesforceConnector, soql
-from syncapp.connectors.salesforce.orders import SalesforceOrder, first_contact, read_order
+from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.salesforce import SalesforceConnector
+from syncapp.connectors.salesforce.orders import SalesforceOrder
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Customer, DraftOrder, OrderStatus
 from syncapp.exceptions import PermanentError, StateConflict
@@ -36,32 +37,14 @@ class Pushed:
     created: bool
 
 
-# Whether an org's Orders carry CurrencyIsoCode (multi-currency is on), asked once per process
-# with a describe: an org cannot switch multi-currency off again.
-_MULTI_CURRENCY: dict[tuple[str, str], bool] = {}
-
-
-def order_currency(sf, sf_order_id: str) -> str:
-    """The Order's currency: its CurrencyIsoCode in a multi-currency org (the field exists only
-    there), else the org's one currency (`SALESFORCE_CURRENCY`)."""
-    org = (sf.config.instance_url or "", sf.config.username or "")
-    if org not in _MULTI_CURRENCY:
-        _MULTI_CURRENCY[org] = any(f["name"] == "CurrencyIsoCode" for f in sf.describe("Order")["fields"])
-    if _MULTI_CURRENCY[org]:
-        rows = sf.query(soql("SELECT CurrencyIsoCode FROM Order WHERE Id = {}", sf_order_id))
-        if rows and rows[0].get("CurrencyIsoCode"):
-            return rows[0]["CurrencyIsoCode"]
-    return conf.salesforce_currency()
-
-
-def push_order(sf_order_id: str, *, recorder=None, sf=None, billing=None) -> Pushed:
-    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
-    billing = billing or billing_connector(recorder=recorder)
+def push_order(sf_order_id: str, vendors: Vendors) -> Pushed:
+    """Create or update the billing draft of a Salesforce Order (billing: the configured provider)."""
+    sf, billing = vendors.salesforce, vendors.billing
     with lease(f"salesforce-order:{sf_order_id}", ttl=timedelta(seconds=120), wait=60):
-        source = read_order(sf, sf_order_id, FieldMapping.active_map())
+        source = sf.read_order(sf_order_id, FieldMapping.active_map())
         if source.status != OrderStatus.DRAFT:
             raise OrderNotDraft(f"Order {sf_order_id} is {source.status}; only drafts are synced to billing.")
-        source = replace(source, draft=replace(source.draft, currency=order_currency(sf, source.id)))
+        source = replace(source, draft=replace(source.draft, currency=sf.order_currency(source.id)))
         link = _link_for(source)
         digest = fingerprint(source.draft)
         if link.pk and link.salesforce_fingerprint == digest and link.billing_order_id:
@@ -90,14 +73,15 @@ def _link_for(source: SalesforceOrder) -> OrderLink:
                              origin=source.origin or OrderLink.Origin.SALESFORCE)
 
 
-def ensure_billing_account(sf, billing, source: SalesforceOrder) -> AccountLink:
+def ensure_billing_account(sf: SalesforceConnector, billing: BillingConnector,
+                           source: SalesforceOrder) -> AccountLink:
     """The link to the billing account carrying the Order's Account as CRM id; the billing account
     is created when there is none."""
     existing = billing.find_account_by_crm_id(source.account_id)
     if existing:
         return AccountLink.remember(billing.provider, existing.account_id, source.account_id,
                                     email=existing.email, company=existing.name or source.account_name)
-    contact = source.contact or first_contact(sf, source.account_id)
+    contact = source.contact or sf.first_contact(source.account_id)
     if contact is None:
         raise PermanentError(f"Account {source.account_id} has no Contact with an email to bill.",
                              code="no_billing_contact")
@@ -109,17 +93,12 @@ def ensure_billing_account(sf, billing, source: SalesforceOrder) -> AccountLink:
                                 company=source.account_name)
 
 
-def _write_back(sf, source: SalesforceOrder, written: DraftOrder, origin: str) -> dict[str, str]:
+def _write_back(sf: SalesforceConnector, source: SalesforceOrder, written: DraftOrder, origin: str) -> dict[str, str]:
     """Put the billing ids and checkout link on the Order and each OrderItem in one call. Lines
     correspond by position (billing keeps the order it was given); returns item id → line id."""
     line_ids = {item_id: line.line_id for item_id, line, sent in
                 zip(source.item_ids, written.lines, source.draft.lines) if line.sku == sent.sku}
-    records = [{"attributes": {"type": "Order"}, "Id": source.id, "Billing_Order_Id__c": written.order_id,
-                "Billing_Checkout_URL__c": written.checkout_url,
-                "Sync_Origin__c": "Billing" if origin == OrderLink.Origin.BILLING else "Salesforce"}]
-    records += [{"attributes": {"type": "OrderItem"}, "Id": item_id, "Billing_Line_Id__c": line_id}
-                for item_id, line_id in line_ids.items()]
-    sf.collection_update(records)
+    sf.write_billing_ids(source.id, written.order_id, written.checkout_url, origin, line_ids)
     return line_ids
 
 

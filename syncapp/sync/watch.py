@@ -6,7 +6,9 @@ import datetime as dt
 
 from django.utils import timezone
 
-from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.http import Recorder
+from syncapp.connectors.salesforce.changes import SECOND, OrderChange
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import OrderStatus
 from syncapp.jobs import engine, kinds
 from syncapp.models import Cursor, OrderLink, SyncJob, SyncSettings
@@ -15,16 +17,10 @@ from syncapp.sync import activation, salesforce_to_billing
 CURSOR = "salesforce-orders-modstamp"
 BATCH = 200
 MAX_BATCHES = 10
-SECOND = dt.timedelta(seconds=1)
-_FIELDS = "Id, Status, SystemModstamp"
-
-
-def _parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("+0000", "+00:00").replace("Z", "+00:00"))
 
 
 def _second(value: str) -> dt.datetime:
-    return _parse(value).replace(microsecond=0)
+    return dt.datetime.fromisoformat(value.replace("+0000", "+00:00").replace("Z", "+00:00")).replace(microsecond=0)
 
 
 def _load(cursor: Cursor) -> tuple[dt.datetime, str | None]:
@@ -39,7 +35,7 @@ def _save(cursor: Cursor, second: dt.datetime, after: str | None) -> None:
     cursor.save()
 
 
-def watch_salesforce(*, recorder=None, sf=None) -> dict:
+def watch_salesforce(vendors: Vendors) -> dict:
     """Queue the follow-up of every linked Order changed since the watermark; returns counts.
 
     Salesforce compares SystemModstamp at whole seconds, so each run reads from the start of the
@@ -50,28 +46,24 @@ def watch_salesforce(*, recorder=None, sf=None) -> dict:
     if not cursor.value:  # the first run starts now: history is the reconcile command's job
         _save(cursor, timezone.now().replace(microsecond=0), None)
         return {"seen": 0, "queued": 0}
-    sf = sf or SalesforceConnector.from_settings(recorder=recorder)
+    sf = vendors.salesforce
     edits = SyncSettings.load().sync_salesforce_edits
     seen = queued = 0
     second, after = _load(cursor)
     for _ in range(MAX_BATCHES):
         if after is None:
-            rows = sf.query(soql(f"SELECT {_FIELDS} FROM Order WHERE SystemModstamp >= {{}} "
-                                 "ORDER BY SystemModstamp, Id LIMIT {:literal}", second, str(BATCH)))
-        else:  # Salesforce takes only a real Id after `Id >`
-            past = soql("AND Id > {}", after) if after else ""
-            rows = sf.query(soql(f"SELECT {_FIELDS} FROM Order WHERE SystemModstamp >= {{}} AND "
-                                 "SystemModstamp < {} {:literal} ORDER BY Id LIMIT {:literal}",
-                                 second, second + SECOND, past, str(BATCH)))
+            rows = sf.orders_changed_since(second, BATCH)
+        else:
+            rows = sf.orders_changed_within(second, after, BATCH)
         queued += _queue_follow_ups(rows, edits)
         seen += len(rows)
         full = len(rows) == BATCH
         if after is not None:  # paging through one crowded second
-            second, after = (second, rows[-1]["Id"]) if full else (second + SECOND, None)
+            second, after = (second, rows[-1].order_id) if full else (second + SECOND, None)
             continue
         if not rows:
             break
-        newest = _second(rows[-1]["SystemModstamp"])
+        newest = rows[-1].modstamp.replace(microsecond=0)
         if full and newest == second:
             after = ""  # one second fills the batch: page through it by Id, from its start
         else:
@@ -82,15 +74,15 @@ def watch_salesforce(*, recorder=None, sf=None) -> dict:
     return {"seen": seen, "queued": queued}
 
 
-def _queue_follow_ups(rows: list[dict], edits: bool) -> int:
+def _queue_follow_ups(rows: list[OrderChange], edits: bool) -> int:
     links = {link.salesforce_order_id: link
-             for link in OrderLink.objects.filter(salesforce_order_id__in=[r["Id"] for r in rows])}
+             for link in OrderLink.objects.filter(salesforce_order_id__in=[r.order_id for r in rows])}
     queued = 0
     for row in rows:
-        link = links.get(row["Id"])
-        kind = _follow_up(link, row["Status"], edits) if link else None
+        link = links.get(row.order_id)
+        kind = _follow_up(link, row.status, edits) if link else None
         if kind:
-            engine.enqueue(kind, link.billing_provider, row["Id"])
+            engine.enqueue(kind, link.billing_provider, row.order_id)
             queued += 1
     return queued
 
@@ -104,12 +96,14 @@ def _follow_up(link: OrderLink, status: str, sync_edits: bool) -> str | None:
 
 
 @kinds.handles(SyncJob.Kind.ACTIVATION)
-def activation_job(job, recorder) -> dict:
-    done = activation.activate_from_salesforce(job.subject, recorder=recorder)
+def activation_job(job: SyncJob, recorder: Recorder) -> dict:
+    """Job handler: activate an order seen activated in Salesforce, in its origin first."""
+    done = activation.activate_from_salesforce(job.subject, Vendors.from_settings(recorder))
     return {"billing_status": done.billing_status, "salesforce_status": done.salesforce_status}
 
 
 @kinds.handles(SyncJob.Kind.SALESFORCE_TO_BILLING)
-def push_job(job, recorder) -> dict:
-    pushed = salesforce_to_billing.push_order(job.subject, recorder=recorder)
+def push_job(job: SyncJob, recorder: Recorder) -> dict:
+    """Job handler: push a Salesforce-origin draft edited in Salesforce to billing."""
+    pushed = salesforce_to_billing.push_order(job.subject, Vendors.from_settings(recorder))
     return {"billing_order_id": pushed.billing_order_id, "created": pushed.created}

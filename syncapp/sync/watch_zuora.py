@@ -13,7 +13,7 @@ import datetime as dt
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing import billing_connector
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import OrderStatus
 from syncapp.jobs import engine
@@ -26,7 +26,7 @@ PROVIDER = "zuora"
 OVERLAP = dt.timedelta(seconds=30)
 
 
-def watch_zuora(*, billing=None, recorder=None) -> dict:
+def watch_zuora(vendors: Vendors) -> dict:
     """Queue the sync of every Zuora draft updated since the watermark and not yet in Salesforce
     in its current state; returns counts."""
     if conf.billing_provider() != PROVIDER:
@@ -37,7 +37,7 @@ def watch_zuora(*, billing=None, recorder=None) -> dict:
         cursor.value = started.isoformat()
         cursor.save()
         return {"seen": 0, "queued": 0}
-    billing = billing or billing_connector(recorder, provider=PROVIDER)
+    billing = vendors.billing_for(PROVIDER)
     # Zuora stamps `updatedDate` to the second: a draft changed in the watermark's second, after
     # the watermark, carries a stamp before it, so the window starts at the top of that second.
     since = (dt.datetime.fromisoformat(cursor.value) - OVERLAP).replace(microsecond=0)

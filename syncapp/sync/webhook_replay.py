@@ -1,12 +1,16 @@
 """Re-process stored webhook events: each verified order event queues its order's sync again
 (the sync fetches the current state, so replaying old events is always safe). Staff replaying
 from the console leave an audit entry per event they chose; the operator command does not."""
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+
 from syncapp.domain.events import ORDER_EVENTS
 from syncapp.jobs import engine
-from syncapp.models import AuditEntry, SyncJob
+from syncapp.models import AuditEntry, SyncJob, WebhookEvent
 
 
-def replay(events, by=None) -> tuple[int, int]:
+def replay(events: Iterable[WebhookEvent], by: AbstractBaseUser | None = None) -> tuple[int, int]:
     """Queue the syncs behind `events`; returns (orders queued, events skipped). `by`: the staff
     user who asked, recorded in the audit log for each event."""
     seen, skipped = set(), 0

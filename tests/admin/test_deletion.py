@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.vendors import Vendors
 from syncapp.exceptions import NotFoundError
 from syncapp.models import AuditEntry, OrderLink
 from syncapp.sync import deletion
@@ -112,15 +113,15 @@ def test_the_flow_itself_refuses_an_activated_order_without_what_deleting_one_ta
     ]
     for given, said, missing in refusals:
         with pytest.raises(deletion.DeletionRefused, match=said) as refused:
-            deletion.delete_orders([link], **given)
+            deletion.delete_orders([link], Vendors.from_settings(), **given)
         assert set(refused.value.problems) == set(missing), given
     draft = synced_order(["ADDON-SEATS"], email="gus@eta.io")
     with pytest.raises(deletion.DeletionRefused, match="one at a time"):
-        deletion.delete_orders([link, draft], user=ops, reason="duplicate", typed_number=number)
+        deletion.delete_orders([link, draft], Vendors.from_settings(), user=ops, reason="duplicate", typed_number=number)
     assert billing_status(link) == "Activated" and not gone_from_salesforce(link)  # nothing deleted
     assert not gone_from_billing(draft) and not AuditEntry.objects.exists()
 
-    [result] = deletion.delete_orders([link], user=ops, reason="duplicate", typed_number=f" {number} ")
+    [result] = deletion.delete_orders([link], Vendors.from_settings(), user=ops, reason="duplicate", typed_number=f" {number} ")
     assert result.outcome == "ok" and gone_from_billing(link) and gone_from_salesforce(link)
     assert AuditEntry.objects.get().details["reason"] == "duplicate"
 
@@ -128,7 +129,7 @@ def test_the_flow_itself_refuses_an_activated_order_without_what_deleting_one_ta
 def test_an_activated_order_billing_will_not_delete_is_canceled_there(sandbox, hub_settings, roles):
     hub_settings["billing_provider"] = "nue"
     link = synced_order(["PRO-MONTHLY"], provider="nue", activate=True)  # Nue never deletes an activated order
-    [result] = deletion.delete_orders([link], user=StaffFactory(role="Ops"), reason="test",
+    [result] = deletion.delete_orders([link], Vendors.from_settings(), user=StaffFactory(role="Ops"), reason="test",
                                       typed_number=link.billing_order_id)
     assert result.outcome == "ok" and result.sides["billing"].status == "canceled"
     assert billing_status(link) == "Canceled" and gone_from_salesforce(link)
@@ -137,7 +138,7 @@ def test_an_activated_order_billing_will_not_delete_is_canceled_there(sandbox, h
 def test_the_confirmation_says_when_billing_documents_no_delete(sandbox, hub_settings):
     hub_settings["billing_provider"] = "nue"
     nue, zuora = synced_order(["PRO-MONTHLY"], provider="nue"), synced_order(["PRO-MONTHLY"], email="gus@eta.io")
-    notes = {p.link.billing_provider: p.billing.note for p in deletion.preview([nue, zuora])}
+    notes = {p.link.billing_provider: p.billing.note for p in deletion.preview([nue, zuora], Vendors.from_settings())}
     assert "nue documents no API to delete or cancel an order" in notes["nue"]
     assert notes["zuora"] == ""
 
@@ -180,7 +181,7 @@ def test_a_salesforce_failure_is_reported_and_running_again_finishes(sandbox, st
 def test_when_the_origin_refuses_the_copy_is_kept(sandbox):
     link = synced_order(["PRO-MONTHLY"])
     requests.post(f"{sandbox}/sandbox/zuora/_control", json={"fail_next": ["500"] * 3}, timeout=5).raise_for_status()
-    [result] = deletion.delete_orders([link])
+    [result] = deletion.delete_orders([link], Vendors.from_settings())
     assert result.outcome == "failed"
     assert result.sides["billing"].status == "failed" and "run the action again" in result.sides["billing"].detail
     assert result.sides["salesforce"].status == "not_attempted"
@@ -190,9 +191,9 @@ def test_when_the_origin_refuses_the_copy_is_kept(sandbox):
 def test_an_order_never_synced_to_salesforce_is_deleted_in_billing(sandbox):
     order = billing_order(["PRO-MONTHLY"])
     link = OrderLinkFactory(billing_order_id=order.order_id, salesforce_order_id="", status="")
-    [preview] = deletion.preview([link])
+    [preview] = deletion.preview([link], Vendors.from_settings())
     assert preview.salesforce.note.startswith("not linked")
-    [result] = deletion.delete_orders([link])
+    [result] = deletion.delete_orders([link], Vendors.from_settings())
     assert (result.outcome, result.sides["salesforce"].status) == ("ok", "not_linked")
     assert gone_from_billing(link)
 

@@ -29,18 +29,18 @@ def calls(hub_url) -> int:
 
 
 def test_an_id_of_the_right_object_that_exists_passes(sf, account_id):
-    assert mapping_checks.problems(AccountLink, {"salesforce_account_id": account_id}, sf=sf) == {}
+    assert mapping_checks.problems(AccountLink, {"salesforce_account_id": account_id}, sf) == {}
 
 
 def test_wrong_object_malformed_and_missing_ids_are_explained(sf, account_id):
     product = sf.query("SELECT Id FROM Product2 LIMIT 1")[0]["Id"]
     found = mapping_checks.problems(ProductMapping, {
         "product2_id": account_id, "pricebook_entry_id": "not-an-id", "pricebook2_id": "01s" + "0" * 15,
-    }, sf=sf)
+    }, sf)
     assert "not a Product2 id" in found["product2_id"] and "this one is a Account id" in found["product2_id"]
     assert "not a Salesforce id" in found["pricebook_entry_id"]
     assert "Salesforce has no Pricebook2" in found["pricebook2_id"]
-    assert mapping_checks.problems(ProductMapping, {"product2_id": product}, sf=sf) == {}
+    assert mapping_checks.problems(ProductMapping, {"product2_id": product}, sf) == {}
 
 
 def test_a_price_book_entry_must_price_the_mappings_product(sf):
@@ -49,28 +49,28 @@ def test_a_price_book_entry_must_price_the_mappings_product(sf):
     seats, pro = rows["ADDON-SEATS"], rows["PRO-MONTHLY"]
     mapping = {"sku": "ADDON-SEATS", "product2_id": seats["Product2Id"], "pricebook2_id": seats["Pricebook2Id"],
                "pricebook_entry_id": seats["Id"]}
-    assert mapping_checks.problems(ProductMapping, {"pricebook_entry_id": seats["Id"]}, current=mapping, sf=sf) == {}
+    assert mapping_checks.problems(ProductMapping, {"pricebook_entry_id": seats["Id"]}, sf, current=mapping) == {}
     wrong = {**mapping, "pricebook_entry_id": pro["Id"]}
-    found = mapping_checks.problems(ProductMapping, {"pricebook_entry_id": pro["Id"]}, current=wrong, sf=sf)
+    found = mapping_checks.problems(ProductMapping, {"pricebook_entry_id": pro["Id"]}, sf, current=wrong)
     assert "prices another product (PRO-MONTHLY" in found["pricebook_entry_id"]
     renamed = {**mapping, "sku": "SEATS"}
     assert "product code ADDON-SEATS, not SEATS" in mapping_checks.problems(
-        ProductMapping, {"sku": "SEATS"}, current=renamed, sf=sf)["sku"]
+        ProductMapping, {"sku": "SEATS"}, sf, current=renamed)["sku"]
     sf.update("PricebookEntry", seats["Id"], {"IsActive": False})
-    assert "inactive" in mapping_checks.problems(ProductMapping, {"pricebook_entry_id": seats["Id"]}, current=mapping,
-                                                 sf=sf)["pricebook_entry_id"]
+    assert "inactive" in mapping_checks.problems(ProductMapping, {"pricebook_entry_id": seats["Id"]}, sf,
+                                                 current=mapping)["pricebook_entry_id"]
 
 
 def test_a_field_mapping_must_name_a_field_of_the_order(sf):
-    assert mapping_checks.problems(FieldMapping, {"salesforce_field": "Billing_Period__c"}, sf=sf) == {}
+    assert mapping_checks.problems(FieldMapping, {"salesforce_field": "Billing_Period__c"}, sf) == {}
     assert "has no field Nope__c" in mapping_checks.problems(FieldMapping, {"salesforce_field": "Nope__c"},
-                                                             sf=sf)["salesforce_field"]
+                                                             sf)["salesforce_field"]
 
 
 def test_an_id_that_cannot_be_checked_is_refused(sf, account_id, sandbox):
     sf.get("Account", account_id)  # logged in: the next data call fails
     salesforce_fail_next(sandbox, *["503"] * 3)  # the connector sends a refused call twice more
-    found = mapping_checks.problems(AccountLink, {"salesforce_account_id": account_id}, sf=sf)
+    found = mapping_checks.problems(AccountLink, {"salesforce_account_id": account_id}, sf)
     assert "could not be reached" in found["salesforce_account_id"]
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import SalesforceConnector, soql
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.models import Cursor, OrderLink, SyncAttempt, SyncJob
@@ -68,7 +69,7 @@ def webhooks(hub_url):
 def watermark():
     """The watcher's first run only sets its watermark; start it a minute back so the changes a
     test makes are after it."""
-    watch.watch_salesforce()
+    watch.watch_salesforce(Vendors.from_settings())
     Cursor.objects.update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
 
 
@@ -155,7 +156,7 @@ def test_rep_draft_paid_in_the_portal_is_activated_in_salesforce_first(provider,
 
     # No loop: the watcher (its watermark set before the round trip) sees the activation and
     # queues nothing for it, and the writes are exactly the round trip's.
-    seen = watch.watch_salesforce()
+    seen = watch.watch_salesforce(Vendors.from_settings())
     assert seen["seen"] >= 1 and seen["queued"] == 0
     sf_writes, billing_writes = writes("salesforce"), writes(provider)
     print(f"round trip writes: salesforce={sf_writes} {provider}={billing_writes}")
@@ -185,7 +186,7 @@ def test_billing_origin_order_activated_in_salesforce_is_activated_in_billing_an
     # billing's new state on the link.
     webhooks.hold()
     sf.update("Order", link.salesforce_order_id, {"Status": "Activated"})
-    assert watch.watch_salesforce()["queued"] == 1
+    assert watch.watch_salesforce(Vendors.from_settings())["queued"] == 1
     job = wait_until(lambda: SyncJob.objects.filter(kind=SyncJob.Kind.ACTIVATION, subject=link.salesforce_order_id,
                                                     status=SyncJob.Status.SUCCEEDED).first(), message="activation")
     activated = billing.get_order(created.order_id)
@@ -219,7 +220,7 @@ def test_billing_refusing_an_activation_from_salesforce_leaves_a_conflict_and_ch
     sf_before = salesforce_order(sf, link.salesforce_order_id)
     before = last_attempt()
 
-    assert watch.watch_salesforce()["queued"] == 1
+    assert watch.watch_salesforce(Vendors.from_settings())["queued"] == 1
     job = wait_until(lambda: SyncJob.objects.filter(kind=SyncJob.Kind.ACTIVATION, subject=link.salesforce_order_id)
                      .exclude(status__in=SyncJob.ACTIVE).first(), message="the activation job to finish")
     quiet()

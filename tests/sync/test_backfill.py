@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 
 from syncapp.connectors.billing import billing_connector
 from syncapp.connectors.salesforce import soql
+from syncapp.connectors.vendors import Vendors
 from syncapp.models import Cursor, SyncJob, SyncSettings
 from syncapp.sync import backfill
 from syncapp.sync.order_sync import sync_order
@@ -30,7 +31,7 @@ def provider(request, hub_settings, hub_url):
 def drafts(provider):
     billing = billing_connector()
     made = [order_of(billing, FIVE_LINES[:2], email=f"old{i}@acme.io") for i in range(7)]
-    sync_order(provider, made[0].order_id)  # one already reached Salesforce
+    sync_order(provider, made[0].order_id, Vendors.from_settings())  # one already reached Salesforce
     return made
 
 
@@ -61,7 +62,7 @@ def test_an_interrupted_run_resumes_and_syncs_none_twice(drafts, sf):
         raise Interrupted
 
     with pytest.raises(Interrupted):
-        backfill.backfill(batch=3, progress=stop_after_first_batch)
+        backfill.backfill(Vendors.from_settings(), batch=3, progress=stop_after_first_batch)
     first = {o.order_id for o in drafts[:3]}
     assert set(SyncJob.objects.values_list("subject", flat=True)) == first - {drafts[0].order_id}
     finished = dict(SyncJob.objects.values_list("subject", "finished_at"))

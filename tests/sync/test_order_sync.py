@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from syncapp.connectors.salesforce import soql
-from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, read_order, written_ids
+from syncapp.connectors.salesforce.orders import SalesforceSide, order_graph, written_ids
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.exceptions import PermanentError
 from syncapp.jobs import engine
@@ -71,10 +72,10 @@ def items(sf, sf_order_id):
 def test_a_five_line_order_of_a_known_account_takes_one_salesforce_call(billing, sf, calls, provider):
     account_id = sf.create("Account", {"Name": "Acme Inc"})
     warm = order_of(billing, FIVE_LINES, crm_id=account_id)
-    sync_order(provider, warm.order_id)  # resolves the price book entries once
+    sync_order(provider, warm.order_id, Vendors.from_settings())  # resolves the price book entries once
     created = order_of(billing, FIVE_LINES, crm_id=account_id, email="bo@acme.io")
     calls.reset()
-    result = sync_order(provider, created.order_id)  # a new connector, as another job builds
+    result = sync_order(provider, created.order_id, Vendors.from_settings())  # new connectors, as another job builds
     assert calls.total == 1
     assert calls.logins == 0  # the session of the first job's login is reused
     assert len(items(sf, result["salesforce_order_id"])) == 5
@@ -84,42 +85,42 @@ def test_the_first_sync_ever_also_reads_the_price_book_once(billing, sf, calls, 
     account_id = sf.create("Account", {"Name": "Acme Inc"})
     created = order_of(billing, FIVE_LINES, crm_id=account_id)
     calls.reset()
-    sync_order(provider, created.order_id)
+    sync_order(provider, created.order_id, Vendors.from_settings())
     counts = requests.get(calls.url, timeout=10).json()["counts"]
     assert (counts["query"], counts["composite/graph"], counts["total"]) == (2, 1, 3)
 
 
 def test_an_unchanged_order_is_an_echo_and_costs_no_call(billing, calls, provider):
     created = order_of(billing, FIVE_LINES)
-    sync_order(provider, created.order_id)
+    sync_order(provider, created.order_id, Vendors.from_settings())
     calls.reset()
-    assert "skipped" in sync_order(provider, created.order_id)
+    assert "skipped" in sync_order(provider, created.order_id, Vendors.from_settings())
     assert calls.total == 0
 
 
 @pytest.mark.parametrize("change, status", [("activate_order", "Activated"), ("cancel_order", "Canceled")])
 def test_activation_and_cancellation_in_billing_are_reflected(billing, sf, provider, change, status):
     created = order_of(billing, FIVE_LINES[:2])
-    sf_id = sync_order(provider, created.order_id)["salesforce_order_id"]
+    sf_id = sync_order(provider, created.order_id, Vendors.from_settings())["salesforce_order_id"]
     getattr(billing, change)(created.order_id)
-    sync_order(provider, created.order_id)
+    sync_order(provider, created.order_id, Vendors.from_settings())
     assert sf.get("Order", sf_id)["Status"] == status
 
 
 def test_an_order_activated_before_its_first_sync_arrives_activated_with_its_lines(billing, sf, provider):
     created = order_of(billing, FIVE_LINES[:3])
     billing.activate_order(created.order_id)
-    sf_id = sync_order(provider, created.order_id)["salesforce_order_id"]
+    sf_id = sync_order(provider, created.order_id, Vendors.from_settings())["salesforce_order_id"]
     assert sf.get("Order", sf_id)["Status"] == "Activated"
     assert len(items(sf, sf_id)) == 3
 
 
 def test_deletion_in_billing_is_not_synced_but_marked_for_staff(billing, sf, calls, provider):
     created = order_of(billing, FIVE_LINES[:1])
-    sf_id = sync_order(provider, created.order_id)["salesforce_order_id"]
+    sf_id = sync_order(provider, created.order_id, Vendors.from_settings())["salesforce_order_id"]
     billing.delete_order(created.order_id)
     calls.reset()
-    sync_order(provider, created.order_id)
+    sync_order(provider, created.order_id, Vendors.from_settings())
     assert calls.total == 0
     assert OrderLink.objects.get(billing_order_id=created.order_id).deleted_in_billing_at is not None
     assert sf.get("Order", sf_id)["Id"] == sf_id
@@ -127,12 +128,12 @@ def test_deletion_in_billing_is_not_synced_but_marked_for_staff(billing, sf, cal
 
 def test_lost_line_links_are_recovered_from_salesforce(billing, sf, provider):
     created = order_of(billing, FIVE_LINES[:3])
-    sf_id = sync_order(provider, created.order_id)["salesforce_order_id"]
+    sf_id = sync_order(provider, created.order_id, Vendors.from_settings())["salesforce_order_id"]
     LineLink.objects.all().delete()  # the hub forgot which items it wrote
     OrderLink.objects.update(billing_fingerprint="")
     billing.update_order(DraftOrder(**{**billing.get_order(created.order_id).__dict__,
                                        "lines": created.lines[:2]}))
-    sync_order(provider, created.order_id)
+    sync_order(provider, created.order_id, Vendors.from_settings())
     assert {i["Billing_Line_Id__c"] for i in items(sf, sf_id)} == {line.line_id for line in created.lines[:2]}
 
 
@@ -141,7 +142,7 @@ def test_a_sku_without_a_salesforce_product_fails_for_staff(billing, sf, provide
     sf.update("PricebookEntry", entry["Id"], {"IsActive": False})
     created = order_of(billing, [("TEAM-ANNUAL", 1, "990")])
     with pytest.raises(PermanentError) as failure:
-        sync_order(provider, created.order_id)
+        sync_order(provider, created.order_id, Vendors.from_settings())
     assert failure.value.code == "unmapped_sku"
 
 
@@ -170,7 +171,7 @@ def test_replay_webhooks_queues_the_orders_again(provider):
 def test_a_backlog_goes_to_salesforce_in_one_graph_call(billing, sf, calls, provider, hub_url):
     account_id = sf.create("Account", {"Name": "Acme Inc"})
     warm = order_of(billing, FIVE_LINES, crm_id=account_id)
-    sync_order(provider, warm.order_id)
+    sync_order(provider, warm.order_id, Vendors.from_settings())
     created = [order_of(billing, FIVE_LINES[:2], crm_id=account_id, email=f"u{i}@acme.io") for i in range(6)]
     ids = {o.order_id for o in created}
     wait_until(lambda: set(SyncJob.objects.filter(subject__in=ids).values_list("subject", flat=True)) == ids,
@@ -221,7 +222,8 @@ def test_orders_whose_graphs_salesforce_halted_are_queued_again_not_failed(billi
     """After 14 failed graphs Salesforce halts the rest of the request: those orders did not fail,
     so they go back to the queue as they were (no attempt spent) and sync on the next run."""
     account_id = sf.create("Account", {"Name": "Acme Inc"})
-    sync_order(provider, order_of(billing, FIVE_LINES[:1], crm_id=account_id).order_id)  # the price book
+    sync_order(provider, order_of(billing, FIVE_LINES[:1], crm_id=account_id).order_id,
+               Vendors.from_settings())  # the price book
     missing_account = "001000000000000AAA"
     bad = [order_of(billing, FIVE_LINES[:1], crm_id=missing_account, email=f"b{i}@acme.io") for i in range(14)]
     good = [order_of(billing, FIVE_LINES[:1], crm_id=account_id, email=f"g{i}@acme.io") for i in range(2)]
@@ -257,7 +259,7 @@ def test_a_multi_currency_org_gets_the_order_in_its_currency(sf, hub_settings, h
     assert sf.get("Order", order_id, ["CurrencyIsoCode"])["CurrencyIsoCode"] == "EUR"
     priced = sf.query(soql("SELECT PricebookEntry.CurrencyIsoCode FROM OrderItem WHERE OrderId = {}", order_id))
     assert [p["PricebookEntry"]["CurrencyIsoCode"] for p in priced] == ["EUR"]
-    assert read_order(sf, order_id).draft.currency == "EUR"
+    assert sf.read_order(order_id).draft.currency == "EUR"
 
 
 def turn(**switches):

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django_q.models import Schedule
 
 from syncapp.connectors.salesforce import soql
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import Discount
 from syncapp.jobs import engine
 from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob
@@ -69,7 +70,7 @@ def drifted(billing, provider):
     stale = [order_of(billing, FIVE_LINES[2:4], email=f"stale{i}@acme.io") for i in range(5)]
     gone = order_of(billing, FIVE_LINES[:1], email="gone@acme.io")
     for order in clean + stale + [gone]:
-        sync_order(provider, order.order_id)
+        sync_order(provider, order.order_id, Vendors.from_settings())
     missing = [order_of(billing, FIVE_LINES[:3], email=f"new{i}@acme.io") for i in range(5)]
     for order in stale:
         edited(billing, order.order_id)
@@ -102,7 +103,7 @@ def test_injected_drift_is_reported_exactly_then_fixed_through_the_job_engine(dr
 
 def test_a_salesforce_edit_of_a_billing_origin_order_is_stale_in_salesforce(billing, sf, provider):
     order = order_of(billing, FIVE_LINES[:2])
-    sf_id = sync_order(provider, order.order_id)["salesforce_order_id"]
+    sf_id = sync_order(provider, order.order_id, Vendors.from_settings())["salesforce_order_id"]
     item = sf.query(soql("SELECT Id FROM OrderItem WHERE OrderId = {} LIMIT 1", sf_id))[0]
     sf.update("OrderItem", item["Id"], {"Quantity": 40})
     report, _ = run_reconcile()
@@ -120,7 +121,7 @@ def test_own_prices_discounts_and_activation_compare_equal_once_synced(billing, 
     # (below it: Nue prices from its price book and takes a discount, never a higher price)
     line = replace(order.lines[0], discount=Discount(percent=Decimal("10")), net_price=Decimal("44.1"))
     billing.update_order(replace(billing.get_order(order.order_id), lines=(line, *order.lines[1:])))
-    sync_order(provider, order.order_id)
+    sync_order(provider, order.order_id, Vendors.from_settings())
     billing.activate_order(order.order_id)
     report, status = run_reconcile()
     assert kinds(report) == {("stale_in_salesforce", order.order_id)}  # activated in billing only
@@ -167,7 +168,7 @@ def test_the_nightly_run_is_scheduled_stores_its_report_and_shows_on_the_dashboa
     assert (nightly.schedule_type, nightly.func) == (Schedule.DAILY, "syncapp.tasks.nightly_reconcile")
     assert (nightly.next_run.hour, nightly.next_run.minute) == (2, 30)
 
-    summary = reconcile.nightly()
+    summary = reconcile.nightly(Vendors.from_settings())
     report = ReconcileReport.objects.get(pk=summary["report"])
     assert (report.trigger, report.outcome, report.missing, report.stale, report.orphans) == (
         "nightly", "complete", 5, 5, 1)
@@ -181,7 +182,7 @@ def test_the_nightly_run_is_scheduled_stores_its_report_and_shows_on_the_dashboa
 def test_past_95_percent_of_the_allocation_the_nightly_run_waits(drifted):
     SyncAttempt.objects.create(vendor="salesforce", operation="query", method="GET", url="u",
                                api_used=96, api_limit=100)
-    assert "deferred_until" in reconcile.nightly()
+    assert "deferred_until" in reconcile.nightly(Vendors.from_settings())
     assert ReconcileReport.objects.get().outcome == "deferred"
     assert Schedule.objects.filter(name="hub: reconcile, deferred", schedule_type=Schedule.ONCE).exists()
     with pytest.raises(CommandError) as refused:

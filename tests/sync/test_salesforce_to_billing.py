@@ -10,6 +10,7 @@ import requests
 from django.utils import timezone
 
 from syncapp.connectors.salesforce import soql
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.jobs import engine
 from syncapp.models import Cursor, FieldMapping, OrderLink, SyncJob, SyncSettings
@@ -195,7 +196,7 @@ def billing_origin_order(billing, provider):
         customer=Customer(name="Initech", email="peter@initech.com", currency="USD",
                           bill_to=Contact(email="peter@initech.com", first_name="Peter", last_name="Gibbons"))),
         idempotency_key=str(uuid.uuid4()))
-    sf_id = sync_order(provider, created.order_id)["salesforce_order_id"]
+    sf_id = sync_order(provider, created.order_id, Vendors.from_settings())["salesforce_order_id"]
     return created.order_id, sf_id
 
 
@@ -220,11 +221,11 @@ def test_a_refused_activation_leaves_a_visible_conflict_and_changes_nothing(api,
 
 
 def test_the_watcher_sees_an_activation_done_in_salesforce(sf, billing, provider):
-    watch.watch_salesforce()  # the first run sets the watermark
+    watch.watch_salesforce(Vendors.from_settings())  # the first run sets the watermark
     Cursor.objects.update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     billing_id, sf_id = billing_origin_order(billing, provider)
     sf.update("Order", sf_id, {"Status": "Activated"})  # a rep activates it in Salesforce
-    assert watch.watch_salesforce()["queued"] == 1
+    assert watch.watch_salesforce(Vendors.from_settings())["queued"] == 1
     job = SyncJob.objects.get(kind=SyncJob.Kind.ACTIVATION, subject=sf_id)
     assert engine.run(job.pk) == "succeeded"
     assert billing.get_order(billing_id).status == OrderStatus.ACTIVATED
@@ -249,17 +250,17 @@ def test_an_abandoned_cart_makes_exactly_one_task_for_the_owner(sf, billing, pro
 
 
 def test_edits_to_salesforce_drafts_are_pushed_only_when_switched_on(api, sf, billing):
-    watch.watch_salesforce()
+    watch.watch_salesforce(Vendors.from_settings())
     Cursor.objects.update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     order_id = salesforce_draft(sf)
     billing_id = api(f"{order_id}/sync").json()["billing_order_id"]
     item = sf.query(soql("SELECT Id FROM OrderItem WHERE OrderId = {} ORDER BY CreatedDate LIMIT 1", order_id))[0]
     sf.update("OrderItem", item["Id"], {"Quantity": 3, "UnitPrice": 45})
-    assert watch.watch_salesforce()["queued"] == 0  # off by default
+    assert watch.watch_salesforce(Vendors.from_settings())["queued"] == 0  # off by default
 
     switch_on_salesforce_edits()
     sf.update("OrderItem", item["Id"], {"Quantity": 4, "UnitPrice": 45})  # the rep edits again
-    assert watch.watch_salesforce()["queued"] == 1
+    assert watch.watch_salesforce(Vendors.from_settings())["queued"] == 1
     engine.run(SyncJob.objects.get(kind=SyncJob.Kind.SALESFORCE_TO_BILLING, subject=order_id).pk)
     assert ("PRO-MONTHLY", Decimal(4)) in [(ln.sku, ln.quantity) for ln in billing.get_order(billing_id).lines]
 
@@ -284,7 +285,7 @@ def stamp_in_one_second(ids):
 
 
 def test_the_watcher_pages_through_a_second_shared_by_more_orders_than_a_batch(sf, provider):
-    watch.watch_salesforce()
+    watch.watch_salesforce(Vendors.from_settings())
     Cursor.objects.update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     switch_on_salesforce_edits()
     account = sf.create("Account", {"Name": "Bulk Co"})
@@ -298,7 +299,7 @@ def test_the_watcher_pages_through_a_second_shared_by_more_orders_than_a_batch(s
                                             salesforce_order_id=sf_id, origin="salesforce", status="Draft")
                                   for i, sf_id in enumerate(ids))
 
-    assert watch.watch_salesforce()["queued"] >= len(ids)
+    assert watch.watch_salesforce(Vendors.from_settings())["queued"] >= len(ids)
     queued = set(SyncJob.objects.filter(kind=SyncJob.Kind.SALESFORCE_TO_BILLING).values_list("subject", flat=True))
     assert queued == set(ids)
-    assert watch.watch_salesforce()["seen"] == 0  # past that second, not stuck in it
+    assert watch.watch_salesforce(Vendors.from_settings())["seen"] == 0  # past that second, not stuck in it

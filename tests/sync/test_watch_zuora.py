@@ -9,6 +9,7 @@ import requests
 from django.utils import timezone
 
 from sandbox.zuora.models import Order as ZuoraOrder
+from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import OrderStatus
 from syncapp.jobs import engine
 from syncapp.models import Cursor, SyncJob
@@ -26,7 +27,7 @@ def harness(hub_settings, hub_url):
 
 
 def test_a_draft_made_in_zuora_without_an_event_reaches_salesforce(harness, sf):
-    assert watch_zuora() == {"seen": 0, "queued": 0}  # the first run sets the watermark
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 0, "queued": 0}  # the first run sets the watermark
     Cursor.objects.filter(name=CURSOR).update(
         value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     billing = harness.connector()
@@ -34,7 +35,7 @@ def test_a_draft_made_in_zuora_without_an_event_reaches_salesforce(harness, sf):
                                  idempotency_key="k-watch")
     billing.create_order(a_draft(harness, status=OrderStatus.ACTIVATED), idempotency_key="k-done")
 
-    assert watch_zuora()["queued"] == 1  # the draft; the completed order has its own event
+    assert watch_zuora(Vendors.from_settings())["queued"] == 1  # the draft; the completed order has its own event
     job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
     assert engine.run(job.pk) == "succeeded"
     found = sf.query(f"SELECT Id FROM Order WHERE Billing_Order_Id__c = '{draft.order_id}'")
@@ -43,11 +44,11 @@ def test_a_draft_made_in_zuora_without_an_event_reaches_salesforce(harness, sf):
 
 def _synced_draft(harness, key: str):
     """A draft made in Zuora that one poll found and whose sync ran."""
-    watch_zuora()
+    watch_zuora(Vendors.from_settings())
     Cursor.objects.filter(name=CURSOR).update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     billing = harness.connector()
     draft = billing.create_order(a_draft(harness, customer=a_customer(crm_id=None)), idempotency_key=key)
-    assert watch_zuora() == {"seen": 1, "queued": 1}
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 1}
     job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
     assert engine.run(job.pk) == "succeeded"
     return billing, draft, job
@@ -56,7 +57,7 @@ def _synced_draft(harness, key: str):
 def test_a_draft_that_did_not_change_costs_nothing_on_the_next_poll(harness, sf):
     _, draft, job = _synced_draft(harness, "k-quiet")
     before = harness.control()["call_counts"]
-    assert watch_zuora() == {"seen": 1, "queued": 0}  # listed again (the overlap), not queued
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 0}  # listed again (the overlap), not queued
     after = harness.control()["call_counts"]
     assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
         "GET /v1/orders": 1}  # the listing only: no order read, now or by a job
@@ -72,7 +73,7 @@ def test_a_change_in_the_watermarks_second_is_still_queued(harness, sf):
     # The last poll read half a second into the second Zuora stamped the change with: the change
     # came after it, with a stamp before the watermark.
     Cursor.objects.filter(name=CURSOR).update(value=(stamp.replace(microsecond=500_000) + OVERLAP).isoformat())
-    assert watch_zuora() == {"seen": 1, "queued": 1}
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 1}
     job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
     assert engine.run(job.pk) == "succeeded"
     quantities = sf.query(f"SELECT Quantity FROM OrderItem WHERE Order.Billing_Order_Id__c = '{draft.order_id}'")
@@ -83,5 +84,5 @@ def test_the_watcher_does_nothing_for_another_provider(hub_settings, hub_url):
     hub_settings["billing_provider"] = "nue"
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False},
                   timeout=10).raise_for_status()
-    assert watch_zuora() == {"seen": 0, "queued": 0}
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 0, "queued": 0}
     assert not Cursor.objects.filter(name=CURSOR).exists()

@@ -25,12 +25,17 @@ from simple_salesforce.format import format_external_id
 
 from syncapp import conf
 from syncapp.conf import SalesforceConfig
-from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder, new_session
+from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder, Timeout, new_session
 from syncapp.connectors.sandbox_transport import sandbox_session
 from syncapp.exceptions import PermanentError, TransientError
 
 from . import sessions
+from .accounts import AccountPort
+from .catalog import CatalogPort
+from .changes import ChangePort
 from .errors import VENDOR, first_failure, graph_error, map_exception, record_error
+from .follow_ups import FollowUpPort
+from .order_port import OrderPort
 from .recording import call_record
 from .soql import strip_attributes
 
@@ -47,8 +52,13 @@ _SESSION_SECONDS = re.compile(r"<sessionSecondsValid>\s*(\d+)\s*</sessionSeconds
 GRAPH_SECONDS_PER_NODE = 0.05
 
 
-class SalesforceConnector:
+class SalesforceConnector(AccountPort, OrderPort, CatalogPort, FollowUpPort, ChangePort):
     """Salesforce REST calls that raise only `TransientError`, `PermanentError`, `NotFoundError`.
+
+    The flows use only the port: the methods mixed in by purpose (`accounts.py`, `order_port.py`,
+    `catalog.py`, `follow_ups.py`, `changes.py`), which answer domain records or small typed
+    records and keep SOQL and custom field names in this package. The generic calls below
+    (`query`, `get`, `graph`, …) are what those methods are built on.
 
     Logins, from the configuration (`SalesforceConfig.flow`): a session id given to the
     constructor (with the instance URL); else the OAuth 2.0 JWT bearer flow when a consumer key,
@@ -62,7 +72,7 @@ class SalesforceConnector:
     vendor = VENDOR
 
     def __init__(self, config: SalesforceConfig, recorder: Recorder | None = None,
-                 session: requests.Session | None = None, timeout=DEFAULT_TIMEOUT, *,
+                 session: requests.Session | None = None, timeout: Timeout = DEFAULT_TIMEOUT, *,
                  session_id: str | None = None):
         self.config = config
         self.recorder = recorder
@@ -77,7 +87,7 @@ class SalesforceConnector:
         self._response: requests.Response | None = None
 
     @classmethod
-    def from_settings(cls, recorder: Recorder | None = None, **kwargs) -> SalesforceConnector:
+    def from_settings(cls, recorder: Recorder | None = None, **kwargs: object) -> SalesforceConnector:
         """The connector for the configured org (`syncapp.conf.salesforce()`)."""
         config = conf.salesforce()
         kwargs.setdefault("timeout", (DEFAULT_TIMEOUT[0], config.read_timeout))
@@ -104,7 +114,7 @@ class SalesforceConnector:
 
             page = self._call("query more", more)
 
-    def query(self, soql: str, **options) -> list[dict]:
+    def query(self, soql: str, **options: object) -> list[dict]:
         """All records `soql` selects, every page fetched (see `query_iter`)."""
         return list(self.query_iter(soql, **options))
 
@@ -132,7 +142,7 @@ class SalesforceConnector:
         self._call(f"delete {sobject}", lambda sf: _sobject(sf, sobject).delete(
             _segment(record_id)), record_url=True)
 
-    def upsert(self, sobject: str, ext_field: str, ext_value, data: dict) -> tuple[str, bool]:
+    def upsert(self, sobject: str, ext_field: str, ext_value: str | int, data: dict) -> tuple[str, bool]:
         """Create or update the record whose external id field `ext_field` equals `ext_value`;
         return `(id, created)`. Several matching records → `PermanentError` `MULTIPLE_CHOICES`
         (`details["matches"]`); a taken unique value → `PermanentError` `DUPLICATE_VALUE`."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from syncapp import conf
-from syncapp.connectors.salesforce.soql import soql
 from syncapp.domain.records import (
     Address,
     BillingTerms,
@@ -24,11 +24,17 @@ from syncapp.domain.records import (
     OrderLine,
     OrderStatus,
 )
-from syncapp.exceptions import NotFoundError
 
 ORDER_EXT_ID = "Billing_Order_Id__c"
 LINE_EXT_ID = "Billing_Line_Id__c"
 ORIGIN_LABELS = {"billing": "Billing", "salesforce": "Salesforce"}
+# The custom fields the hub writes (shipped in salesforce/force-app/main/default/objects), for the
+# `doctor` preflight to check in an org.
+WRITTEN_FIELDS = {
+    "Order": (ORDER_EXT_ID, "Sync_Origin__c", "Billing_Checkout_URL__c", "Billing_Period__c", "Payment_Term__c"),
+    "OrderItem": (LINE_EXT_ID, "Discount_Percent__c"),
+}
+EXTERNAL_IDS = {ORDER_EXT_ID, LINE_EXT_ID}  # upserts key on them
 
 
 @dataclass
@@ -67,7 +73,7 @@ def order_fields(order: DraftOrder, side: SalesforceSide) -> dict:
     return fields
 
 
-def item_fields(line, order_ref: str, side: SalesforceSide) -> dict:
+def item_fields(line: OrderLine, order_ref: str, side: SalesforceSide) -> dict:
     fields = {"Quantity": float(line.quantity), "UnitPrice": _money(line.net_price),
               "Discount_Percent__c": _money(line.discount.percent) if line.discount else None,
               "Description": line.description or None}
@@ -76,7 +82,7 @@ def item_fields(line, order_ref: str, side: SalesforceSide) -> dict:
     return fields
 
 
-def order_graph(graph_id: str, order: DraftOrder, side: SalesforceSide, data_path) -> dict:
+def order_graph(graph_id: str, order: DraftOrder, side: SalesforceSide, data_path: Callable[[str], str]) -> dict:
     """The graph that makes Salesforce show `order`: upsert the Order by its billing id, upsert each
     line's OrderItem by line id, delete items whose lines are gone, and set the final status last
     (items can only change while the Order is a draft). `data_path(p)` gives `/services/data/vX/p`."""
@@ -106,6 +112,17 @@ def written_ids(order: DraftOrder, graph_result: dict) -> tuple[str, dict[str, s
     items = {line.line_id: responses[f"item{i}"]["body"]["id"]
              for i, line in enumerate(order.lines) if line.line_id and f"item{i}" in responses}
     return order_id, items
+
+
+def billing_ids_records(order_id: str, billing_order_id: str, checkout_url: str | None, origin: str,
+                        line_ids: dict[str, str]) -> list[dict]:
+    """The records that put the billing ids and checkout link on an Order and its OrderItems
+    (OrderItem Id → billing line id), for one collection update."""
+    records = [{"attributes": {"type": "Order"}, "Id": order_id, ORDER_EXT_ID: billing_order_id,
+                "Billing_Checkout_URL__c": checkout_url, "Sync_Origin__c": ORIGIN_LABELS["billing" if origin == "billing" else "salesforce"]}]
+    records += [{"attributes": {"type": "OrderItem"}, "Id": item_id, LINE_EXT_ID: line_id}
+                for item_id, line_id in line_ids.items()]
+    return records
 
 
 # --- reading a Salesforce Order (Salesforce → billing) ----------------------------------------
@@ -139,18 +156,11 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _contact(row: dict | None, address: Address | None = None) -> Contact | None:
+def contact_from_row(row: dict | None, address: Address | None = None) -> Contact | None:
     if not row or not row.get("Email"):
         return None
     return Contact(email=row["Email"], first_name=row.get("FirstName") or "", last_name=row.get("LastName") or "",
                    phone=row.get("Phone") or "", address=address)
-
-
-def first_contact(sf, account_id: str) -> Contact | None:
-    """The Account's oldest Contact with an email, for an Order that names no bill-to contact."""
-    rows = sf.query(soql("SELECT Email, FirstName, LastName, Phone FROM Contact WHERE AccountId = {} "
-                         "AND Email != null ORDER BY CreatedDate LIMIT 1", account_id))
-    return _contact(rows[0] if rows else None)
 
 
 def _mapped(custom_fields: dict[str, str] | None) -> dict[str, str]:
@@ -167,16 +177,6 @@ def orders_soql(where: str, custom_fields: dict[str, str] | None = None) -> str:
             f"ORDER BY CreatedDate, Id) FROM Order WHERE {where}")
 
 
-def read_order(sf, order_id: str, custom_fields: dict[str, str] | None = None) -> SalesforceOrder:
-    """Read an Order with its items, Account and bill-to Contact (None when it names none).
-    `custom_fields` maps billing custom field names to Order fields to read into the draft.
-    Raises NotFoundError when there is no such Order."""
-    rows = sf.query(orders_soql(soql("Id = {}", order_id), custom_fields))
-    if not rows:
-        raise NotFoundError(f"No Salesforce Order {order_id}", code="NOT_FOUND", vendor="salesforce")
-    return order_from_row(rows[0], custom_fields)
-
-
 def order_from_row(row: dict, custom_fields: dict[str, str] | None = None) -> SalesforceOrder:
     """One row of `orders_soql` as a `SalesforceOrder`."""
     mapped = _mapped(custom_fields)
@@ -184,7 +184,7 @@ def order_from_row(row: dict, custom_fields: dict[str, str] | None = None) -> Sa
     address = Address(account.get("BillingStreet") or "", account.get("BillingCity") or "",
                       account.get("BillingState") or "", account.get("BillingPostalCode") or "",
                       account.get("BillingCountry") or "")
-    contact = _contact(row.get("BillToContact"), address)
+    contact = contact_from_row(row.get("BillToContact"), address)
     items = ((row.get("OrderItems") or {}).get("records")) or []
     lines = []
     for item in items:

@@ -2,8 +2,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from syncapp.connectors.vendors import Vendors
 from syncapp.jobs import engine
 from syncapp.management.progress import progress_bar, since_option
+from syncapp.models import SyncAttempt
 from syncapp.sync import backfill
 
 
@@ -23,7 +25,8 @@ class Command(BaseCommand):
             raise CommandError(f"--batch must be between 1 and {engine.MAX_BATCH}")
         try:
             with progress_bar(self.stderr._out) as advance:
-                done = backfill.backfill(since=since_option(since), batch=batch,
+                done = backfill.backfill(Vendors.from_settings(SyncAttempt.recorder()), since=since_option(since),
+                                         batch=batch,
                                          progress=lambda n: advance("billing drafts", n))
         except backfill.SyncTurnedOff as err:
             raise CommandError(str(err)) from None

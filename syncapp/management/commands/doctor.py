@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from syncapp.connectors.vendors import Vendors
 from syncapp.console import preflight
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the checks as JSON")
 
     def handle(self, *args, **options):
-        checks = preflight.run()
+        checks = preflight.run(Vendors.from_settings())
         if options["json"]:
             self.stdout.write(json.dumps(preflight.as_json(checks), indent=2, ensure_ascii=False))
         else:

@@ -2,7 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from syncapp.connectors.vendors import Vendors
 from syncapp.management.progress import progress_bar, since_option
+from syncapp.models import SyncAttempt
 from syncapp.sync.reconcile import FIELDS, Deferred, reconcile, summary
 
 DRIFT = 1
@@ -28,7 +30,8 @@ class Command(BaseCommand):
     def handle(self, since, fix, as_json, **options):
         try:
             with progress_bar(self.stderr._out) as advance:
-                report = reconcile(since=since_option(since), fix=fix, progress=advance)
+                report = reconcile(Vendors.from_settings(SyncAttempt.recorder()), since=since_option(since),
+                                   fix=fix, progress=advance)
         except Deferred as deferred:
             raise CommandError(f"{deferred}; try again then.", returncode=DEFERRED) from None
         if as_json:
