@@ -1,10 +1,11 @@
 """Draft orders as Salesforce Orders and OrderItems, both ways.
 
-Writing (billing → Salesforce) is pure translation: the caller supplies what it knows about the
-Salesforce side — the Account, the standard price book and its entries per SKU, the OrderItem of
-each billing line already there, and the Order's current status — and sends the graph with
-`SalesforceConnector.graph`. Reading (Salesforce → billing) is one SOQL query with the items as a
-subquery.
+Pure translation, no calls (the port's `order_port.py` makes them). Writing (billing →
+Salesforce): the caller supplies what it knows about the Salesforce side — the Account, the
+standard price book and its entries per SKU, the OrderItem of each billing line already there,
+and the Order's current status — and the graph is sent with `SalesforceConnector.graph`. Reading
+(Salesforce → billing): one SOQL query with the items as a subquery (`orders_soql`), each row
+turned into a `SalesforceOrder` (`order_from_row`).
 """
 from __future__ import annotations
 
