@@ -16,9 +16,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 HUB = REPO / "syncapp"
 SALESFORCE_PORT = HUB / "connectors" / "salesforce"
-# A SOQL query (`SELECT Id …`, `SELECT {fields} …`, `SELECT COUNT() …`); the health check's
-# database probe (`SELECT 1`) is SQL, not SOQL.
-SOQL = re.compile(r"\bSELECT\s+[A-Za-z({]")
+# A SOQL query: `SELECT <fields> FROM <object>` (the health check's database probe, `SELECT 1`,
+# and prose about the database's own SELECTs name no object).
+SOQL = re.compile(r"\bSELECT\s+\S.*\bFROM\s+[A-Z]")
 CUSTOM_FIELD = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*__c\b")
 # Zuora and Nue name their own custom fields with the same suffix (`Name__c`): billing's, not Salesforce's.
 BILLING_CONNECTORS = HUB / "connectors" / "billing"
