@@ -1,5 +1,4 @@
-"""Benchmark 1 of issue 8: the webhook intake against a bare Django JSON view, on the same server in
-the same run.
+"""The webhook intake against a bare Django JSON view, on the same server in the same run.
 
 For each database the hub runs under gunicorn as `make run` starts it (gthread, 2 workers x 8
 threads, sandbox on; access log off) on a free port with a fresh HUB_DATA_DIR, migrated, with no
@@ -7,8 +6,9 @@ worker cluster (only the web server is measured; the queued jobs wait). Then:
 
 1. closed loop: N keep-alive connections send back to back — `POST /bench/bare` (reads the body,
    answers 202 JSON, same middleware) and `POST /api/v1/webhooks/zuora` (a valid Standard Webhooks
-   signature, a unique webhook-id and a new order per request: verify, store the event, create the
-   job, queue its task, answer 202). Throughput and p50/p99; the ratio intake/bare.
+   signature, a unique webhook-id and a new order per request: verify, store the event and create
+   its job — one statement on PostgreSQL, no task: the cluster's dispatcher hands jobs over — and
+   answer 202). Throughput and p50/p99; the ratio intake/bare.
 2. open loop at a fixed rate (100 requests/s): p50/p99 latency counted from when each request was
    due.
 
@@ -17,8 +17,8 @@ worker cluster (only the web server is measured; the queued jobs wait). Then:
 
 PostgreSQL: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/hub_bench; the
 database is dropped and created afresh). Redis: BENCH_REDIS_URL (default redis://127.0.0.1:6379/15).
-A configuration whose service is not reachable is skipped. Targets (issue 16): intake at least half
-the bare view's throughput in the same run; p99 under 50 ms at 100 requests/s.
+A configuration whose service is not reachable is skipped. Targets: intake at least half the bare
+view's throughput in the same run; p99 under 50 ms at 100 requests/s.
 """
 from __future__ import annotations
 

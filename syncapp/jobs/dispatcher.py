@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import close_old_connections, connection
 
 from syncapp.jobs import engine
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL = 0.2  # seconds between reads while nothing is due: a new job waits 0.1 s on average
-AFTER_ERROR = 2.0  # seconds before trying again when the database failed
+AFTER_ERROR = 2.0  # seconds before trying again when the database or the broker failed
 
 
 def run(stopped: Callable[[], bool], *, idle: float = IDLE_POLL) -> None:
@@ -33,8 +33,8 @@ def run(stopped: Callable[[], bool], *, idle: float = IDLE_POLL) -> None:
                 engine.sweep(handed_over_before=timedelta(0))
                 started = True
             handed = engine.dispatch()
-        except DatabaseError:
-            log.exception("the job dispatcher could not reach the database; trying again")
+        except Exception:  # the database or the broker failed: the loop must outlive it
+            log.exception("the job dispatcher failed; trying again in %s s", AFTER_ERROR)
             connection.close()
             time.sleep(AFTER_ERROR)
             continue
