@@ -83,30 +83,27 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
 def enqueue_with(record: Model, kind: str, provider: str, subject: str) -> None:
     """Enqueue the job and insert `record`, a new row whose `job` points to it: both or neither
     (when the insert raises IntegrityError the job is left as it was). On PostgreSQL that is one
-    statement, the upsert feeding the insert, so one round trip; elsewhere two in one transaction."""
-    if connection.vendor != "postgresql":
-        with transaction.atomic():
-            record.job = enqueue(kind, provider, subject)
-            record.save(force_insert=True)
-        return
+    statement, the upsert feeding the insert, so one round trip; elsewhere two in one transaction.
+    Both are written as SQL here: the ORM's compiling costs more than SQLite's writing."""
     upsert, params = _upsert(kind, provider, subject, timezone.now())
     meta, qn = record._meta, connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     job_column = meta.get_field("job").column
-    values = []
-    for field in fields:
-        if field.column == job_column:
-            values.append("(SELECT id FROM job)")
+    row = {f.column: f.get_db_prep_save(f.pre_save(record, add=True), connection) for f in fields}
+    one_statement = connection.vendor == "postgresql"
+    marks = ", ".join("(SELECT id FROM job)" if one_statement and column == job_column else "%s" for column in row)
+    insert = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(column) for column in row)}) VALUES ({marks}) "
+              f"RETURNING {qn(meta.pk.column)}, {qn(job_column)}")
+    # Inside the caller's transaction a savepoint keeps it usable when the insert fails.
+    atomic = transaction.atomic() if connection.in_atomic_block or not one_statement else nullcontext()
+    with atomic, connection.cursor() as cursor:
+        if one_statement:
+            del row[job_column]
+            cursor.execute(f"WITH job AS ({upsert} RETURNING id) {insert}", params + list(row.values()))
         else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(record, add=True), connection))
-    sql = (f"WITH job AS ({upsert} RETURNING id) INSERT INTO {qn(meta.db_table)} "
-           f"({', '.join(qn(f.column) for f in fields)}) VALUES ({', '.join(values)}) "
-           f"RETURNING {qn(meta.pk.column)}, {qn(job_column)}")
-    # Alone the statement is its own transaction; inside the caller's, a savepoint keeps that
-    # transaction usable when the insert fails.
-    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+            cursor.execute(f"{upsert} RETURNING id", params)
+            row[job_column] = cursor.fetchone()[0]
+            cursor.execute(insert, list(row.values()))
         record.pk, record.job_id = cursor.fetchone()
     record._state.adding = False
 
