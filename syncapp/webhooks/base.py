@@ -137,7 +137,9 @@ class WebhookView(View):
                     engine.enqueue_with(event, SyncJob.Kind.BILLING_TO_SALESFORCE, self.provider, event.order_id)
                 else:
                     event.status = WebhookEvent.Status.IGNORED
-                    event.save()
+                    # One statement; inside a caller's transaction a savepoint survives a duplicate.
+                    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                        event.save()
         except IntegrityError:
             return JsonResponse({"status": "duplicate"}, status=200)
         return JsonResponse({"status": "accepted"}, status=202)
