@@ -5,7 +5,8 @@ Every record goes through the standard `logging` module, the hub's own (`logging
 `structlog.get_logger`) and its libraries' (Django, django-q2, requests/urllib3, simple-salesforce)
 alike, and structlog's `ProcessorFormatter` renders all of them, so one chain (context, redaction,
 rendering) applies to every line. The ids are bound as context variables:
-`syncapp.middleware.RequestIdMiddleware` binds `request_id`, `syncapp.tasks.run_job` binds `job_id`.
+`syncapp.middleware.RequestIdMiddleware` binds `request_id`, the job engine binds `job_id` while
+a job runs (`job_ids` while a batch does).
 """
 from __future__ import annotations
 

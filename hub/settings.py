@@ -135,9 +135,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_q: its `qcluster` command (the cluster plus the job dispatcher) replaces django-q2's.
+    "syncapp",
     "django_q",
     "django_prometheus",
-    "syncapp",
 ]
 if HUB["sandbox"]:
     INSTALLED_APPS += ["sandbox.salesforce", "sandbox.zuora", "sandbox.nue", "sandbox.webhooks"]

@@ -2,8 +2,6 @@
 twice."""
 import logging
 
-import structlog
-
 from syncapp.connectors.vendors import Vendors
 from syncapp.jobs import engine, heartbeat, retention
 from syncapp.models import SyncAttempt
@@ -13,12 +11,13 @@ from syncapp.sync import watch_zuora as watch_zuora_drafts
 log = logging.getLogger(__name__)
 
 
-def run_job(job_id: int):
-    # Every line logged while the job runs (connectors, libraries) carries its id.
-    with structlog.contextvars.bound_contextvars(job_id=job_id):
-        status = engine.run(job_id)
-        log.info("job run", extra={"status": status or "not claimed"})
-        return status
+def run_jobs(job_ids: list[int]) -> dict[int, str]:
+    """A batch the dispatcher handed over (syncapp/jobs/dispatcher.py): the new status of each job
+    this task ran; jobs already taken or done are left alone."""
+    statuses = engine.run_jobs(job_ids)
+    for job_id, status in statuses.items():
+        log.info("job run", extra={"job_id": job_id, "status": status})
+    return statuses
 
 
 def sweep():

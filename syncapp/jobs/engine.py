@@ -1,8 +1,11 @@
-"""The job engine: enqueue, claim with a lease, run, retry with backoff, sweep.
+"""The job engine: enqueue, dispatch, claim with a lease, run, retry with backoff, sweep.
 
-A `SyncJob` row is the truth; django-q2 tasks only carry a job id and may be lost, duplicated or
-late without harm: claiming is a conditional UPDATE, so a job runs in one worker at a time, and the
-sweeper re-enqueues whatever is due or whose worker died.
+A `SyncJob` row is the truth. Enqueueing writes only that row, due now; the dispatcher in the
+worker cluster (`syncapp/jobs/dispatcher.py`) hands due jobs to the workers in batches, one
+django-q2 task per batch (`dispatch`). Tasks only carry job ids and may be lost, duplicated or late
+without harm: claiming is a conditional UPDATE that takes a lease, so a job runs in one worker at a
+time, and the sweeper hands over again what was handed over long ago and never started, or whose
+worker died.
 """
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ import socket
 import time
 import traceback
 import uuid
+from contextlib import nullcontext
 from datetime import timedelta
 
+import structlog
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django_q.models import Success
 from django_q.tasks import async_task
@@ -30,16 +35,16 @@ log = logging.getLogger(__name__)
 
 # A lease must outlive any live run, or the sweeper hands a running job to a second worker. A run
 # inside a django-q2 task lives at most Q_CLUSTER["timeout"] seconds (then its worker is killed), so
-# the lease is that plus a margin; a batch also stops starting new orders after half of it.
+# the lease is that plus a margin; a task also stops starting new jobs after half of it.
 LEASE_MARGIN = timedelta(seconds=180)
 BATCH_BUDGET_SHARE = 0.5
-REQUEUE_AFTER = timedelta(seconds=120)  # an enqueued job not started by then is enqueued again
+REQUEUE_AFTER = timedelta(seconds=120)  # a job handed over and not started by then is handed over again
 BACKOFF_BASE = 5.0
 BACKOFF_CAP = 3600.0
-MAX_BATCH = 50
+MAX_BATCH = 50  # jobs per task, and per batch of a kind whose handler takes batches
 WORKER_LOST = "worker_lost"
 KEPT_TASK_RESULTS = 1000  # django-q2's successful task results the sweep keeps (the newest)
-_last_dispatch = 0.0
+PENDING, RUNNING = SyncJob.Status.PENDING.value, SyncJob.Status.RUNNING.value
 
 
 def backoff(attempt: int, hint: float | None = None) -> float:
@@ -56,18 +61,105 @@ def _broker_is_transactional() -> bool:
     return conf.task_queue().on_database
 
 
-def push(job_id: int) -> None:
-    """Hand the job to django-q2 (again), stamped as queued now."""
-    SyncJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
-    _hand_over(job_id)
+def _table() -> str:
+    return connection.ops.quote_name(SyncJob._meta.db_table)
 
 
-def _hand_over(job_id: int) -> None:
-    """With the ORM broker the task row commits with the caller's transaction; with any other
-    broker it is pushed after commit (the sweeper covers a crash)."""
+def _at(moment) -> object:
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+# --- enqueue: the job row, nothing else ------------------------------------------------------------
+def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
+    """Make sure the job for `subject` will run (again) with the current state; returns it.
+
+    A job already pending stays as it is (its backoff is kept); a running one is marked to run
+    again when it finishes; a finished one is reset, pending and due now. That is one statement (an
+    upsert) and no task: the dispatcher picks due jobs up."""
+    sql, params = _upsert(kind, provider, subject, timezone.now())
+    return list(SyncJob.objects.raw(sql + " RETURNING *", params))[0]
+
+
+def enqueue_with(record: Model, kind: str, provider: str, subject: str) -> None:
+    """Enqueue the job and insert `record`, a new row whose `job` points to it: both or neither
+    (when the insert raises IntegrityError the job is left as it was). On PostgreSQL that is one
+    statement, the upsert feeding the insert, so one round trip; elsewhere two in one transaction.
+    Both are written as SQL here: the ORM's compiling costs more than SQLite's writing."""
+    upsert, params = _upsert(kind, provider, subject, timezone.now())
+    meta, qn = record._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    job_column = meta.get_field("job").column
+    row = {f.column: f.get_db_prep_save(f.pre_save(record, add=True), connection) for f in fields}
+    one_statement = connection.vendor == "postgresql"
+    marks = ", ".join("(SELECT id FROM job)" if one_statement and column == job_column else "%s" for column in row)
+    insert = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(column) for column in row)}) VALUES ({marks}) "
+              f"RETURNING {qn(meta.pk.column)}, {qn(job_column)}")
+    # Inside the caller's transaction a savepoint keeps it usable when the insert fails.
+    atomic = transaction.atomic() if connection.in_atomic_block or not one_statement else nullcontext()
+    with atomic, connection.cursor() as cursor:
+        if one_statement:
+            del row[job_column]
+            cursor.execute(f"WITH job AS ({upsert} RETURNING id) {insert}", params + list(row.values()))
+        else:
+            cursor.execute(f"{upsert} RETURNING id", params)
+            row[job_column] = cursor.fetchone()[0]
+            cursor.execute(insert, list(row.values()))
+        record.pk, record.job_id = cursor.fetchone()
+    record._state.adding = False
+
+
+def _upsert(kind: str, provider: str, subject: str, now) -> tuple[str, list]:
+    """Insert the job, or update the one there: a finished job is reset to pending and due now, a
+    running one is marked to run again, a pending one is left as it is. No RETURNING clause."""
+    t, at = _table(), _at(now)
+    finished = f"{t}.status NOT IN (%s, %s)"
+    sql = (f"INSERT INTO {t} (kind, provider, subject, status, attempts, next_attempt_at, enqueued_at, leased_by, "
+           "rerun, last_error_code, last_error, created_at, updated_at) "
+           "VALUES (%s, %s, %s, %s, 0, %s, NULL, '', %s, '', '', %s, %s) "
+           "ON CONFLICT (kind, provider, subject) DO UPDATE SET "
+           f"rerun = CASE WHEN {t}.status = %s THEN %s WHEN {finished} THEN %s ELSE {t}.rerun END, "
+           f"attempts = CASE WHEN {finished} THEN 0 ELSE {t}.attempts END, "
+           f"next_attempt_at = CASE WHEN {finished} THEN %s ELSE {t}.next_attempt_at END, "
+           f"enqueued_at = CASE WHEN {finished} THEN NULL ELSE {t}.enqueued_at END, "
+           f"status = CASE WHEN {finished} THEN %s ELSE {t}.status END")
+    params = [kind, provider, subject, PENDING, at, False, at, at,
+              RUNNING, True, PENDING, RUNNING, False,
+              PENDING, RUNNING,
+              PENDING, RUNNING, at,
+              PENDING, RUNNING,
+              PENDING, RUNNING, PENDING]
+    return sql, params
+
+
+# --- dispatch: due jobs to the workers, a batch per task ----------------------------------------
+def dispatch(limit: int = MAX_BATCH) -> int:
+    """Hand due jobs that wait for a worker to the workers, up to `limit` in one django-q2 task;
+    returns how many. While there are none this is one indexed read: no transaction, no lock."""
+    now = timezone.now()
+    if not SyncJob.objects.filter(status=PENDING, next_attempt_at__lte=now, enqueued_at__isnull=True).exists():
+        return 0
+    t, at = _table(), _at(now)
+    # Two dispatchers (two clusters) never take the same job: PostgreSQL skips the rows another is
+    # taking, SQLite runs one writer at a time.
+    skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    sql = (f"UPDATE {t} SET enqueued_at = %s WHERE id IN (SELECT id FROM {t} WHERE status = %s AND "
+           f"next_attempt_at <= %s AND enqueued_at IS NULL ORDER BY next_attempt_at LIMIT %s{skip}) RETURNING id")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [at, PENDING, at, limit])
+            job_ids = sorted(row[0] for row in cursor.fetchall())
+        if job_ids:
+            _hand_over(job_ids)
+    return len(job_ids)
+
+
+def _hand_over(job_ids: list[int]) -> None:
+    """One task for the batch. With the ORM broker the task row commits with the caller's
+    transaction; with any other broker it is pushed after commit (the sweeper covers a crash)."""
 
     def send():
-        async_task("syncapp.tasks.run_job", job_id, task_name=f"job-{job_id}-{uuid.uuid4().hex[:8]}")
+        async_task("syncapp.tasks.run_jobs", job_ids,
+                   task_name=f"jobs-{job_ids[0]}-{len(job_ids)}-{uuid.uuid4().hex[:8]}")
 
     if _broker_is_transactional():
         send()
@@ -75,136 +167,126 @@ def _hand_over(job_id: int) -> None:
         transaction.on_commit(send)
 
 
-def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
-    """Make sure the job for `subject` will run (again) with the current state; returns it.
-
-    A job already pending stays as it is (its backoff is kept); a running one is marked to run
-    again when it finishes; a finished one is reset and queued. All of that is one statement (an
-    upsert), and the caller's transaction gets no savepoint of its own: each statement on the
-    webhook intake's path is a round trip to the database."""
-    now = timezone.now()
-    with transaction.atomic(savepoint=False):
-        job = _upsert(kind, provider, subject, now)
-        if job.enqueued_at == now:  # due now, and stamped as queued by this very statement
-            _hand_over(job.pk)
-    return job
-
-
-def _upsert(kind: str, provider: str, subject: str, now) -> SyncJob:
-    """Insert the job, or update the one there: a finished job is reset to pending and due now, a
-    running one is marked to run again, a pending one keeps its backoff. A job due now is stamped
-    as queued now, so the caller knows which to hand over."""
-    table = connection.ops.quote_name(SyncJob._meta.db_table)
-    at = connection.ops.adapt_datetimefield_value(now)
-    pending, running = SyncJob.Status.PENDING.value, SyncJob.Status.RUNNING.value
-    finished = (f"{table}.status NOT IN (%s, %s)", [pending, running])
-    due = (f"({finished[0]} OR ({table}.status = %s AND {table}.next_attempt_at <= %s))",
-           finished[1] + [pending, at])
-    parts = [
-        ("INSERT INTO {t} (kind, provider, subject, status, attempts, next_attempt_at, enqueued_at, leased_by, "
-         "rerun, last_error_code, last_error, created_at, updated_at) "
-         "VALUES (%s, %s, %s, %s, 0, %s, %s, '', %s, '', '', %s, %s) "
-         "ON CONFLICT (kind, provider, subject) DO UPDATE SET ", [kind, provider, subject, pending, at, at, False, at, at]),
-        ("rerun = CASE WHEN {t}.status = %s THEN %s", [running, True]),
-        (" WHEN " + finished[0] + " THEN %s ELSE {t}.rerun END, ", finished[1] + [False]),
-        ("attempts = CASE WHEN " + finished[0] + " THEN 0 ELSE {t}.attempts END, ", finished[1]),
-        ("next_attempt_at = CASE WHEN " + finished[0] + " THEN %s ELSE {t}.next_attempt_at END, ", finished[1] + [at]),
-        ("enqueued_at = CASE WHEN " + due[0] + " THEN %s ELSE {t}.enqueued_at END, ", due[1] + [at]),
-        ("status = CASE WHEN " + finished[0] + " THEN %s ELSE {t}.status END RETURNING *", finished[1] + [pending]),
-    ]
-    sql = "".join(part for part, _ in parts).replace("{t}", table)
-    return list(SyncJob.objects.raw(sql, [p for _, params in parts for p in params]))[0]
-
-
-def claim(job_id: int, *, due_only: bool = True) -> tuple[SyncJob | None, str]:
-    """Take a pending job for this worker (a conditional UPDATE: one winner); `due_only=False`
-    takes it even while it backs off."""
-    token, now = _holder_token(), timezone.now()
-    pending = SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING)
-    if due_only:
-        pending = pending.filter(next_attempt_at__lte=now)
-    return (SyncJob.objects.get(pk=job_id) if _take(pending, token, now) else None), token
-
-
-def _holder_token() -> str:
-    """Who holds a lease: this host and process (the sweep sees a dead local holder) and the run."""
+# --- claim and run: in a worker -----------------------------------------------------------------
+def _token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _take(pending, token: str, now) -> int:
-    """The conditional UPDATE that claims: a job another worker took first is left out."""
-    return pending.update(status=SyncJob.Status.RUNNING, lease_until=now + lease_length(), leased_by=token,
-                          attempts=F("attempts") + 1, enqueued_at=None)
+def _claim(token: str, where: str, params: list, limit: int | None = None) -> list[SyncJob]:
+    """Take the pending jobs matching `where` for this worker, each with a lease and an attempt
+    counted (a conditional UPDATE: one winner per job); on PostgreSQL rows another worker is
+    taking at this moment are skipped, not waited for."""
+    t, now = _table(), timezone.now()
+    skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    sql = (f"UPDATE {t} SET status = %s, lease_until = %s, leased_by = %s, attempts = attempts + 1, "
+           f"enqueued_at = NULL WHERE id IN (SELECT id FROM {t} WHERE status = %s AND {where} "
+           f"ORDER BY next_attempt_at, id{' LIMIT %s' if limit else ''}{skip}) RETURNING *")
+    args = [RUNNING, _at(now + lease_length()), token, PENDING, *params, *([limit] if limit else [])]
+    return sorted(SyncJob.objects.raw(sql, args), key=lambda job: (job.next_attempt_at, job.pk))
 
 
-def _claim_backlog(job: SyncJob) -> list[tuple[SyncJob, str]]:
-    """Other due jobs of the same kind, claimed to run together with `job` (a lone job goes alone):
-    one UPDATE claims them all (each row still only if it is pending and due), one SELECT reads
-    the ones this run won."""
-    now = timezone.now()
-    due = SyncJob.objects.filter(kind=job.kind, status=SyncJob.Status.PENDING, next_attempt_at__lte=now)
-    ids = list(due.exclude(pk=job.pk).order_by("next_attempt_at").values_list("pk", flat=True)[:MAX_BATCH - 1])
-    if not ids:
-        return []
-    token = _holder_token()
-    if not _take(due.filter(pk__in=ids), token, now):
-        return []
-    won = SyncJob.objects.filter(pk__in=ids, leased_by=token, status=SyncJob.Status.RUNNING)
-    return [(other, token) for other in won.order_by("next_attempt_at", "pk")]
+def _due(due_only: bool) -> tuple[str, list]:
+    return ("next_attempt_at <= %s", [_at(timezone.now())]) if due_only else ("1 = 1", [])
+
+
+def claim(job_id: int, *, due_only: bool = True) -> tuple[SyncJob | None, str]:
+    """Take a pending job for this worker; `due_only=False` takes it even while it backs off."""
+    token = _token()
+    due, params = _due(due_only)
+    claimed = _claim(token, f"id = %s AND {due}", [job_id, *params])
+    return (claimed[0] if claimed else None), token
 
 
 def run(job_id: int, *, requested: bool = False) -> str | None:
-    """Run a job if it is due and free — with a backlog of its kind when its handler takes
+    """Run one job if it is due and free — with a backlog of its kind when its handler takes
     batches; returns the job's new status (None when it was not claimed). `requested`: staff
     asked for this job now, so it runs alone, even while backing off."""
-    started = time.monotonic()
-    found = SyncJob.objects.filter(pk=job_id).values_list("kind", "status").first()
-    if found is None or found[1] != SyncJob.Status.PENDING:
-        # Gone, running, or already run in another worker's batch (its task comes late): the
-        # claim could not take it, so neither the allocation nor the claim is asked.
-        return None
-    held_until = allocation.hold(found[0])
-    if held_until:
-        SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.PENDING).update(next_attempt_at=held_until,
-                                                                                 enqueued_at=None)
-        return None
-    job, token = claim(job_id, due_only=not requested)
-    if job is None:
-        return None
-    claimed = [(job, token)]
-    handler = kinds.handler(job.kind)
-    if handler.batch:
-        if not requested:
-            claimed += _claim_backlog(job)
-        recorders = {j.pk: SyncAttempt.recorder(job=j) for j, _ in claimed}
-        deadline = started + conf.task_queue().timeout * BATCH_BUDGET_SHARE
-        try:
-            outcomes = handler.run([j for j, _ in claimed], recorders, requested=requested, deadline=deadline)
-        except Exception as err:  # the batch as a whole failed: each job gets that failure
-            outcomes = {j.pk: err for j, _ in claimed}
-    else:
-        try:
-            outcomes = {job.pk: handler.run(job, SyncAttempt.recorder(job=job))}
-        except Exception as err:
-            outcomes = {job.pk: err}
-    statuses = {j.pk: _settle(j, t, outcomes.get(j.pk, NOT_RUN)) for j, t in claimed}
-    metrics.jobs_settled([j for j, _ in claimed], statuses)
+    return run_jobs([job_id], requested=requested).get(job_id)
+
+
+def run_jobs(job_ids: list[int], *, requested: bool = False) -> dict[int, str]:
+    """Run the given jobs that are due and free, a kind at a time: a batch handler gets them all
+    at once (with other due jobs of its kind, up to MAX_BATCH), a single one each in turn until
+    half the task's time is spent. Returns the new status of every job claimed."""
+    deadline = time.monotonic() + conf.task_queue().timeout * BATCH_BUDGET_SHARE
+    by_kind: dict[str, list[int]] = {}
+    for job_id, kind in SyncJob.objects.filter(pk__in=job_ids, status=PENDING).values_list("pk", "kind"):
+        by_kind.setdefault(kind, []).append(job_id)
+    statuses: dict[int, str] = {}
+    for kind, ids in by_kind.items():
+        held_until = allocation.hold(kind)
+        if held_until:
+            SyncJob.objects.filter(pk__in=ids, status=PENDING).update(next_attempt_at=held_until, enqueued_at=None)
+            continue
+        handler = kinds.handler(kind)
+        run_kind = _run_batch if handler.batch else _run_each
+        statuses |= run_kind(handler, kind, sorted(ids), requested=requested, deadline=deadline)
+    # What this task was handed and did not take (out of time, or being taken by another worker
+    # that may yet let go) goes back to the dispatcher rather than waiting for the sweeper.
+    SyncJob.objects.filter(pk__in=job_ids, status=PENDING, enqueued_at__isnull=False).update(enqueued_at=None)
     allocation.warn_when_high()
-    _dispatch_due_now_and_then()
-    return statuses[job.pk]
+    return statuses
+
+
+def _run_batch(handler: kinds.Handler, kind: str, ids: list[int], *, requested: bool, deadline: float) -> dict:
+    token = _token()
+    due, params = _due(not requested)
+    marks = ", ".join(["%s"] * len(ids))
+    claimed = _claim(token, f"id IN ({marks}) AND {due}", [*ids, *params], limit=MAX_BATCH)
+    if claimed and not requested and len(claimed) < MAX_BATCH:  # a backlog of its kind goes along
+        taken = [job.pk for job in claimed]
+        marks = ", ".join(["%s"] * len(taken))
+        claimed += _claim(token, f"kind = %s AND id NOT IN ({marks}) AND {due}", [kind, *taken, *params],
+                          limit=MAX_BATCH - len(claimed))
+    if not claimed:
+        return {}
+    recorders = {job.pk: SyncAttempt.recorder(job=job) for job in claimed}
+    with _logged(claimed):
+        try:
+            outcomes = handler.run(claimed, recorders, requested=requested, deadline=deadline)
+        except Exception as err:  # the batch as a whole failed: each job gets that failure
+            outcomes = {job.pk: err for job in claimed}
+    statuses = {job.pk: _settle(job, token, outcomes.get(job.pk, NOT_RUN)) for job in claimed}
+    metrics.jobs_settled(claimed, statuses)
+    return statuses
+
+
+def _run_each(handler: kinds.Handler, kind: str, ids: list[int], *, requested: bool, deadline: float) -> dict:
+    statuses = {}
+    for job_id in ids:
+        if statuses and time.monotonic() > deadline:
+            break  # the rest go back to the dispatcher
+        job, token = claim(job_id, due_only=not requested)
+        if job is None:
+            continue
+        with _logged([job]):
+            try:
+                outcome = handler.run(job, SyncAttempt.recorder(job=job))
+            except Exception as err:
+                outcome = err
+        statuses[job.pk] = _settle(job, token, outcome)
+        metrics.jobs_settled([job], {job.pk: statuses[job.pk]})
+    return statuses
+
+
+def _logged(jobs: list[SyncJob]):
+    """Every line logged while jobs run (connectors, libraries) carries their ids: `job_id` for
+    one job, `job_ids` for a batch."""
+    if len(jobs) == 1:
+        return structlog.contextvars.bound_contextvars(job_id=jobs[0].pk)
+    return structlog.contextvars.bound_contextvars(job_ids=[job.pk for job in jobs])
 
 
 NOT_RUN = object()  # a batch handler left the job out (out of time): queue it again as it was
 
 
 def _settle(job: SyncJob, token: str, outcome) -> str:
-    """Record a job's outcome: a result dict, the exception it ended with, or NOT_RUN."""
+    """Record a job's outcome: a result dict, the exception it ended with, or NOT_RUN. A job set
+    back to pending and due now waits for the dispatcher (claiming cleared its hand-over)."""
     mine = SyncJob.objects.filter(pk=job.pk, leased_by=token)
     if outcome is NOT_RUN:
-        with transaction.atomic():
-            if mine.update(status=SyncJob.Status.PENDING, attempts=F("attempts") - 1, lease_until=None,
-                           leased_by="", next_attempt_at=timezone.now()):
-                push(job.pk)
+        mine.update(status=SyncJob.Status.PENDING, attempts=F("attempts") - 1, lease_until=None, leased_by="",
+                    next_attempt_at=timezone.now())
         return SyncJob.Status.PENDING
     if isinstance(outcome, TransientError):
         return _after_transient(job, mine, outcome)
@@ -223,13 +305,11 @@ def _settle(job: SyncJob, token: str, outcome) -> str:
 
 def _after_success(job, mine, result) -> str:
     done = {"lease_until": None, "leased_by": "", "last_error_code": "", "last_error": "", "result": result,
-                "finished_at": timezone.now()}
+            "finished_at": timezone.now()}
     if mine.filter(rerun=False).update(status=SyncJob.Status.SUCCEEDED, **done):
         return SyncJob.Status.SUCCEEDED
     # Changed while it ran: run again with the newer state.
-    if mine.update(status=SyncJob.Status.PENDING, rerun=False, attempts=0, next_attempt_at=timezone.now(), **done):
-        with transaction.atomic():
-            push(job.pk)
+    mine.update(status=SyncJob.Status.PENDING, rerun=False, attempts=0, next_attempt_at=timezone.now(), **done)
     return SyncJob.Status.PENDING
 
 
@@ -253,24 +333,26 @@ def _after_transient(job, mine, err: TransientError) -> str:
 
 def retry_now(job: SyncJob) -> None:
     """Staff pressed retry: queue the job now, with a fresh attempt count."""
-    with transaction.atomic():
-        if SyncJob.objects.filter(pk=job.pk).exclude(status=SyncJob.Status.RUNNING).update(
-                status=SyncJob.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), rerun=False):
-            push(job.pk)
+    SyncJob.objects.filter(pk=job.pk).exclude(status=SyncJob.Status.RUNNING).update(
+        status=SyncJob.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), rerun=False, enqueued_at=None)
 
 
-def sweep(limit: int = 500) -> int:
-    """Recover orphaned jobs (their worker died) and queue every due job not queued recently."""
+def sweep(limit: int = 500, *, handed_over_before: timedelta = REQUEUE_AFTER) -> int:
+    """Recover orphaned jobs (their worker died), take back jobs handed over more than
+    `handed_over_before` ago and not started (their task was lost), and hand over what is due, up to
+    `limit` jobs; returns how many were handed over."""
     now = timezone.now()
     _recover_orphans(now)
-    due = list(SyncJob.objects.filter(status=SyncJob.Status.PENDING, next_attempt_at__lte=now)
-               .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
-               .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
-    for job_id in due:
-        with transaction.atomic():
-            push(job_id)
+    SyncJob.objects.filter(status=SyncJob.Status.PENDING, enqueued_at__lte=now - handed_over_before).update(
+        enqueued_at=None)
+    handed = 0
+    while handed < limit:
+        batch = dispatch(min(MAX_BATCH, limit - handed))
+        if not batch:
+            break
+        handed += batch
     prune_task_results(KEPT_TASK_RESULTS)
-    return len(due)
+    return handed
 
 
 def prune_task_results(keep: int) -> int:
@@ -316,12 +398,3 @@ def _process_alive(pid: str) -> bool:
     except (ValueError, PermissionError):  # unreadable token, or alive under another user
         return True
     return True
-
-
-def _dispatch_due_now_and_then(every: float = 2.0) -> None:
-    """While workers are busy, retries that came due are queued by the workers themselves, so
-    they do not wait for the next scheduled sweep."""
-    global _last_dispatch
-    if time.monotonic() - _last_dispatch >= every:
-        _last_dispatch = time.monotonic()
-        sweep(limit=50)

@@ -1,5 +1,5 @@
 """`SyncJob`: the durable unit of work. Correctness never depends on the broker: a job row says what
-must happen, and the sweeper re-enqueues anything due or orphaned."""
+must happen, the dispatcher hands due jobs to the workers and the sweeper recovers orphaned ones."""
 from django.db import models
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ class SyncJob(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the dispatcher handed the job to the workers; empty while it waits for the dispatcher.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     leased_by = models.CharField(max_length=64, blank=True)

@@ -129,16 +129,17 @@ class WebhookView(View):
         event.order_id = str(data.get("order_id") or "")[:100]
         event.account_id = str(data.get("account_id") or "")[:100]
         try:
-            with _one_writer(), transaction.atomic():
+            with _one_writer():
                 if event.event_type in ORDER_EVENTS:
-                    # The job first, so the event is written once, with its job (one statement
-                    # less per delivery); a duplicate's IntegrityError rolls the enqueue back too.
+                    # The event and its job in one statement on PostgreSQL (two elsewhere); no task:
+                    # the dispatcher hands the job over. A duplicate's IntegrityError leaves the job as it was.
                     event.status = WebhookEvent.Status.ACCEPTED
-                    event.job = engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, self.provider, event.order_id)
-                    event.save()
+                    engine.enqueue_with(event, SyncJob.Kind.BILLING_TO_SALESFORCE, self.provider, event.order_id)
                 else:
                     event.status = WebhookEvent.Status.IGNORED
-                    event.save()
+                    # One statement; inside a caller's transaction a savepoint survives a duplicate.
+                    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                        event.save()
         except IntegrityError:
             return JsonResponse({"status": "duplicate"}, status=200)
         return JsonResponse({"status": "accepted"}, status=202)

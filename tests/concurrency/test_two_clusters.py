@@ -1,9 +1,9 @@
 """Two worker clusters on one database and one broker never run the same job at once, and each
-order reaches Salesforce exactly once — even when every job's task is in the queue three times.
+order reaches Salesforce exactly once — even when every job is also in two tasks of its own.
 
 Real billing → Salesforce syncs: draft orders created in the Zuora emulator, its signed webhooks
-queue the jobs, and the two `qcluster`s (each with two workers) race for them. Which cluster ran a
-task comes from its log; what each run did comes from django-q2's task results and the hub's own
+queue the jobs, and the two `qcluster`s (each with its dispatcher and two workers) race for them.
+Which cluster ran a task comes from its log; what each run did comes from django-q2's task results and the hub's own
 `SyncAttempt` rows. Runs on the ORM broker by default and on Redis with REDIS_URL (+ HUB_Q_NAME).
 """
 import datetime as dt
@@ -26,8 +26,8 @@ from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORDERS = 40
-COPIES = 3  # the webhook's task plus two pushed by hand
-PROCESSING = re.compile(r"processing (job-(\d+)-\S+) 'syncapp\.tasks\.run_job'")
+EXTRA_COPIES = 2  # tasks of its own per job, pushed by hand beside the dispatcher's batches
+PROCESSING = re.compile(r"processing (\S+) 'syncapp\.tasks\.run_jobs'")
 
 
 def draft(i: int) -> DraftOrder:
@@ -63,42 +63,47 @@ def test_two_clusters_never_run_one_job_twice(hub_url, settings, start_cluster):
     jobs = wait_until(lambda: (list(SyncJob.objects.filter(subject__in=order_ids))
                                if SyncJob.objects.filter(subject__in=order_ids).count() == ORDERS else None),
                       timeout=30, message=f"{ORDERS} jobs queued by the webhooks")
-    for job in jobs:  # every job's task twice more, so the clusters race for the same jobs
-        for copy in (1, 2):
-            async_task("syncapp.tasks.run_job", job.pk, task_name=f"job-{job.pk}-copy{copy}")
-
-    wait_until(lambda: Task.objects.filter(func="syncapp.tasks.run_job").count() >= ORDERS * COPIES,
-               timeout=120, message=f"the {ORDERS * COPIES} tasks to be processed")
-    wait_until(lambda: not SyncJob.objects.filter(subject__in=order_ids, status__in=SyncJob.ACTIVE).exists(),
-               timeout=30, message="every job to finish")
+    for job in jobs:  # every job in two more tasks of its own, so the clusters race for the same jobs
+        for copy in range(1, EXTRA_COPIES + 1):
+            async_task("syncapp.tasks.run_jobs", [job.pk], task_name=f"copy{copy}-{job.pk}")
 
     job_ids = {job.pk for job in jobs}
+    wait_until(lambda: Task.objects.filter(func="syncapp.tasks.run_jobs", name__startswith="copy").count()
+               == ORDERS * EXTRA_COPIES, timeout=120, message=f"the {ORDERS * EXTRA_COPIES} copies to be processed")
+    wait_until(lambda: not SyncJob.objects.filter(subject__in=order_ids, status__in=SyncJob.ACTIVE).exists(),
+               timeout=30, message="every job to finish")
+    ran_in = lambda: {i for t in Task.objects.filter(func="syncapp.tasks.run_jobs") for i in (t.result or {})}  # noqa: E731
+    wait_until(lambda: ran_in() >= job_ids, timeout=30, message="the result of every task that ran a job")
+
     # Each job was claimed once (a claim counts an attempt) and fetched its order from billing
-    # once: no job ran twice, whether its own task ran it or another job's batch took it along.
+    # once: no job ran twice, whether a task it was handed to ran it or another's batch took it along.
     statuses = Counter(SyncJob.objects.filter(pk__in=job_ids).values_list("status", "attempts"))
     assert statuses == {("succeeded", 1): ORDERS}, statuses
     fetches = Counter(SyncAttempt.objects.filter(job__in=job_ids, operation="get_order")
                       .values_list("job_id", flat=True))
     assert fetches == Counter(dict.fromkeys(job_ids, 1)), "a job ran more than once"
 
-    # django-q2 handed every task out once; per job at most one of its copies got to run it, the
-    # others found it taken or done. Every call made for a job lies inside the lifetime (queued to
-    # finished) of one task that ran jobs.
-    tasks = list(Task.objects.filter(func="syncapp.tasks.run_job"))
-    assert Counter(t.args[0] for t in tasks) == Counter(dict.fromkeys(job_ids, COPIES))
-    runs = [t for t in tasks if t.result is not None]
-    assert len({t.args[0] for t in runs}) == len(runs), "two copies of one job's task both ran it"
-    assert {t.result for t in runs} == {"succeeded"}
+    # django-q2 handed every task out once; of all the tasks that carried a job (the dispatchers'
+    # batches, unless another task's batch took it along first, and its two copies), one ran it and
+    # the others found it taken or done. Every call
+    # made for a job lies inside the lifetime (queued to finished) of the task that ran it.
+    tasks = list(Task.objects.filter(func="syncapp.tasks.run_jobs"))
+    ran = Counter(job_id for t in tasks for job_id in (t.result or {}))
+    assert ran == Counter(dict.fromkeys(job_ids, 1)), "two tasks both ran one job"
+    assert {status for t in tasks for status in (t.result or {}).values()} == {"succeeded"}
     for job_id in job_ids:
+        run = next(t for t in tasks if job_id in (t.result or {}))
         calls = list(SyncAttempt.objects.filter(job_id=job_id).values_list("created_at", flat=True))
-        assert any(all(run.started <= at <= run.stopped for at in calls) for run in runs), \
-            f"job {job_id}'s calls are not inside one run"
+        assert calls and all(run.started <= at <= run.stopped for at in calls), \
+            f"job {job_id}'s calls are not inside the task that ran it"
 
-    # Both clusters did work, and copies of the same job reached both.
+    # Both clusters did work, and tasks carrying the same job reached both.
+    carried = {t.name: t.args[0] for t in tasks}
     ran_by = defaultdict(set)
     for cluster in clusters:
-        for _, job_id in PROCESSING.findall(cluster.log()):
-            ran_by[int(job_id)].add(cluster.name)
+        for name in PROCESSING.findall(cluster.log()):
+            for job_id in carried.get(name, ()):
+                ran_by[job_id].add(cluster.name)
     assert set().union(*ran_by.values()) == {"a", "b"}, "one cluster processed nothing"
     contested = [job_id for job_id, names in ran_by.items() if len(names) == 2]
     assert contested, "no job's tasks reached both clusters"
@@ -111,5 +116,6 @@ def test_two_clusters_never_run_one_job_twice(hub_url, settings, start_cluster):
                    for r in sf.query("SELECT OrderId, Quantity FROM OrderItem"))
     assert items == sorted((order_id, 1 + i % 5) for i, order_id in enumerate(order_ids))
     graphs = SyncAttempt.objects.filter(job__in=job_ids, operation="graph").count()
-    print(f"\n{ORDERS} jobs, {len(tasks)} tasks: {len(runs)} runs (the rest found their job taken or done), "
+    runs = [t for t in tasks if t.result]
+    print(f"\n{ORDERS} jobs, {len(tasks)} tasks: {len(runs)} ran jobs (the rest found theirs taken or done), "
           f"{graphs} composite graph calls, {len(contested)} jobs had copies in both clusters")

@@ -33,18 +33,28 @@ def wait_until(predicate, timeout=45.0, interval=0.25, message="condition"):
         time.sleep(interval)
 
 
+def cluster_env(hub_url, settings, **extra) -> dict:
+    """The environment of a worker cluster on the test database, talking to the live server."""
+    return {**os.environ, "DATABASE_URL": database_url(), "HUB_PUBLIC_URL": hub_url,
+            # the test's own cache keys (tests/conftest.py), so no earlier test's session or catalog leaks in
+            "HUB_CACHE_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+            "SALESFORCE_INSTANCE_URL": settings.HUB["salesforce_instance_url"],
+            "ZUORA_BASE_URL": settings.HUB["zuora_base_url"], "NUE_BASE_URL": settings.HUB["nue_base_url"],
+            "BILLING_PROVIDER": settings.HUB["billing_provider"], "HUB_SANDBOX": "1", "HUB_WORKERS": "2",
+            "HUB_DATA_DIR": str(settings.HUB["data_dir"]), **extra}
+
+
+def start_qcluster(env: dict, log) -> subprocess.Popen:
+    """`manage.py qcluster` in a process group of its own (so a kill reaches all its processes)."""
+    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
 @pytest.fixture
 def worker_cluster(hub_url, settings, tmp_path):
     """Start `manage.py qcluster` against the test database; stop it after the test."""
-    env = {**os.environ, "DATABASE_URL": database_url(), "HUB_PUBLIC_URL": hub_url,
-           # the test's own cache keys (tests/conftest.py), so no earlier test's session or catalog leaks in
-           "HUB_CACHE_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-           "SALESFORCE_INSTANCE_URL": settings.HUB["salesforce_instance_url"], "ZUORA_BASE_URL": settings.HUB["zuora_base_url"],
-           "NUE_BASE_URL": settings.HUB["nue_base_url"], "BILLING_PROVIDER": settings.HUB["billing_provider"],
-           "HUB_SANDBOX": "1", "HUB_WORKERS": "2", "HUB_DATA_DIR": str(settings.HUB["data_dir"])}
     log = open(tmp_path / "qcluster.log", "w")
-    proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_qcluster(cluster_env(hub_url, settings), log)
     yield proc
     proc.terminate()  # the cluster's own process stops its workers
     try:

@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -55,24 +55,37 @@ def queued_tasks() -> int:
     return get_broker().queue_size()
 
 
-def test_enqueue_creates_one_job_and_one_task_in_the_same_transaction():
+def test_enqueue_creates_one_job_and_the_dispatcher_hands_it_over_once():
     job = engine.enqueue(KIND, "zuora", "O-1")
     assert (job.status, job.attempts) == ("pending", 0)
-    assert queued_tasks() == 1
     assert engine.enqueue(KIND, "zuora", "O-1").pk == job.pk
-    assert SyncJob.objects.count() == 1
+    assert SyncJob.objects.count() == 1 and queued_tasks() == 0  # no task per job
+    assert engine.dispatch() == 1 and queued_tasks() == 1
+    assert engine.dispatch() == 0 and queued_tasks() == 1  # handed over once
+    engine.enqueue(KIND, "zuora", "O-1")  # news for a job already handed over: nothing more to send
+    assert engine.dispatch() == 0
 
 
-def test_enqueue_is_one_statement_and_the_task_on_the_orm_broker_one_more():
-    """On the webhook intake's path (inside its transaction) each statement is a round trip to
-    the database."""
-    task = 1 if engine._broker_is_transactional() else 0
-    with transaction.atomic(), CaptureQueriesContext(connection) as new:
+def test_enqueue_is_one_statement_and_sends_no_task():
+    """On the webhook intake's path each statement is a round trip to the database."""
+    with CaptureQueriesContext(connection) as new:
         engine.enqueue(KIND, "zuora", "O-1")
-    with transaction.atomic(), CaptureQueriesContext(connection) as again:  # pending and due: queued again
+    with CaptureQueriesContext(connection) as again:
         engine.enqueue(KIND, "zuora", "O-1")
-    assert (len(new), len(again)) == (1 + task, 1 + task), [q["sql"][:60] for q in new.captured_queries]
-    assert queued_tasks() == 2 and SyncJob.objects.count() == 1
+    assert (len(new), len(again)) == (1, 1), [q["sql"][:60] for q in new.captured_queries]
+    assert queued_tasks() == 0 and SyncJob.objects.count() == 1
+
+
+def test_the_dispatcher_hands_due_jobs_over_in_batches_one_task_each():
+    due = [engine.enqueue(KIND, "zuora", f"O-{i}").pk for i in range(engine.MAX_BATCH + 3)]
+    later = engine.enqueue(KIND, "zuora", "backing off")
+    SyncJob.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert [engine.dispatch(), engine.dispatch(), engine.dispatch()] == [engine.MAX_BATCH, 3, 0]
+    assert queued_tasks() == 2
+    assert set(SyncJob.objects.filter(enqueued_at__isnull=False).values_list("pk", flat=True)) == set(due)
+    OUTCOMES.extend([{"ok": i} for i in range(3)])
+    assert engine.run_jobs(due[-3:]) == dict.fromkeys(due[-3:], "succeeded")
+    assert engine.run_jobs(due[-3:]) == {}  # a duplicate of that task finds nothing to do
 
 
 def test_a_job_runs_once_and_succeeds():
@@ -162,6 +175,7 @@ def test_a_new_event_requeues_a_finished_job():
 def test_sweeper_recovers_lost_tasks_and_dead_workers():
     lost = engine.enqueue(KIND, "zuora", "lost")
     orphan = engine.enqueue(KIND, "zuora", "orphan")
+    assert engine.dispatch() == 2
     engine.claim(orphan.pk)
     get_broker().purge_queue()  # the broker lost every task
     long_ago = timezone.now() - timedelta(minutes=10)
@@ -169,9 +183,9 @@ def test_sweeper_recovers_lost_tasks_and_dead_workers():
     SyncJob.objects.filter(pk=orphan.pk).update(lease_until=long_ago)  # its worker was killed
 
     assert engine.sweep() == 2
-    assert queued_tasks() == 2
+    assert queued_tasks() == 1  # both in one batch
     OUTCOMES.extend([{"ok": 1}, {"ok": 2}])
-    assert engine.run(lost.pk) == engine.run(orphan.pk) == "succeeded"
+    assert engine.run_jobs([lost.pk, orphan.pk]) == {lost.pk: "succeeded", orphan.pk: "succeeded"}
 
 
 def test_a_crashed_local_worker_s_jobs_are_recovered_before_their_lease_runs_out():
@@ -230,7 +244,7 @@ def test_jobs_a_batch_had_no_time_for_go_back_to_the_queue_without_an_attempt():
     assert BATCHES == [sorted([first.pk, late.pk])]
     late.refresh_from_db()
     assert (late.status, late.attempts, late.leased_by) == ("pending", 0, "")
-    assert queued_tasks() == 1  # queued again at once
+    assert engine.dispatch() == 1  # handed over again at once
 
 
 def test_a_requested_run_goes_alone_and_now_even_while_backing_off():
@@ -245,9 +259,11 @@ def test_a_requested_run_goes_alone_and_now_even_while_backing_off():
     assert (other.status, other.attempts) == ("pending", 0)
 
 
-def test_sweeper_does_not_requeue_what_was_just_queued():
+def test_sweeper_does_not_hand_over_again_what_was_just_handed_over():
     engine.enqueue(KIND, "zuora", "fresh")
+    assert engine.dispatch() == 1
     assert engine.sweep() == 0
+    assert engine.sweep(handed_over_before=timedelta(0)) == 1  # a restarted cluster's first sweep
 
 
 def test_retry_now_resets_a_dead_job():

@@ -1,0 +1,54 @@
+"""The dispatcher loop of the worker cluster: on start it sweeps, taking back what a dead cluster
+had handed over; then it hands due jobs over as they come, and a failure does not end it."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.brokers import get_broker
+
+from syncapp.jobs import dispatcher, engine
+from syncapp.models import SyncJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+KIND = SyncJob.Kind.ACTIVATION
+
+
+def rounds(n: int):
+    """A `stopped` callable that lets the loop go round `n` times."""
+    left = iter(range(n, -1, -1))
+    return lambda: next(left) == 0
+
+
+def test_on_start_it_hands_over_again_what_a_dead_cluster_had_handed_over():
+    get_broker().purge_queue()
+    lost = engine.enqueue(KIND, "zuora", "lost")
+    assert engine.dispatch() == 1
+    get_broker().purge_queue()  # the task went down with its cluster
+    first_handed_over = SyncJob.objects.get(pk=lost.pk).enqueued_at
+    fresh = engine.enqueue(KIND, "zuora", "fresh")
+    later = engine.enqueue(KIND, "zuora", "backing off")
+    SyncJob.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+
+    dispatcher.run(rounds(2), idle=0)
+    assert get_broker().queue_size() == 1  # one task for both
+    handed = set(SyncJob.objects.filter(enqueued_at__isnull=False).values_list("pk", flat=True))
+    assert handed == {lost.pk, fresh.pk}
+    assert SyncJob.objects.get(pk=lost.pk).enqueued_at > first_handed_over  # handed over again
+
+
+def test_a_failure_does_not_stop_the_loop(monkeypatch):
+    get_broker().purge_queue()
+    engine.enqueue(KIND, "zuora", "O-1")
+    real, calls = engine.dispatch, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("broker down")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "dispatch", flaky)
+    monkeypatch.setattr(dispatcher, "AFTER_ERROR", 0)
+    monkeypatch.setattr(engine, "sweep", lambda **kwargs: 0)
+    dispatcher.run(rounds(3), idle=0)
+    assert len(calls) >= 2 and get_broker().queue_size() == 1
