@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -19,7 +20,8 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, READ_TIMEOUT)
 Timeout = float | tuple[float, float]  # seconds: one for both, or (connect, read)
-JsonLike = dict | list | str | int | float | bool | None
+# JSON as decoded: its shape is the vendor's, checked where each field is read.
+JsonLike = Any
 EXCERPT_CHARS = 2000
 REDACTED = "[redacted]"
 SECRET_KEYS = {"password", "client_secret", "access_token", "authorization", "nue-api-key",
@@ -71,14 +73,14 @@ def excerpt(body: JsonLike | bytes) -> str:
 class TimeoutHTTPAdapter(HTTPAdapter):
     """Puts the default timeout on every request that does not set its own."""
 
-    def __init__(self, *args: object, timeout: Timeout = DEFAULT_TIMEOUT, **kwargs: object):
+    def __init__(self, *args: Any, timeout: Timeout = DEFAULT_TIMEOUT, **kwargs: Any):
         self.timeout = timeout
         super().__init__(*args, **kwargs)
 
-    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        return super().send(request, *args, **kwargs)
 
 
 def new_session(timeout: Timeout = DEFAULT_TIMEOUT, pool_size: int = 10) -> requests.Session:

@@ -5,6 +5,7 @@ simple-salesforce builds every URL as `https://{instance}/…` (and logs in at
 session mounts this adapter on `https://`: it sends each request to the emulator's base URL over
 plain HTTP, keeping the path under the emulator's prefix. Used only when HUB_SANDBOX is on.
 """
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -24,13 +25,13 @@ def rewrite(url: str, base_url: str) -> str:
 
 
 class PlainHttpSandboxAdapter(TimeoutHTTPAdapter):
-    def __init__(self, base_url: str, **kwargs: object):
+    def __init__(self, base_url: str, **kwargs: Any):
         self.base_url = base_url.rstrip("/")
         super().__init__(**kwargs)
 
-    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
-        request.url = rewrite(request.url, self.base_url)
-        return super().send(request, **kwargs)
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        request.url = rewrite(request.url or "", self.base_url)
+        return super().send(request, *args, **kwargs)
 
 
 def sandbox_session(base_url: str, timeout: Timeout = DEFAULT_TIMEOUT) -> requests.Session:

@@ -26,8 +26,9 @@ class Vendors:
                  recorder: Recorder | None = None, provider: str | None = None, timeout: Timeout | None = None):
         self._salesforce = salesforce
         self._billing: dict[str, BillingConnector] = {}
-        self._provider = provider or (billing.provider if billing is not None else None)
+        self._provider = provider
         if billing is not None:
+            self._provider = provider or billing.provider
             self._billing[self._provider] = billing
         self._recorder = recorder
         self._timeout = timeout

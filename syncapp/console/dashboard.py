@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -151,7 +152,7 @@ class UtcHour(TruncHour):
         super().__init__(expression, tzinfo=dt.UTC)
 
     def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
-                  **extra_context: object) -> tuple[str, list]:
+                  **extra_context: Any) -> tuple[str, list]:
         sql, params = compiler.compile(self.lhs)
         return f"strftime('%%Y-%%m-%%d %%H:00:00', {sql})", params
 

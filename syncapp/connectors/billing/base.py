@@ -18,6 +18,7 @@ from syncapp.exceptions import PermanentError
 
 class BillingConnector(ABC):
     provider: str = ""
+    recorder: Recorder | None = None  # where each call is reported (a `CallRecord`)
     #: Order actions ("get", "update", "cancel", "delete") whose endpoint the vendor's reference
     #: does not document, so the hub assumes one (docs/vendor-assumptions.md). Should the vendor
     #: answer that there is no such endpoint, the method raises `UnsupportedError`; the console

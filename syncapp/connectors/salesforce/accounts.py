@@ -13,6 +13,7 @@ from syncapp.domain.matching import Candidate, MatchKind, normalize_domain
 from syncapp.domain.records import Address, Contact
 from syncapp.exceptions import PermanentError
 
+from .calls import SalesforceCalls
 from .orders import contact_from_row
 from .soql import soql
 
@@ -37,7 +38,7 @@ def _address_fields(prefix: str, address: Address | None) -> dict:
             f"{prefix}PostalCode": address.postal_code, f"{prefix}Country": address.country}
 
 
-class AccountPort:
+class AccountPort(SalesforceCalls):
     """Mixed into `SalesforceConnector`: what account matching and creation ask of Salesforce."""
 
     def account_candidates(self, email: str, domain: str | None) -> AccountCandidates:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .calls import SalesforceCalls
 from .soql import soql
 
 IDS_PER_QUERY = 200
@@ -34,7 +35,7 @@ class EntryFacts:
     product_code: str
 
 
-class CatalogPort:
+class CatalogPort(SalesforceCalls):
     """Mixed into `SalesforceConnector`: price books, and the records a mapping names."""
 
     def standard_pricebook_id(self) -> str | None:

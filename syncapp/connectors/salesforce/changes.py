@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .calls import SalesforceCalls
 from .soql import soql
 
 SECOND = dt.timedelta(seconds=1)
@@ -29,7 +30,7 @@ def _changes(rows: list[dict]) -> list[OrderChange]:
     return [OrderChange(r["Id"], r["Status"], _parse(r["SystemModstamp"])) for r in rows]
 
 
-class ChangePort:
+class ChangePort(SalesforceCalls):
     """Mixed into `SalesforceConnector`: what the Salesforce watcher reads."""
 
     def orders_changed_since(self, since: dt.datetime, limit: int) -> list[OrderChange]:

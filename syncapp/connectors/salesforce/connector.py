@@ -15,6 +15,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import quote, urlsplit
 from xml.parsers.expat import ExpatError
 
@@ -87,7 +88,7 @@ class SalesforceConnector(AccountPort, OrderPort, CatalogPort, FollowUpPort, Cha
         self._response: requests.Response | None = None
 
     @classmethod
-    def from_settings(cls, recorder: Recorder | None = None, **kwargs: object) -> SalesforceConnector:
+    def from_settings(cls, recorder: Recorder | None = None, **kwargs: Any) -> SalesforceConnector:
         """The connector for the configured org (`syncapp.conf.salesforce()`)."""
         config = conf.salesforce()
         kwargs.setdefault("timeout", (DEFAULT_TIMEOUT[0], config.read_timeout))
@@ -114,7 +115,7 @@ class SalesforceConnector(AccountPort, OrderPort, CatalogPort, FollowUpPort, Cha
 
             page = self._call("query more", more)
 
-    def query(self, soql: str, **options: object) -> list[dict]:
+    def query(self, soql: str, **options: Any) -> list[dict]:
         """All records `soql` selects, every page fetched (see `query_iter`)."""
         return list(self.query_iter(soql, **options))
 

@@ -166,7 +166,7 @@ def first_failure(errors: Iterable[SyncError | None]) -> SyncError | None:
     rolled-back markers only when nothing else failed."""
     failed = [e for e in errors if e is not None]
     real = [e for e in failed if e.code not in ROLLED_BACK_CODES]
-    return (real or failed or [None])[0]
+    return real[0] if real else failed[0] if failed else None
 
 
 def graph_error(graph: dict) -> SyncError | None:

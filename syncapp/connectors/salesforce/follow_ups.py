@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from syncapp.exceptions import NotFoundError
 
+from .calls import SalesforceCalls
 from .soql import soql
 
 
@@ -30,7 +31,7 @@ class FollowUpTask:
     status: str = "Not Started"
 
 
-class FollowUpPort:
+class FollowUpPort(SalesforceCalls):
     """Mixed into `SalesforceConnector`: the Tasks the hub creates."""
 
     def find_task(self, what_id: str, subject_prefix: str) -> str | None:

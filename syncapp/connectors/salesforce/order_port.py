@@ -15,6 +15,7 @@ from syncapp import conf
 from syncapp.domain.records import DraftOrder
 from syncapp.exceptions import NotFoundError
 
+from .calls import SalesforceCalls
 from .orders import (
     LINE_EXT_ID,
     ORDER_EXT_ID,
@@ -62,7 +63,7 @@ class LinkedOrder:
     billing_order_id: str
 
 
-class OrderPort:
+class OrderPort(SalesforceCalls):
     """Mixed into `SalesforceConnector`: what the order flows ask of Salesforce's Orders."""
 
     # --- reading -------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ rest of the value be read as SOQL.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from simple_salesforce.format import format_soql, quote_soql_value
 
 from syncapp.connectors.http import JsonLike
@@ -18,7 +20,7 @@ def soql_quote(value: object) -> str:
     return quote_soql_value(value)
 
 
-def soql(template: str, *args: object, **kwargs: object) -> str:
+def soql(template: str, *args: object, **kwargs: Any) -> str:
     """`template` with each `{}` / `{name}` replaced by the quoted literal of its value.
     `{:like}` inserts an escaped, unquoted LIKE fragment; `{:literal}` inserts as-is — only for
     values the hub wrote itself (field names from code, never input)."""
