@@ -1,4 +1,4 @@
-"""Benchmark 3 of issue 8: Salesforce API calls per order — one order alone, then a burst — next to
+"""Outside calls per order — one order alone, then a burst — next to
 the naive one-call-per-record baseline (`bench/naive.py`).
 
 A whole hub in child processes; checked-out customers (their Account known) save draft orders
@@ -9,9 +9,9 @@ at once, as a billing platform catching up after an outage would.
 
     python -m bench.calls [--burst 1000]
 
-Targets (issue 8): at most 1 call for an order alone, at most 0.1 per order in the burst.
+Targets: at most 1 Salesforce call for an order alone, at most 0.1 per order in the burst.
 Then every outside call the hub made for those orders, by vendor and by kind (login, token,
-catalog, read, write), against issue 16's targets: once warm, an order alone costs 1 Salesforce
+catalog, read, write), against the targets: once warm, an order alone costs 1 Salesforce
 call and 1 billing call, logins and tokens included; a burst at most 0.1 Salesforce and 1.05
 billing calls per order.
 """

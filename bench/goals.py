@@ -1,5 +1,5 @@
 """How every benchmark ends: each goal it measures, the figure measured, the target beside it and
-MET or MISSED, so that a run of `make bench` reads as a checklist of issue 16's goals."""
+MET or MISSED, so that a run of `make bench` reads as a checklist of the hub's speed goals (README, "Benchmarks")."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Benchmark 4 of issue 8: the worker cluster's memory as orders go through it, up to 10,000.
+"""The worker cluster's memory as orders go through it, up to 10,000.
 
 A whole hub in child processes; checked-out customers save draft orders in the Zuora emulator in
 rounds of `--step`; after each round is in Salesforce, the resident memory (RSS, from /proc) of
@@ -7,7 +7,7 @@ the cluster, the workers are recycled after Q_CLUSTER["recycle"] tasks (hub/sett
 
     python -m bench.memory [--orders 10000] [--step 1000]
 
-Target (issue 8): flat from 1,000 to 10,000 orders.
+Target: flat from 1,000 to 10,000 orders.
 """
 from __future__ import annotations
 

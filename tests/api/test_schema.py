@@ -1,4 +1,4 @@
-"""The OpenAPI schema (/api/v1/schema/) and Swagger UI (/api/v1/docs/), issue 9: the schema is valid
+"""The OpenAPI schema (/api/v1/schema/) and Swagger UI (/api/v1/docs/): the schema is valid
 and describes every documented endpoint, the docs page loads its JS and CSS from the hub itself,
 and schemathesis, fuzzing every operation against the live hub and sandbox, finds no server error
 and no response that the schema does not describe."""

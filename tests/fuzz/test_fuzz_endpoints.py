@@ -1,4 +1,4 @@
-"""Bad input never crashes the hub (issue 8, "Bad input"): random bodies, headers, signatures,
+"""Bad input never crashes the hub: random bodies, headers, signatures,
 encodings and sizes against the webhook intake and the checkout API get a 4xx — never a 5xx — and
 nothing that fails verification or validation is processed.
 

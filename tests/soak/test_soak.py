@@ -1,4 +1,4 @@
-"""The soak of issue 8 at a small size (`bench/soak.py`, run here as `make bench` would run it): draft
+"""The soak at a small size (`bench/soak.py`, run here as `make bench` would run it): draft
 orders through a whole hub — gunicorn and a django-q2 cluster in child processes — while Salesforce
 fails 30% of calls and REQUEST_LIMIT_EXCEEDED comes in bursts, the billing emulator delivers every
 webhook twice and out of order, the worker cluster is killed (-9) three times, each in the middle of
