@@ -84,7 +84,8 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
         return {job.pk: off for job in jobs}
     vendors = Vendors.from_settings(recorder=recorders[jobs[0].pk])
     sf = vendors.salesforce
-    outcomes, planned = {}, {}
+    outcomes: dict[int, object] = {}
+    planned: dict[int, Planned] = {}
     field_map = FieldMapping.active_map()  # read once for the batch, not once per order
     # One connector per provider for the whole batch (its token and catalog read once), its
     # orders and accounts read ahead, each call recorded against the job it was made for.
