@@ -5,10 +5,12 @@ Connectors never touch the ORM. Each outside call is described by a `CallRecord`
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -95,6 +97,21 @@ def transport_error(vendor: str, err: requests.RequestException) -> TransientErr
     """Map a `requests` failure (no HTTP answer at all) onto the taxonomy."""
     code = "timeout" if isinstance(err, requests.Timeout) else "connection_error"
     return TransientError(str(err) or err.__class__.__name__, code=code, vendor=vendor)
+
+
+def retry_after(response: requests.Response | None, *, now: dt.datetime | None = None) -> float | None:
+    """The seconds an answer's `Retry-After` asks the caller to wait: delay-seconds or an HTTP-date
+    (RFC 9110, 10.2.3; a date already past is 0). None when the header is absent or unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip() if response is not None else ""
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
 class Stopwatch:

@@ -1,4 +1,4 @@
-"""Billing connectors: one module per vendor behind `BillingConnector` (docs/architecture.md)."""
+"""Billing connectors: one package per vendor behind `BillingConnector` (docs/architecture.md)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

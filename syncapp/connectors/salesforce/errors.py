@@ -19,7 +19,7 @@ from xml.parsers.expat import ExpatError
 import requests
 from simple_salesforce import SalesforceAuthenticationFailed, SalesforceError
 
-from syncapp.connectors.http import JsonLike, transport_error
+from syncapp.connectors.http import JsonLike, retry_after, transport_error
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
 
 VENDOR = "salesforce"
@@ -133,7 +133,7 @@ def map_exception(exc: Exception, response: requests.Response | None, *,
         return login_error(exc, response)
     if isinstance(exc, SalesforceError):
         return error_from_response(exc.status, exc.content, record_url=record_url,
-                                   retry_after=_retry_after(response))
+                                   retry_after=retry_after(response))
     if isinstance(exc, (requests.JSONDecodeError, ExpatError)):
         # An answer that is not Salesforce's JSON or XML (a proxy's page, a cut-off body).
         status = response.status_code if response is not None else None
@@ -190,11 +190,3 @@ def graph_halted(graph: dict) -> bool:
     nodes = (graph.get("graphResponse") or {}).get("compositeResponse") or []
     codes = [error_code(e) for n in nodes for e in parse_errors(n.get("body"))]
     return bool(nodes) and bool(codes) and all(code == "PROCESSING_HALTED" for code in codes)
-
-
-def _retry_after(response: requests.Response | None) -> float | None:
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None

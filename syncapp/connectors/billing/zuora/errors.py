@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from syncapp.connectors.http import JsonLike
+from syncapp.connectors.http import JsonLike, retry_after
 from syncapp.exceptions import NotFoundError, PermanentError, SyncError, TransientError
 
 # "Cannot find entity by key": Zuora's answer for an order or account key in the URL that does
@@ -56,10 +56,8 @@ def error_for(response: requests.Response, data: JsonLike) -> SyncError | None:
     details = {"http_status": status, "reasons": reasons, "process_id": body.get("processId")}
     common: dict[str, Any] = {"vendor": "zuora", "status": status, "details": details}
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("Retry-After")
         return TransientError(message, code="rate_limited" if status == 429 else "server_error",
-                              retry_after=float(retry_after) if retry_after and
-                              retry_after.isdigit() else None, **common)
+                              retry_after=retry_after(response), **common)
     if status == 401:
         return TransientError(message, code="unauthorized", **common)
     if status == 404 or NOT_FOUND_CODES.intersection(codes):
