@@ -172,12 +172,13 @@ def _token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _claim(token: str, where: str, params: list, limit: int | None = None) -> list[SyncJob]:
+def _claim(token: str, where: str, params: list, limit: int | None = None, *, wait: bool = False) -> list[SyncJob]:
     """Take the pending jobs matching `where` for this worker, each with a lease and an attempt
-    counted (a conditional UPDATE: one winner per job); on PostgreSQL rows another worker is
-    taking at this moment are skipped, not waited for."""
+    counted (a conditional UPDATE: one winner per job); on PostgreSQL rows another transaction
+    holds at this moment are skipped, not waited for — unless `wait`: a job staff asked for is
+    not given up because a webhook's upsert is touching its row."""
     t, now = _table(), timezone.now()
-    skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    skip = (" FOR UPDATE" + ("" if wait else " SKIP LOCKED")) if connection.features.has_select_for_update_skip_locked else ""
     sql = (f"UPDATE {t} SET status = %s, lease_until = %s, leased_by = %s, attempts = attempts + 1, "
            f"enqueued_at = NULL WHERE id IN (SELECT id FROM {t} WHERE status = %s AND {where} "
            f"ORDER BY next_attempt_at, id{' LIMIT %s' if limit else ''}{skip}) RETURNING *")
@@ -193,7 +194,7 @@ def claim(job_id: int, *, due_only: bool = True) -> tuple[SyncJob | None, str]:
     """Take a pending job for this worker; `due_only=False` takes it even while it backs off."""
     token = _token()
     due, params = _due(due_only)
-    claimed = _claim(token, f"id = %s AND {due}", [job_id, *params])
+    claimed = _claim(token, f"id = %s AND {due}", [job_id, *params], wait=not due_only)
     return (claimed[0] if claimed else None), token
 
 
@@ -232,7 +233,7 @@ def _run_batch(handler: kinds.Handler, kind: str, ids: list[int], *, requested: 
     token = _token()
     due, params = _due(not requested)
     marks = ", ".join(["%s"] * len(ids))
-    claimed = _claim(token, f"id IN ({marks}) AND {due}", [*ids, *params], limit=MAX_BATCH)
+    claimed = _claim(token, f"id IN ({marks}) AND {due}", [*ids, *params], limit=MAX_BATCH, wait=requested)
     if claimed and not requested and len(claimed) < MAX_BATCH:  # a backlog of its kind goes along
         taken = [job.pk for job in claimed]
         marks = ", ".join(["%s"] * len(taken))
