@@ -19,6 +19,7 @@ from syncapp.exceptions import PermanentError
 
 class BillingConnector(ABC):
     provider: str = ""
+    base_url: str  # the vendor API's root, set by each vendor's client
     recorder: Recorder | None = None  # where each call is reported (a `CallRecord`)
     #: Order actions ("get", "update", "cancel", "delete") whose endpoint the vendor's reference
     #: does not document, so the hub assumes one (docs/vendor-assumptions.md). Should the vendor
