@@ -27,9 +27,11 @@ TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-## make lint: ruff's checks (pyproject.toml [tool.ruff]) over the whole repository
+## make lint: ruff's checks (pyproject.toml [tool.ruff]) over the whole repository, then mypy's
+## type check of hub/ and syncapp/ (pyproject.toml [tool.mypy], with Django's and DRF's stubs)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 ## make bench: run each benchmark in BENCHMARKS (a module under bench/); each prints its table
 BENCHMARKS ?= bench.intake bench.e2e bench.calls bench.memory bench.soak

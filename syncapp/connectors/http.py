@@ -1,14 +1,16 @@
 """HTTP plumbing shared by every connector: sessions, timeouts, idempotency keys, call records.
 
 Connectors never touch the ORM. Each outside call is described by a `CallRecord` handed to the
-`recorder` callable the caller supplied (services store them as `SyncAttempt` rows).
+`recorder` callable the caller supplied (services store them as `SyncAttempt` rows); the billing
+clients make theirs through `VendorClient`.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from syncapp.exceptions import TransientError
+from syncapp.exceptions import SyncError, TransientError
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -44,6 +46,11 @@ class CallRecord:
     error_code: str = ""
     ok: bool = True
     extra: dict = field(default_factory=dict)
+
+    def failed(self, error: SyncError) -> SyncError:
+        """Mark the call failed with `error`; returns it, to be raised."""
+        self.ok, self.error_code = False, error.code
+        return error
 
 
 Recorder = Callable[[CallRecord], None]
@@ -122,3 +129,39 @@ class Stopwatch:
     def __exit__(self, *exc):
         self.ms = (time.perf_counter() - self.start) * 1000
         return False
+
+
+class VendorClient:
+    """A vendor's HTTP client: its API's root, a session, and the `recorder` each call is reported
+    to. The vendor builds each call's record and reads each answer its own way; `_exchange` does
+    what is the same for every vendor in between."""
+
+    vendor = ""
+
+    def __init__(self, base_url: str, *, recorder: Recorder | None, session: requests.Session):
+        self.base_url = base_url.rstrip("/")
+        self.recorder = recorder
+        self.session = session
+
+    @contextmanager
+    def _exchange(self, record: CallRecord, **request: Any) -> Iterator[requests.Response]:
+        """Send `record`'s request (`request`: the rest of `session.request`'s arguments) and
+        yield the answer for the block to read. The record gets the request's duration and the
+        answer's status and excerpt; a request that got no answer raises `transport_error`. When
+        the block ends, however it ends, the record goes to the recorder: failed with the
+        `SyncError` that ended the block, if one did."""
+        watch = Stopwatch()
+        try:
+            with watch:
+                response = self.session.request(record.method, record.url, **request)
+            record.status, record.response_excerpt = response.status_code, excerpt(response.text)
+            yield response
+        except requests.RequestException as err:
+            raise record.failed(transport_error(self.vendor, err)) from err
+        except SyncError as err:
+            record.failed(err)
+            raise
+        finally:
+            record.duration_ms = watch.ms
+            if self.recorder is not None:
+                self.recorder(record)

@@ -152,7 +152,7 @@ class UtcHour(TruncHour):
         super().__init__(expression, tzinfo=dt.UTC)
 
     def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
-                  **extra_context: Any) -> tuple[str, list]:
+                  **extra_context: Any) -> tuple[str, list | tuple]:
         sql, params = compiler.compile(self.lhs)
         return f"strftime('%%Y-%%m-%%d %%H:00:00', {sql})", params
 

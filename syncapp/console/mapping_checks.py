@@ -7,7 +7,7 @@ are hard to trace; refusing it at the form is cheap (one call per changed id).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db.models import Model
 
@@ -19,7 +19,7 @@ from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, Produ
 KEY_PREFIXES = {"Account": "001", "Order": "801", "OrderItem": "802", "Product2": "01t",
                 "Pricebook2": "01s", "PricebookEntry": "01u", "Task": "00T"}
 # Which fields of each mapping hold a Salesforce id, and of which object.
-ID_FIELDS = {
+ID_FIELDS: dict[type[Model], dict[str, str]] = {
     AccountLink: {"salesforce_account_id": "Account"},
     OrderLink: {"salesforce_order_id": "Order", "abandonment_task_id": "Task"},
     LineLink: {"salesforce_item_id": "OrderItem"},
@@ -27,10 +27,13 @@ ID_FIELDS = {
                      "pricebook_entry_id": "PricebookEntry"},
 }
 # Which fields hold the API name of a field on a Salesforce object.
-FIELD_NAME_FIELDS = {FieldMapping: {"salesforce_field": "Order"}}
+FIELD_NAME_FIELDS: dict[type[Model], dict[str, str]] = {FieldMapping: {"salesforce_field": "Order"}}
 # Fields checked together with the others: a product mapping's SKU must be its product's code.
-CROSS_CHECKED = {ProductMapping: {"sku", "product2_id", "pricebook2_id", "pricebook_entry_id"}}
+CROSS_CHECKED: dict[type[Model], set[str]] = {
+    ProductMapping: {"sku", "product2_id", "pricebook2_id", "pricebook_entry_id"}}
 _ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
+# A check of one value against Salesforce: (connector, sobject, value) → what is wrong, or None.
+ValueCheck = Callable[[SalesforceConnector, str, str], str | None]
 
 
 def checked_fields(model: type[Model]) -> set[str]:
@@ -44,7 +47,8 @@ def problems(model: type[Model], values: dict[str, str], sf: SalesforceConnector
     `current` holds all the mapping's values after the change, for checks across fields (a
     product mapping's price book entry must price its product). Empty values are not checked (the
     model's own validation decides whether they are allowed)."""
-    found, to_ask = {}, []
+    found: dict[str, str] = {}
+    to_ask: list[tuple[str, ValueCheck, str, str]] = []  # (field, check, sobject, value)
     for field, value in values.items():
         if not value:
             continue
@@ -55,7 +59,7 @@ def problems(model: type[Model], values: dict[str, str], sf: SalesforceConnector
                 to_ask.append((field, _record_problem, sobject, value))
         elif sobject := FIELD_NAME_FIELDS.get(model, {}).get(field):
             to_ask.append((field, _field_problem, sobject, value))
-    cross_check = model in CROSS_CHECKED and current is not None and set(values) & CROSS_CHECKED[model]
+    cross_check = model in CROSS_CHECKED and set(values) & CROSS_CHECKED[model]
     for field, check, sobject, value in to_ask:
         try:
             msg = check(sf, sobject, value)
@@ -64,7 +68,7 @@ def problems(model: type[Model], values: dict[str, str], sf: SalesforceConnector
             msg = f"Salesforce could not be reached to check this ({err}); try again."
         if msg:
             found[field] = msg
-    if cross_check and not found:
+    if cross_check and current is not None and not found:
         try:
             found.update(_entry_problem(sf, current))
         except TransientError as err:

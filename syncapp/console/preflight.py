@@ -186,7 +186,7 @@ def _webhook_auth() -> Check:
 
 def _workers() -> Check:
     seen = heartbeat.last_beat()
-    alive = bool(seen) and timezone.now() - seen <= conf.queue_stale_after()
+    alive = seen is not None and timezone.now() - seen <= conf.queue_stale_after()
     detail = f"last seen {seen.isoformat(timespec='seconds')}" if seen else "never seen"
     return Check("Workers alive", alive, detail,
                  "" if alive else "start the worker cluster and its scheduler (make run, or the "

@@ -48,7 +48,7 @@ def usage() -> Usage | None:
 
 def paused_until() -> datetime | None:
     value = Cursor.objects.filter(name=PAUSED_UNTIL).values_list("value", flat=True).first()
-    moment = timezone.datetime.fromisoformat(value) if value else None
+    moment = datetime.fromisoformat(value) if value else None
     return moment if moment and moment > timezone.now() else None
 
 

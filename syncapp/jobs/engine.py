@@ -17,11 +17,11 @@ import time
 import traceback
 import uuid
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.db import connection, transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.models import Success
 from django_q.tasks import async_task
@@ -29,7 +29,7 @@ from django_q.tasks import async_task
 from syncapp import conf, metrics
 from syncapp.exceptions import SyncError, TransientError
 from syncapp.jobs import allocation, kinds
-from syncapp.models import SyncAttempt, SyncJob, SyncSettings
+from syncapp.models import SyncAttempt, SyncJob, SyncSettings, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _table() -> str:
     return connection.ops.quote_name(SyncJob._meta.db_table)
 
 
-def _at(moment) -> object:
+def _at(moment: datetime) -> str | None:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
@@ -80,7 +80,7 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
     return list(SyncJob.objects.raw(sql + " RETURNING *", params))[0]
 
 
-def enqueue_with(record: Model, kind: str, provider: str, subject: str) -> None:
+def enqueue_with(record: WebhookEvent, kind: str, provider: str, subject: str) -> None:
     """Enqueue the job and insert `record`, a new row whose `job` points to it: both or neither
     (when the insert raises IntegrityError the job is left as it was). On PostgreSQL that is one
     statement, the upsert feeding the insert, so one round trip; elsewhere two in one transaction.
@@ -253,7 +253,7 @@ def _run_batch(handler: kinds.Handler, kind: str, ids: list[int], *, requested: 
 
 
 def _run_each(handler: kinds.Handler, kind: str, ids: list[int], *, requested: bool, deadline: float) -> dict:
-    statuses = {}
+    statuses: dict[int, str] = {}
     for job_id in ids:
         if statuses and time.monotonic() > deadline:
             break  # the rest go back to the dispatcher

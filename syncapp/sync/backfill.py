@@ -60,10 +60,10 @@ def backfill(vendors: Vendors, *, since: dt.datetime | None = None, batch: int =
     done = Backfilled()
     listing = billing.list_orders(status=OrderStatus.DRAFT.value, updated_since=since)
     if position["done"]:
-        done.resumed = _skip(listing, position)
-        if done.resumed is None:  # the listing changed under the cursor: check every draft again
+        skipped = _skip(listing, position)
+        if skipped is None:  # the listing changed under the cursor: check every draft again
             listing = billing.list_orders(status=OrderStatus.DRAFT.value, updated_since=since)
-            done.resumed = 0
+        done.resumed = skipped or 0
         done.listed = done.resumed
         if progress:
             progress(done.resumed)

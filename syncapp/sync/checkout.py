@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from syncapp import conf
+from syncapp.connectors.billing.base import billing_account_id
 from syncapp.connectors.vendors import Vendors
 from syncapp.domain.matching import match_key
 from syncapp.domain.records import Address, BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
@@ -96,7 +97,7 @@ def checkout(idempotency_key: str, payload: dict, vendors: Vendors, *, respond: 
     if session.request_fingerprint != digest:
         raise IdempotencyConflict("This Idempotency-Key was used with a different request.")
     if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
-        return Answer(session.response_status, session.response)  # a replay needs no lease
+        return _replay(session)  # a replay needs no lease
     with ExitStack() as held:
         # No waiting for a same-key request that is still running: it may take a while (each
         # outside call has a 30 s read timeout), so the caller is told to retry instead.
@@ -107,7 +108,7 @@ def checkout(idempotency_key: str, payload: dict, vendors: Vendors, *, respond: 
                                "its result.") from None
         session.refresh_from_db()
         if session.status in (CheckoutSession.Status.COMPLETED, CheckoutSession.Status.REJECTED):
-            return Answer(session.response_status, session.response)
+            return _replay(session)
         run = _Run(session, vendors)
         try:
             result = run.execute()
@@ -125,6 +126,12 @@ def checkout(idempotency_key: str, payload: dict, vendors: Vendors, *, respond: 
         session.response, session.response_status = answer.body, answer.status
         session.save()
         return answer
+
+
+def _replay(session: CheckoutSession) -> Answer:
+    """The answer a finished session gave (saved together with its final status)."""
+    assert session.response_status is not None and session.response is not None
+    return Answer(session.response_status, session.response)
 
 
 def _stopped(err: SyncError) -> HubError:
@@ -197,7 +204,7 @@ class _Run:
         with lease(key, ttl=MATCH_LEASE, wait=conf.checkout_match_wait(), waiters=MATCH_WAITERS) as self.match:
             try:
                 saved = self.steps.get("salesforce_account")
-                choice = AccountChoice(**saved) if saved else self._choose_account(public)
+                choice = AccountChoice(**saved) if saved else self._choose_account(public, self.match.fence)
                 contact_id, created_contact = ensure_contact(self.sf, self.buyer, choice, self.match.fence)
             finally:
                 self.match = None
@@ -206,8 +213,8 @@ class _Run:
             "account_match": choice.account_match, "created_account": choice.created_account,
             "created_contact": created_contact})
 
-    def _choose_account(self, public_domains) -> AccountChoice:
-        choice = match_or_create_account(self.sf, self.buyer, public_domains, self.match.fence)
+    def _choose_account(self, public_domains, fence: Callable[[], None]) -> AccountChoice:
+        choice = match_or_create_account(self.sf, self.buyer, public_domains, fence)
         self.session.other_matches = choice.other_account_ids
         self.steps["salesforce_account"] = asdict(choice)
         self.session.save(update_fields=["other_matches", "steps", "updated_at"])
@@ -221,9 +228,10 @@ class _Run:
             existing = self.billing.find_account_by_crm_id(crm_id)
         if existing is None:
             return self._done("billing_account", {"account_id": None})
-        note = {"account_id": existing.account_id}
+        account_id = billing_account_id(existing, self.billing.provider)
+        note = {"account_id": account_id}
         if not existing.crm_id:
-            self.billing.set_account_crm_id(existing.account_id, crm_id)
+            self.billing.set_account_crm_id(account_id, crm_id)
         elif existing.crm_id != crm_id:
             note["crm_id_differs"] = existing.crm_id  # kept as is; staff decide
         return self._done("billing_account", note)

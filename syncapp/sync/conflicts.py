@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.billing.base import OrderBilling
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.domain.records import OrderStatus
 from syncapp.exceptions import PermanentError, StateConflict
@@ -24,7 +24,7 @@ def record_conflict(link: OrderLink, refused_by: str, error: Exception, billing_
     link.save(update_fields=["conflict", "last_error", "updated_at"])
 
 
-def activate_in_salesforce(sf: SalesforceConnector, billing: BillingConnector, link: OrderLink) -> None:
+def activate_in_salesforce(sf: SalesforceConnector, billing: OrderBilling, link: OrderLink) -> None:
     """Activate a Salesforce-origin order in Salesforce (its origin); a refusal is a conflict.
     `billing` is the connector of the order's billing provider."""
     current = sf.order_status(link.salesforce_order_id)

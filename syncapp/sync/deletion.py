@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -204,7 +204,7 @@ def activated_number(previews: list[OrderPreview]) -> str:
     return next((p.number for p in previews if p.activated), "")
 
 
-def check_allowed(previews: list[OrderPreview], user: AbstractBaseUser | None) -> None:
+def check_allowed(previews: list[OrderPreview], user: AbstractUser | None) -> None:
     """An activated order is deleted only by someone holding its own permission, and on its own:
     raises DeletionRefused otherwise."""
     activated = [p for p in previews if p.activated]
@@ -220,7 +220,7 @@ def check_allowed(previews: list[OrderPreview], user: AbstractBaseUser | None) -
                               "deleted one at a time; nothing was deleted.", previews)
 
 
-def check_confirmed(previews: list[OrderPreview], user: AbstractBaseUser | None, *, reason: str,
+def check_confirmed(previews: list[OrderPreview], user: AbstractUser | None, *, reason: str,
                     typed_number: str) -> None:
     """`check_allowed`, and an activated order's number typed exactly and a reason given."""
     check_allowed(previews, user)
@@ -237,7 +237,7 @@ def check_confirmed(previews: list[OrderPreview], user: AbstractBaseUser | None,
                               problems)
 
 
-def delete_orders(links: Iterable[OrderLink], vendors: Vendors, user: AbstractBaseUser | None = None,
+def delete_orders(links: Iterable[OrderLink], vendors: Vendors, user: AbstractUser | None = None,
                   reason: str = "", *, typed_number: str = "") -> list[DeletionOutcome]:
     """Delete each order on both sides for staff `user`; see the module docstring for the rules.
     `typed_number`: the order number typed to confirm deleting an activated order."""
@@ -246,7 +246,7 @@ def delete_orders(links: Iterable[OrderLink], vendors: Vendors, user: AbstractBa
     return [delete_order(link, vendors, user, reason=reason) for link in links]
 
 
-def delete_order(link: OrderLink, vendors: Vendors, user: AbstractBaseUser | None = None, *,
+def delete_order(link: OrderLink, vendors: Vendors, user: AbstractUser | None = None, *,
                  reason: str = "") -> DeletionOutcome:
     """Delete one order on both sides, its origin first."""
     result = DeletionOutcome(link.billing_order_id, link.salesforce_order_id)

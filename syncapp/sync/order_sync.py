@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.billing.base import OrderBilling, billing_order_id
 from syncapp.connectors.http import Recorder
 from syncapp.connectors.salesforce import SalesforceConnector, graph_error, graph_halted
 from syncapp.connectors.salesforce.orders import SalesforceSide, written_ids
@@ -123,9 +124,11 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
     return outcomes
 
 
-def _chunks(items, sf: SalesforceConnector):
+def _chunks(items: Iterable[tuple[int, Planned]], sf: SalesforceConnector
+            ) -> Iterator[list[tuple[int, Planned, dict]]]:
     """(job id, planned, graph) groups within Salesforce's graph limits."""
-    chunk, nodes = [], 0
+    chunk: list[tuple[int, Planned, dict]] = []
+    nodes = 0
     for job_id, item in items:
         graph = sf.order_graph(f"job{job_id}", item.order, item.side)
         size = len(graph["compositeRequest"])
@@ -155,7 +158,7 @@ def _settle_graph(sf: SalesforceConnector, item: Planned, result: dict, deadline
     return error
 
 
-def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: BillingConnector,
+def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: OrderBilling,
          field_map: dict | None = None) -> Planned | dict:
     """Everything before the Salesforce write: the current billing order, echo suppression, the
     Account and the price book. Returns a result dict when there is nothing to write.
@@ -225,14 +228,15 @@ def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str,
         link.last_error = ""
         link.save()
         if items is not None:
-            current = {line.line_id for line in order.lines}
+            # Every line read from billing has its id; one without could not be linked.
+            current = {line.line_id for line in order.lines if line.line_id}
             if not new_link:  # lines gone from the order lose their links
                 link.lines.exclude(billing_line_id__in=current).delete()
             # One upsert for all the lines (by the unique order link + line id), not a savepoint,
             # a read and a write for each.
             LineLink.objects.bulk_create(
                 [LineLink(order_link=link, billing_line_id=line_id, salesforce_item_id=items.get(line_id, ""))
-                 for line_id in sorted(current, key=str)],
+                 for line_id in sorted(current)],
                 update_conflicts=True, unique_fields=["order_link", "billing_line_id"],
                 update_fields=["salesforce_item_id"])
 
@@ -247,7 +251,7 @@ def _salesforce_side(sf: SalesforceConnector, link: OrderLink, order: DraftOrder
         currency=order.currency if conf.salesforce_multi_currency() else "",
         custom_fields=FieldMapping.active_map() if field_map is None else field_map)
     if reload:
-        written = sf.written_order(order.order_id)
+        written = sf.written_order(billing_order_id(order, link.billing_provider))
         if written:
             side.status, side.items = written.status, dict(written.items)
     elif link.pk and known:
@@ -279,12 +283,18 @@ def pricebook_entries(sf: SalesforceConnector, skus: set[str], currency: str) ->
     return pricebook_id, {sku: m.pricebook_entry_id for sku, m in known.items()}
 
 
-def ensure_account(sf: SalesforceConnector, billing: BillingConnector, provider: str,
+def ensure_account(sf: SalesforceConnector, billing: OrderBilling, provider: str,
                    order: DraftOrder) -> AccountLink:
     """The link to the Salesforce Account of the order's billing account: its CRM id, else the link
-    the hub made, else the checkout matching rules (then the CRM id is written back to billing)."""
-    customer = order.customer or billing.get_account(order.account_id)
-    account_id = customer.account_id or order.account_id
+    the hub made, else the checkout matching rules (then the CRM id is written back to billing).
+    An order naming no billing account is refused (`invalid_order`)."""
+    customer = order.customer
+    if customer is None and order.account_id:
+        customer = billing.get_account(order.account_id)
+    account_id = (customer.account_id if customer else None) or order.account_id
+    if customer is None or not account_id:
+        raise PermanentError(f"The {provider} order {order.order_id} names no billing account",
+                             code="invalid_order", vendor=provider)
     email = customer.email or (customer.bill_to.email if customer.bill_to else "")
     if customer.crm_id:
         return AccountLink.remember(provider, account_id, customer.crm_id, email=email, company=customer.name)

@@ -19,13 +19,15 @@ from syncapp.domain.records import Customer, DraftOrder
 from syncapp.models import SyncJob
 
 THREADS = 4
+# ("order", order id) or ("account", account id) → what billing answered to that read, or raised.
+Answers = dict[tuple[str, str], DraftOrder | Customer | Exception]
 
 
 class Prefetched:
     """A billing connector whose first `get_order` / `get_account` of each batch record are
     answered from the reads made ahead; every other call goes to `billing`."""
 
-    def __init__(self, billing: BillingConnector, answers: dict):
+    def __init__(self, billing: BillingConnector, answers: Answers):
         self._billing, self._answers = billing, answers
 
     def __getattr__(self, name):
@@ -76,7 +78,7 @@ def prefetched(billing: BillingConnector, vendors: Vendors, provider: str, jobs:
             answers[key] = err
         return job, calls, answers
 
-    merged = {}
+    merged: Answers = {}
     with ThreadPoolExecutor(THREADS) as pool:
         for job, calls, answers in pool.map(read, jobs):
             for call in calls:

@@ -28,7 +28,7 @@ from itertools import islice
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.billing.base import BillingConnector, billing_order_id
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.connectors.salesforce.orders import SalesforceOrder
 from syncapp.connectors.vendors import Vendors
@@ -151,9 +151,7 @@ class Walk:
         for page in in_pages(self.billing.list_orders(updated_since=self.report.since), PAGE):
             _hold()
             ids = [order.order_id for order in page]
-            in_salesforce: dict[str, SalesforceOrder] = {}
-            for found in self.sf.orders_by_billing_ids(ids, self.fields):
-                in_salesforce[found.draft.order_id] = found
+            in_salesforce = {found.draft.order_id: found for found in self.sf.orders_by_billing_ids(ids, self.fields)}
             links = {link.billing_order_id: link for link in OrderLink.objects.filter(
                 billing_provider=self.provider, billing_order_id__in=ids)}
             for order in page:
@@ -194,7 +192,7 @@ class Walk:
 
     # --- one order -----------------------------------------------------------------------------
     def _compare(self, order: DraftOrder, found: SalesforceOrder | None, link: OrderLink | None) -> None:
-        billing_id = order.order_id
+        billing_id = billing_order_id(order, self.provider)  # listed by billing: it has one
         if found is None:
             if order.status == OrderStatus.CANCELED and link is None:
                 return  # canceled before it reached Salesforce: the sync leaves it there too

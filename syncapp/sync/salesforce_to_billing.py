@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp import conf
-from syncapp.connectors.billing.base import BillingConnector
+from syncapp.connectors.billing.base import BillingConnector, billing_account_id, billing_order_id
 from syncapp.connectors.salesforce import SalesforceConnector
 from syncapp.connectors.salesforce.orders import SalesforceOrder
 from syncapp.connectors.vendors import Vendors
@@ -58,9 +58,10 @@ def push_order(sf_order_id: str, vendors: Vendors) -> Pushed:
                                            idempotency_key=f"sf-{sf_order_id}-{digest[:16]}")
         else:
             written = billing.update_order(replace(draft, order_id=link.billing_order_id))
-        line_ids = _write_back(sf, source, written, link.origin)
-        _remember(link, source, written, line_ids)
-    return Pushed(written.order_id, written.checkout_url or "", source.status, created)
+        order_id = billing_order_id(written, billing.provider)
+        line_ids = _write_back(sf, source, order_id, written, link.origin)
+        _remember(link, source, order_id, written, line_ids)
+    return Pushed(order_id, written.checkout_url or "", source.status, created)
 
 
 def _link_for(source: SalesforceOrder) -> OrderLink:
@@ -79,7 +80,8 @@ def ensure_billing_account(sf: SalesforceConnector, billing: BillingConnector,
     is created when there is none."""
     existing = billing.find_account_by_crm_id(source.account_id)
     if existing:
-        return AccountLink.remember(billing.provider, existing.account_id, source.account_id,
+        return AccountLink.remember(billing.provider, billing_account_id(existing, billing.provider),
+                                    source.account_id,
                                     email=existing.email, company=existing.name or source.account_name)
     contact = source.contact or sf.first_contact(source.account_id)
     if contact is None:
@@ -89,27 +91,30 @@ def ensure_billing_account(sf: SalesforceConnector, billing: BillingConnector,
         Customer(name=source.account_name or contact.email, email=contact.email, currency=source.draft.currency,
                  crm_id=source.account_id, bill_to=contact),
         idempotency_key=f"sf-account-{source.account_id}")
-    return AccountLink.remember(billing.provider, customer.account_id, source.account_id, email=contact.email,
-                                company=source.account_name)
+    return AccountLink.remember(billing.provider, billing_account_id(customer, billing.provider), source.account_id,
+                                email=contact.email, company=source.account_name)
 
 
-def _write_back(sf: SalesforceConnector, source: SalesforceOrder, written: DraftOrder, origin: str) -> dict[str, str]:
-    """Put the billing ids and checkout link on the Order and each OrderItem in one call. Lines
-    correspond by position (billing keeps the order it was given); returns item id → line id."""
+def _write_back(sf: SalesforceConnector, source: SalesforceOrder, order_id: str, written: DraftOrder,
+                origin: str) -> dict[str, str]:
+    """Put the billing ids (`order_id`, `written`'s line ids) and checkout link on the Order and each
+    OrderItem in one call. Lines correspond by position (billing keeps the order it was given);
+    returns item id → line id. Every line billing answers has its id; one without is not linked."""
     line_ids = {item_id: line.line_id for item_id, line, sent in
-                zip(source.item_ids, written.lines, source.draft.lines) if line.sku == sent.sku}
-    sf.write_billing_ids(source.id, written.order_id, written.checkout_url, origin, line_ids)
+                zip(source.item_ids, written.lines, source.draft.lines) if line.sku == sent.sku and line.line_id}
+    sf.write_billing_ids(source.id, order_id, written.checkout_url, origin, line_ids)
     return line_ids
 
 
-def _remember(link: OrderLink, source: SalesforceOrder, written: DraftOrder, line_ids: dict[str, str]) -> None:
+def _remember(link: OrderLink, source: SalesforceOrder, order_id: str, written: DraftOrder,
+              line_ids: dict[str, str]) -> None:
     """Record both sides as they now are, so neither side's echo of this push is synced back."""
     now_in_salesforce = replace(
-        source.draft, order_id=written.order_id, checkout_url=written.checkout_url,
+        source.draft, order_id=order_id, checkout_url=written.checkout_url,
         lines=tuple(replace(line, line_id=line_ids.get(item_id, line.line_id))
                     for item_id, line in zip(source.item_ids, source.draft.lines)))
     with transaction.atomic():
-        link.billing_order_id = written.order_id
+        link.billing_order_id = order_id
         link.salesforce_order_id = source.id
         link.status = written.status.value
         link.salesforce_fingerprint = fingerprint(now_in_salesforce)

@@ -80,7 +80,9 @@ def _queue_follow_ups(rows: list[OrderChange], edits: bool) -> int:
     queued = 0
     for row in rows:
         link = links.get(row.order_id)
-        kind = _follow_up(link, row.status, edits) if link else None
+        if link is None:
+            continue
+        kind = _follow_up(link, row.status, edits)
         if kind:
             engine.enqueue(kind, link.billing_provider, row.order_id)
             queued += 1

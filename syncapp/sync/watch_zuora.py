@@ -13,6 +13,7 @@ import datetime as dt
 from django.utils import timezone
 
 from syncapp import conf
+from syncapp.connectors.billing.base import billing_order_id
 from syncapp.connectors.vendors import Vendors
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import OrderStatus
@@ -41,7 +42,7 @@ def watch_zuora(vendors: Vendors) -> dict:
     # Zuora stamps `updatedDate` to the second: a draft changed in the watermark's second, after
     # the watermark, carries a stamp before it, so the window starts at the top of that second.
     since = (dt.datetime.fromisoformat(cursor.value) - OVERLAP).replace(microsecond=0)
-    drafts = {order.order_id: fingerprint(order)
+    drafts = {billing_order_id(order, PROVIDER): fingerprint(order)
               for order in billing.list_orders(status=OrderStatus.DRAFT.value, updated_since=since)}
     changed = sorted(set(drafts) - _settled(drafts)) if drafts else []
     for order_id in changed:

@@ -13,7 +13,7 @@ import json
 import threading
 from contextlib import nullcontext
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -28,12 +28,19 @@ from syncapp.models import SyncJob, WebhookEvent
 from syncapp.webhooks import throttle
 
 MAX_BODY = 1024 * 1024
+
+
+def _column_length(field: models.CharField) -> int:
+    assert field.max_length is not None  # each of these columns declares its length
+    return field.max_length
+
+
 # The longest value of each field the hub stores (its column). Longer is refused, never cut: a cut
 # event id would deduplicate two events as one, a cut order id would sync another order.
-MAX_EVENT_ID = WebhookEvent._meta.get_field("event_id").max_length
-MAX_FIELDS = {"type": WebhookEvent._meta.get_field("event_type").max_length,
-              "data.order_id": WebhookEvent._meta.get_field("order_id").max_length,
-              "data.account_id": WebhookEvent._meta.get_field("account_id").max_length}
+MAX_EVENT_ID = _column_length(WebhookEvent._meta.get_field("event_id"))
+MAX_FIELDS = {"type": _column_length(WebhookEvent._meta.get_field("event_type")),
+              "data.order_id": _column_length(WebhookEvent._meta.get_field("order_id")),
+              "data.account_id": _column_length(WebhookEvent._meta.get_field("account_id"))}
 SECRET_HEADERS = {"authorization", "webhook-signature", "cookie", "x-api-key", "nue-api-key"}
 # SQLite admits one writer at a time and makes the others poll, sleeping 1 to 100 ms between tries:
 # under a burst, deliveries wait in that busy handler far longer than their writes take. This

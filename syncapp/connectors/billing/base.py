@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from typing import Protocol
 
 from syncapp.connectors.http import DEFAULT_TIMEOUT, Recorder, Timeout
 from syncapp.domain.records import CatalogItem, Customer, DraftOrder
@@ -18,6 +19,7 @@ from syncapp.exceptions import PermanentError
 
 class BillingConnector(ABC):
     provider: str = ""
+    base_url: str  # the vendor API's root, set by each vendor's client
     recorder: Recorder | None = None  # where each call is reported (a `CallRecord`)
     #: Order actions ("get", "update", "cancel", "delete") whose endpoint the vendor's reference
     #: does not document, so the hub assumes one (docs/vendor-assumptions.md). Should the vendor
@@ -97,9 +99,29 @@ class BillingConnector(ABC):
         """All orders (optionally of one status, or changed since a moment), page by page."""
 
 
+class OrderBilling(Protocol):
+    """What syncing a billing order to Salesforce asks of billing: a `BillingConnector`, or one
+    answering some reads from what it read ahead (`syncapp/sync/prefetch.py`)."""
+
+    def get_order(self, order_id: str) -> DraftOrder: ...
+
+    def get_account(self, account_id: str) -> Customer: ...
+
+    def set_account_crm_id(self, account_id: str, crm_id: str) -> None: ...
+
+
 def billing_order_id(order: DraftOrder, vendor: str) -> str:
     """The billing id of an order that has one (read from billing, or just created there): an
-    update or a read-back of an order without one is refused, never sent to a made-up URL."""
+    update or a read-back of an order without one is refused, never sent to a made-up URL or
+    queued under a made-up id."""
     if not order.order_id:
         raise PermanentError(f"The order has no {vendor} id", code="invalid_order", vendor=vendor)
     return order.order_id
+
+
+def billing_account_id(customer: Customer, vendor: str) -> str:
+    """The billing id of an account read from billing, or just created there (only an account not
+    created yet has none): an answer without one is refused, never stored as a link."""
+    if not customer.account_id:
+        raise PermanentError(f"The account has no {vendor} id", code="invalid_response", vendor=vendor)
+    return customer.account_id

@@ -13,11 +13,10 @@ from syncapp.connectors.http import (
     DEFAULT_TIMEOUT,
     CallRecord,
     Recorder,
-    Stopwatch,
     Timeout,
+    VendorClient,
     excerpt,
     new_session,
-    transport_error,
 )
 from syncapp.exceptions import PermanentError, SyncError, TransientError
 
@@ -25,13 +24,13 @@ from syncapp.exceptions import PermanentError, SyncError, TransientError
 SENT_TTL = 24 * 3600
 
 
-class NueClient:
+class NueClient(VendorClient):
+    vendor = VENDOR
+
     def __init__(self, base_url: str, api_key: str, *, recorder: Recorder | None = None,
                  timeout: Timeout = DEFAULT_TIMEOUT):
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, recorder=recorder, session=new_session(timeout=timeout))
         self.api_key = api_key
-        self.recorder = recorder
-        self.session = new_session(timeout=timeout)
 
     def _sent_once(self, key: str, body, send):
         """`send()` a create, remembering that `body` went out under `key`: the next attempt under
@@ -64,27 +63,12 @@ class NueClient:
             headers["Idempotency-Key"] = idempotency_key  # assumed honoured: docs/vendor-assumptions.md, Nue
         record = CallRecord(vendor=VENDOR, operation=operation, method=method,
                             url=self.base_url + path, request_excerpt=excerpt(json))
-        watch = Stopwatch()
-        try:
-            with watch:
-                response = self.session.request(method, self.base_url + path, params=params,
-                                                json=json, headers=headers)
-            record.url, record.status = response.url, response.status_code
-            record.response_excerpt = excerpt(response.text)
-            return _decode(response)
-        except requests.RequestException as err:
-            raise self._failed(record, transport_error(VENDOR, err)) from err
-        except SyncError as err:
-            raise self._failed(record, unsupported(operation, method, path, err) or err) from None
-        finally:
-            record.duration_ms = getattr(watch, "ms", 0.0)
-            if self.recorder:
-                self.recorder(record)
-
-    @staticmethod
-    def _failed(record: CallRecord, err: SyncError) -> SyncError:
-        record.ok, record.error_code = False, err.code
-        return err
+        with self._exchange(record, params=params, json=json, headers=headers) as response:
+            record.url = response.url  # with the query string
+            try:
+                return _decode(response)
+            except SyncError as err:
+                raise (unsupported(operation, method, path, err) or err) from None
 
 
 def _decode(response: requests.Response):

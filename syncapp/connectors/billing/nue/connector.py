@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.core.exceptions import ImproperlyConfigured
 
 from syncapp import conf
-from syncapp.connectors.billing.base import BillingConnector, billing_order_id
+from syncapp.connectors.billing.base import BillingConnector, billing_account_id, billing_order_id
 from syncapp.connectors.billing.nue.client import NueClient
 from syncapp.connectors.billing.nue.errors import ASSUMED_OPERATIONS, VENDOR
 from syncapp.connectors.billing.nue.mapping import (
@@ -144,9 +144,8 @@ class NueConnector(NueClient, BillingConnector):
         account_id = order.account_id
         if not account_id:  # Nue's order takes only `customer: {id}`: create the customer first
             assert order.customer is not None  # checked above
-            account_id = self.create_account(order.customer,
-                                             idempotency_key=f"{idempotency_key}:customer"
-                                             ).account_id
+            account_id = billing_account_id(self.create_account(
+                order.customer, idempotency_key=f"{idempotency_key}:customer"), VENDOR)
         marker = f"{REQUEST_MARK}{idempotency_key}"
         body = {"customer": {"id": account_id}, **body, "description": marker, "options": {}}
         found = self._made_before(idempotency_key, body, account_id, marker)

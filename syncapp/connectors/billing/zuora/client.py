@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import Any
 
 import requests
 from django.core.cache import cache
@@ -12,12 +13,12 @@ from syncapp.connectors.billing.zuora.errors import decoded, error_for
 from syncapp.connectors.http import (
     DEFAULT_TIMEOUT,
     CallRecord,
+    JsonLike,
     Recorder,
-    Stopwatch,
     Timeout,
+    VendorClient,
     excerpt,
     new_session,
-    transport_error,
 )
 from syncapp.exceptions import PermanentError, SyncError
 
@@ -34,15 +35,15 @@ def cache_key(kind: str, *parts: str) -> str:
     return f"zuora:{kind}:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-class ZuoraClient:
+class ZuoraClient(VendorClient):
+    vendor = VENDOR
+
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
                  recorder: Recorder | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
                  session: requests.Session | None = None):
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, recorder=recorder, session=session or new_session(timeout=timeout))
         self.client_id, self.client_secret = client_id, client_secret
-        self.recorder = recorder
         self.timeout = timeout
-        self.session = session or new_session(timeout=timeout)
 
     def _keyed(self, operation: str, method: str, path: str, body: dict, key: str,
                find_created=None) -> dict:
@@ -98,7 +99,7 @@ class ZuoraClient:
             headers["Authorization"] = f"Bearer {token}"
             response, data, error = self._send(operation, method, url, json=json,
                                                params=params, headers=headers)
-            if response is not None and response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and attempt == 1:
                 token = self._access_token(rejected=token)
                 continue
             if error is not None:
@@ -106,27 +107,19 @@ class ZuoraClient:
             return data
         raise AssertionError("unreachable")
 
-    def _send(self, operation: str, method: str, url: str, **kwargs):
-        """Send one request and report it to the recorder: `(response, data, error)`."""
+    def _send(self, operation: str, method: str, url: str, **kwargs: Any
+              ) -> tuple[requests.Response, JsonLike, SyncError | None]:
+        """Send one request, recorded: `(response, data, error)`, the error Zuora's answer means
+        (None when it succeeded); raises the transport error when there was no answer."""
         record = CallRecord(vendor=VENDOR, operation=operation, method=method, url=url,
                             request_excerpt=excerpt(kwargs.get("json") or kwargs.get("data")))
         if "Idempotency-Key" in kwargs.get("headers", {}):
             record.extra["idempotency_key"] = kwargs["headers"]["Idempotency-Key"]
-        response, data = None, {}
-        error: SyncError | None = None
-        with Stopwatch() as watch:
-            try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except requests.RequestException as err:
-                error = transport_error(VENDOR, err)
-        if response is not None:
+        with self._exchange(record, timeout=self.timeout, **kwargs) as response:
             data = decoded(response)
             error = error_for(response, data)
-            record.status, record.response_excerpt = response.status_code, excerpt(response.text)
-        record.duration_ms, record.ok = watch.ms, error is None
-        record.error_code = error.code if error else ""
-        if self.recorder is not None:
-            self.recorder(record)
+            if error is not None:
+                record.failed(error)
         return response, data, error
 
     def _access_token(self, rejected: str | None = None) -> str:
@@ -146,7 +139,7 @@ class ZuoraClient:
                                                f"{self.base_url}/oauth/token", data=form,
                                                headers={"Accept": "application/json"})
             if error is not None:
-                if response is not None and response.status_code in (400, 401, 403):
+                if response.status_code in (400, 401, 403):
                     raise PermanentError("Zuora refused the OAuth client credentials",
                                          code="auth_failed", vendor=VENDOR,
                                          status=response.status_code, details=data) from error
