@@ -48,6 +48,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _prefetch_threads_stopped(django_db_setup, django_db_blocker):
+    """The sync batches' prefetch threads keep their database connections from batch to batch:
+    they close them before the test database is dropped."""
+    yield
+    from syncapp.sync import prefetch
+
+    with django_db_blocker.unblock():
+        prefetch.stop()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """Each test reads and writes every cache under a prefix of its own, so what is kept there

@@ -6,11 +6,18 @@ the pace. `prefetched(...)` makes them on a few threads first — each thread wi
 own connector, its calls recorded in the main thread afterwards against the job they were for —
 and answers the planning's reads from what they got, errors included. A read the prefetch did
 not make, or a second read of the same record, goes to billing as usual.
+
+The threads are the process's, kept from batch to batch: a connector reads its token and catalog
+from the shared cache, which without Redis is the database, and threads of their own per batch
+would each open a database connection every batch (on SQLite a ninth of the workers' CPU).
 """
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+from django.db import close_old_connections, connections
 
 from syncapp.connectors.billing.base import BillingConnector
 from syncapp.connectors.http import Recorder
@@ -19,6 +26,8 @@ from syncapp.domain.records import Customer, DraftOrder
 from syncapp.models import SyncJob
 
 THREADS = 4
+_threads: tuple[int, ThreadPoolExecutor] | None = None  # the process that started them, and them
+_threads_lock = threading.Lock()
 # ("order", order id) or ("account", account id) → what billing answered to that read, or raised.
 Answers = dict[tuple[str, str], DraftOrder | Customer | Exception]
 
@@ -65,7 +74,8 @@ def prefetched(billing: BillingConnector, vendors: Vendors, provider: str, jobs:
     local = threading.local()
 
     def read(job):
-        if not hasattr(local, "billing"):
+        if not hasattr(local, "billing"):  # the thread's first read of this batch
+            close_old_connections()  # as a request or a task does: a broken or an old one goes
             local.billing = vendors.fresh().billing_for(provider)
         calls, answers, key = [], {}, ("order", job.subject)
         local.billing.recorder = calls.append
@@ -79,10 +89,37 @@ def prefetched(billing: BillingConnector, vendors: Vendors, provider: str, jobs:
         return job, calls, answers
 
     merged: Answers = {}
-    with ThreadPoolExecutor(THREADS) as pool:
-        for job, calls, answers in pool.map(read, jobs):
-            for call in calls:
-                recorders[job.pk](call)
-            for key, answer in answers.items():
-                merged.setdefault(key, answer)  # two orders of one account: the first read serves
+    for job, calls, answers in _pool().map(read, jobs):
+        for call in calls:
+            recorders[job.pk](call)
+        for key, answer in answers.items():
+            merged.setdefault(key, answer)  # two orders of one account: the first read serves
     return Prefetched(billing, merged)
+
+
+def _pool() -> ThreadPoolExecutor:
+    """This process's prefetch threads, started on first use (a forked worker starts its own)."""
+    global _threads
+    with _threads_lock:
+        if _threads is None or _threads[0] != os.getpid():
+            _threads = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="prefetch"))
+        return _threads[1]
+
+
+def stop() -> None:
+    """End this process's prefetch threads, each closing its database connections first (a
+    test database cannot be dropped while they are open)."""
+    global _threads
+    with _threads_lock:
+        started, _threads = _threads, None
+    if started is None or started[0] != os.getpid():
+        return
+    pool, each_thread = started[1], threading.Barrier(THREADS)
+
+    def close() -> None:
+        each_thread.wait(timeout=10)  # holds its thread until every thread has one of these
+        connections.close_all()
+
+    for _ in range(THREADS):
+        pool.submit(close)
+    pool.shutdown(wait=True)

@@ -1,5 +1,6 @@
 """Billing → Salesforce sync of one order, run in-process against the emulators over HTTP."""
 import datetime as dt
+import threading
 import uuid
 from decimal import Decimal
 from io import StringIO
@@ -7,6 +8,8 @@ from io import StringIO
 import pytest
 import requests
 from django.core.management import CommandError, call_command
+from django.db import connections
+from django.db.backends.signals import connection_created
 from django.utils import timezone
 
 from syncapp.connectors.salesforce import soql
@@ -203,6 +206,32 @@ def test_a_batch_reads_its_orders_ahead_and_each_job_keeps_its_own_calls(billing
     for order_id, job in by_subject.items():  # each read on the job it was made for, once
         reads = job.calls.filter(operation="get_order").values_list("url", "ok")
         assert [(order_id in url, ok) for url, ok in reads] == [(True, order_id != ids[2])]
+
+
+def test_a_second_batch_reads_ahead_on_the_database_connections_the_first_opened(billing, sf, monkeypatch, hub_url):
+    # As deployed, connections are kept a minute (the suite closes them at once).
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 60)
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        opened.append(threading.current_thread().name)
+
+    connection_created.connect(count)
+    try:
+        account_id = sf.create("Account", {"Name": "Acme Inc"})
+        for batch in range(2):
+            ids = [order_of(billing, FIVE_LINES[:1], crm_id=account_id, email=f"b{batch}{i}@acme.io").order_id
+                   for i in range(4)]
+            wait_until(lambda ids=ids: SyncJob.objects.filter(subject__in=ids).count() == 4, message="every job")
+            settled_webhooks(hub_url)
+            if batch == 1:
+                opened.clear()
+            assert engine.run(SyncJob.objects.get(subject=ids[0]).pk) == "succeeded"
+            assert [synced_lines(sf, i) for i in ids] == [1] * 4
+    finally:
+        connection_created.disconnect(count)
+    # The emulators' live server opens one per request it serves; the batch itself opened none.
+    assert [name for name in opened if not name.endswith("(process_request_thread)")] == []
 
 
 def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
