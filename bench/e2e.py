@@ -1,7 +1,7 @@
 """End to end, webhook to Salesforce, with 150 ms of emulated Salesforce
 latency on every call and 100 ms on every billing call.
 
-A whole hub (gunicorn + django-q2 clusters of HUB_WORKERS workers, SQLite by default) in child
+A whole hub (gunicorn + django-q2 clusters of `--workers` workers, SQLite by default) in child
 processes, and the emulators in a gunicorn of their own, which the hub reaches through its vendor
 URL settings as it would reach the real vendors (`Hub(emulators="separate")`). Checked-out
 customers save draft orders in the Zuora emulator at a fixed rate, each sending its webhook to the
@@ -14,7 +14,7 @@ and its children, from /proc) over the run, divided by the orders synced; the em
 reported beside it, not in it.
 
     python -m bench.e2e [--rate 20] [--seconds 30] [--latency-ms 150] [--billing-latency-ms 100]
-                        [--database-url URL] [--redis-url URL] [--clusters 1 | 1,2]
+                        [--database-url URL] [--redis-url URL] [--workers 2] [--clusters 1 | 1,2]
                         [--knee 10,20,30,40] [--profile DIR]
 
 `--knee` runs one step per rate (`--seconds` each, one hub) and stops after the first rate whose
@@ -163,7 +163,8 @@ def run(args, clusters: int) -> tuple[list[dict], Counter]:
 
         fresh_postgres(args.database_url)
     rows = []
-    with Hub(database_url=args.database_url, env=env, emulators="separate", clusters=clusters) as hub:
+    with Hub(database_url=args.database_url, env=env, emulators="separate", clusters=clusters,
+             workers=args.workers) as hub:
         hub.configure_django()
         customers = checked_out_customers(20, "e2e")
         hub.control("salesforce", latency_ms=args.latency_ms)
@@ -226,6 +227,7 @@ def main(argv=None) -> int:
     parser.add_argument("--billing-latency-ms", type=int, default=100, help="emulated Zuora latency per call")
     parser.add_argument("--database-url", default=None, help="PostgreSQL: the database is dropped and made anew")
     parser.add_argument("--redis-url", default=None, help="django-q2 broker and shared cache on Redis")
+    parser.add_argument("--workers", type=int, default=2, help="workers per cluster (HUB_WORKERS)")
     parser.add_argument("--clusters", default="1", help="django-q2 clusters on the one queue; "
                         "several comma-separated (1,2): one hub each, compared (scale-out)")
     parser.add_argument("--knee", default="", help="comma-separated rates: one step each, until p99 >= 3 s")
@@ -241,7 +243,7 @@ def main(argv=None) -> int:
         per_billing_order += per_order
     if args.json_out:
         Path(args.json_out).write_text(json.dumps({"rows": rows, "per_billing_order": per_billing_order}))
-    workers = os.environ.get("HUB_WORKERS", "2")
+    workers = args.workers
     database = "PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite"
     broker = "Redis" if args.redis_url else "ORM broker"
     print(f"\nEnd to end, webhook → Salesforce, {args.latency_ms} ms per Salesforce call, {args.billing_latency_ms} ms "

@@ -25,7 +25,9 @@ from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import Customer, DraftOrder
 from syncapp.models import SyncJob
 
-THREADS = 4
+# Reads in flight per worker: a batch's reads cost a vendor's latency per THREADS orders. Well
+# under the vendors' concurrency limits (docs/vendor-assumptions.md, "reads made ahead").
+THREADS = 8
 _threads: tuple[int, ThreadPoolExecutor] | None = None  # the process that started them, and them
 _threads_lock = threading.Lock()
 # ("order", order id) or ("account", account id) → what billing answered to that read, or raised.
