@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 # A request to send: (path, body, headers); called with a sequence number unique within the run.
@@ -25,7 +25,7 @@ MakeRequest = Callable[[int], tuple[str, bytes, dict]]
 
 @dataclass
 class Result:
-    latencies: list[float] = field(default_factory=list)  # seconds, successful answers only
+    latencies: list[float] = field(default_factory=list)  # seconds, answers with an expected status only
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     elapsed: float = 0.0
@@ -72,7 +72,10 @@ class Connection:
         self.conn.close()
 
 
-def _send(conn: Connection, request, result: Result, started: float) -> None:
+SUCCESS = range(200, 300)
+
+
+def _send(conn: Connection, request, result: Result, started: float, expected: Collection[int]) -> None:
     path, body, headers = request
     try:
         status = conn.post(path, body, headers)
@@ -80,14 +83,14 @@ def _send(conn: Connection, request, result: Result, started: float) -> None:
         result.errors[type(err).__name__] += 1
         return
     result.statuses[status] += 1
-    if 200 <= status < 300:
+    if status in expected:
         result.latencies.append(time.perf_counter() - started)
 
 
 def closed_loop(host: str, port: int, make_request: MakeRequest, *, connections: int, duration: float,
-                warmup: float = 1.0) -> Result:
+                warmup: float = 1.0, expected: Collection[int] = SUCCESS) -> Result:
     """Each connection sends back to back for `warmup` + `duration` seconds; only the last
-    `duration` seconds are measured."""
+    `duration` seconds are measured, and only answers with an `expected` status count."""
     numbers = itertools.count()
     results = [Result() for _ in range(connections)]
     ready = threading.Barrier(connections + 1)
@@ -99,7 +102,7 @@ def closed_loop(host: str, port: int, make_request: MakeRequest, *, connections:
         measure_from, end = begin[0] + warmup, begin[0] + warmup + duration
         while (now := time.perf_counter()) < end:
             sink = result if now >= measure_from else Result()
-            _send(conn, make_request(next(numbers)), sink, now)
+            _send(conn, make_request(next(numbers)), sink, now, expected)
         conn.close()
 
     threads = [threading.Thread(target=run, args=(r,), daemon=True) for r in results]
@@ -116,7 +119,7 @@ def closed_loop(host: str, port: int, make_request: MakeRequest, *, connections:
 
 
 def open_loop(host: str, port: int, make_request: MakeRequest, *, rate: float, duration: float,
-              senders: int = 32) -> Result:
+              senders: int = 32, expected: Collection[int] = SUCCESS) -> Result:
     """Send `rate` requests per second for `duration` seconds: request i is due at start + i/rate
     and is sent by sender i mod `senders` (more senders than requests in flight)."""
     count = int(rate * duration)
@@ -130,7 +133,7 @@ def open_loop(host: str, port: int, make_request: MakeRequest, *, rate: float, d
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            _send(conn, make_request(i), results[k], due)
+            _send(conn, make_request(i), results[k], due, expected)
         conn.close()
 
     threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(senders)]
