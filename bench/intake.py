@@ -12,8 +12,8 @@ worker cluster (only the web server is measured; the queued jobs wait). Then:
    - `POST /bench/bare`: a bare Django view made for the benchmark (reads the body, answers 202
      JSON, same middleware), cheaper still: a stricter comparison, printed beside it;
    - `POST /api/v1/webhooks/zuora`: a valid Standard Webhooks signature, a unique webhook-id and a
-     new order per request (verify, store the event and create its job — one statement on
-     PostgreSQL, no task: the cluster's dispatcher hands jobs over — and answer 202).
+     new order per request (verify, store the event — one row in one statement; the cluster's
+     dispatcher creates its job later — and answer 202).
    Throughput and p50/p99; the ratios intake / JSON 404 and intake / bare view.
 2. open loop at a fixed rate (100 requests/s): p50/p99 latency counted from when each request was
    due, each delivery new (none answered as a duplicate).

@@ -48,6 +48,7 @@ class FailingCode:
 class Dashboard:
     last_24h: dict[str, int]
     in_flight: dict[str, int]
+    awaiting_dispatch: int  # order events stored whose job the dispatcher has not queued yet
     failing: list[FailingCode]
     rejected_webhooks: dict
     abandoned_carts: dict
@@ -82,6 +83,7 @@ def build(now: datetime | None = None) -> Dashboard:
     return Dashboard(
         last_24h=chart.totals,
         in_flight=_count_by_status(SyncJob.objects.filter(status__in=SyncJob.ACTIVE)),
+        awaiting_dispatch=WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED, job__isnull=True).count(),
         failing=_failing_now(),
         rejected_webhooks=WebhookEvent.objects.filter(status=WebhookEvent.Status.REJECTED).aggregate(
             total=Count("id"), last_24h=Count("id", filter=Q(received_at__gte=day_ago)), latest=Max("received_at")),

@@ -1,9 +1,11 @@
 """The dispatcher: a loop in the worker cluster's main process (`manage.py qcluster`) that hands
 due jobs to the workers.
 
-Enqueueing a job only writes its row. While nothing is due the loop reads the job table every
-IDLE_POLL seconds (one indexed read); due jobs are handed over in batches of up to
-`engine.MAX_BATCH`, one django-q2 task each (`engine.dispatch`), back to back while a backlog lasts.
+Enqueueing a job only writes its row, and the webhook intake writes only the event: each round the
+loop first queues the jobs of the order events stored since (`engine.take_in`). While nothing is
+new or due the loop reads the two tables every IDLE_POLL seconds (an indexed read each); due jobs
+are handed over in batches of up to `engine.MAX_BATCH`, one django-q2 task each (`engine.dispatch`),
+back to back while a backlog lasts.
 On start it sweeps first: what a cluster that died had taken or handed over is taken back and
 handed over again at once, instead of after its lease or `engine.REQUEUE_AFTER`."""
 from __future__ import annotations
@@ -32,11 +34,12 @@ def run(stopped: Callable[[], bool], *, idle: float = IDLE_POLL) -> None:
             if not started:
                 engine.sweep(handed_over_before=timedelta(0))
                 started = True
+            taken = engine.take_in()
             handed = engine.dispatch()
         except Exception:  # the database or the broker failed: the loop must outlive it
             log.exception("the job dispatcher failed; trying again in %s s", AFTER_ERROR)
             connection.close()
             time.sleep(AFTER_ERROR)
             continue
-        if handed < engine.MAX_BATCH:
+        if taken < engine.MAX_BATCH and handed < engine.MAX_BATCH:
             time.sleep(idle)

@@ -1,11 +1,11 @@
 """The job engine: enqueue, dispatch, claim with a lease, run, retry with backoff, sweep.
 
-A `SyncJob` row is the truth. Enqueueing writes only that row, due now; the dispatcher in the
-worker cluster (`syncapp/jobs/dispatcher.py`) hands due jobs to the workers in batches, one
-django-q2 task per batch (`dispatch`). Tasks only carry job ids and may be lost, duplicated or late
-without harm: claiming is a conditional UPDATE that takes a lease, so a job runs in one worker at a
-time, and the sweeper hands over again what was handed over long ago and never started, or whose
-worker died.
+A `SyncJob` row is the truth. Enqueueing writes only that row, due now, and the webhook intake only
+its event, whose job the dispatcher queues (`take_in`). The dispatcher, in the worker cluster
+(`syncapp/jobs/dispatcher.py`), hands due jobs to the workers in batches, one django-q2 task per
+batch (`dispatch`). Tasks only carry job ids and may be lost, duplicated or late without harm:
+claiming is a conditional UPDATE that takes a lease, so a job runs in one worker at a time, and the
+sweeper hands over again what was handed over long ago and never started, or whose worker died.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import socket
 import time
 import traceback
 import uuid
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 import structlog
@@ -80,32 +79,30 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
     return list(SyncJob.objects.raw(sql + " RETURNING *", params))[0]
 
 
-def enqueue_with(record: WebhookEvent, kind: str, provider: str, subject: str) -> None:
-    """Enqueue the job and insert `record`, a new row whose `job` points to it: both or neither
-    (when the insert raises IntegrityError the job is left as it was). On PostgreSQL that is one
-    statement, the upsert feeding the insert, so one round trip; elsewhere two in one transaction.
-    Both are written as SQL here: the ORM's compiling costs more than SQLite's writing."""
-    upsert, params = _upsert(kind, provider, subject, timezone.now())
-    meta, qn = record._meta, connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    job_column = meta.get_field("job").column
-    row = {f.column: f.get_db_prep_save(f.pre_save(record, add=True), connection) for f in fields}
-    one_statement = connection.vendor == "postgresql"
-    marks = ", ".join("(SELECT id FROM job)" if one_statement and column == job_column else "%s" for column in row)
-    insert = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(column) for column in row)}) VALUES ({marks}) "
-              f"RETURNING {qn(meta.pk.column)}, {qn(job_column)}")
-    # Inside the caller's transaction a savepoint keeps it usable when the insert fails.
-    atomic = transaction.atomic() if connection.in_atomic_block or not one_statement else nullcontext()
-    with atomic, connection.cursor() as cursor:
-        if one_statement:
-            del row[job_column]
-            cursor.execute(f"WITH job AS ({upsert} RETURNING id) {insert}", params + list(row.values()))
-        else:
-            cursor.execute(f"{upsert} RETURNING id", params)
-            row[job_column] = cursor.fetchone()[0]
-            cursor.execute(insert, list(row.values()))
-        record.pk, record.job_id = cursor.fetchone()
-    record._state.adding = False
+def take_in(limit: int = MAX_BATCH) -> int:
+    """Queue the jobs of the order events the webhook intake stored: the intake writes only the
+    event, so that a delivery is one row. Each event's order gets its job by `enqueue`'s rules (the
+    events of one order, one upsert) and the event points to it, in one transaction: all or none.
+    Returns how many events were taken in; while there are none this is one indexed read. Two
+    dispatchers never take the same event: PostgreSQL skips the rows another is taking, SQLite
+    runs one writer at a time."""
+    awaiting = WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED, job__isnull=True)
+    if not awaiting.exists():
+        return 0
+    with transaction.atomic():
+        rows = awaiting.order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        orders: dict[tuple[str, str], list[int]] = {}
+        for pk, provider, order_id in rows.values_list("pk", "provider", "order_id")[:limit]:
+            orders.setdefault((provider, order_id), []).append(pk)
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            for (provider, order_id), events in orders.items():
+                sql, params = _upsert(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, order_id, now)
+                cursor.execute(f"{sql} RETURNING id", params)
+                WebhookEvent.objects.filter(pk__in=events).update(job_id=cursor.fetchone()[0])
+    return sum(len(events) for events in orders.values())
 
 
 def _upsert(kind: str, provider: str, subject: str, now) -> tuple[str, list]:

@@ -11,7 +11,7 @@ UNVERIFIED_HEADERS = 40  # headers kept, each value cut to the excerpt size / 8
 
 class WebhookEvent(models.Model):
     class Status(models.TextChoices):
-        ACCEPTED = "accepted"  # verified and stored; its job is queued
+        ACCEPTED = "accepted"  # verified and stored; its job is queued (at once by the dispatcher)
         IGNORED = "ignored"  # verified, but of a type the hub does not act on
         REJECTED = "rejected"  # failed verification or malformed; never processed
 
@@ -38,6 +38,12 @@ class WebhookEvent(models.Model):
             # Deduplication: a verified event id is processed once per provider.
             models.UniqueConstraint(fields=["provider", "event_id"], condition=models.Q(verified=True),
                                     name="unique_verified_event"),
+        ]
+        indexes = [
+            # The order events whose job the dispatcher has yet to queue (engine.take_in): a
+            # handful at any time, however many events are kept.
+            models.Index(fields=["id"], condition=models.Q(status="accepted", job__isnull=True),
+                         name="event_awaiting_job"),
         ]
         permissions = [("replay_webhookevent", "Can replay webhook events")]
 

@@ -103,13 +103,22 @@ def synced(sf, order_id, expect):
     return wait_until(check, message=f"order {order_id} in Salesforce")
 
 
+# Order events stored by the intake whose job the dispatcher has not queued yet.
+AWAITING_JOB = {"status": "accepted", "job__isnull": True}
+
+
 def idle(provider, order_id):
-    return wait_until(lambda: SyncJob.objects.filter(provider=provider, subject=order_id)
-                      .exclude(status__in=SyncJob.ACTIVE).first(), message="the sync job to finish")
+    def finished():
+        if WebhookEvent.objects.filter(provider=provider, order_id=order_id, **AWAITING_JOB).exists():
+            return None
+        return SyncJob.objects.filter(provider=provider, subject=order_id).exclude(status__in=SyncJob.ACTIVE).first()
+
+    return wait_until(finished, message="the sync job to finish")
 
 
 def all_idle():
-    wait_until(lambda: not SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists(), message="every job to finish")
+    wait_until(lambda: not WebhookEvent.objects.filter(**AWAITING_JOB).exists()
+               and not SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists(), message="every job to finish")
 
 
 # What differs between two Salesforce records of the same content: ids, numbers, audit stamps, and

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from standardwebhooks import Webhook
 
 from syncapp.domain.events import CUSTOMER_EVENTS, ORDER_EVENTS
+from syncapp.jobs import engine
 from syncapp.models import CheckoutSession, SyncAttempt, SyncJob, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -246,6 +247,9 @@ def post_webhook(client, provider, body, content_type, headers, expected):
     else:
         assert response.json() == {"status": "accepted"}
         assert stored.verified is True and stored.status in ("accepted", "ignored")
+        # The dispatcher's next round queues a job for an accepted event, and for nothing else.
+        assert engine.take_in() == (stored.status == "accepted")
+        stored.refresh_from_db()
         assert (stored.job_id is not None) == (stored.status == "accepted")
     return response
 

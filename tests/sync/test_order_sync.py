@@ -178,8 +178,7 @@ def test_a_backlog_goes_to_salesforce_in_one_graph_call(billing, sf, calls, prov
     sync_order(provider, warm.order_id, Vendors.from_settings())
     created = [order_of(billing, FIVE_LINES[:2], crm_id=account_id, email=f"u{i}@acme.io") for i in range(6)]
     ids = {o.order_id for o in created}
-    wait_until(lambda: set(SyncJob.objects.filter(subject__in=ids).values_list("subject", flat=True)) == ids,
-               message="the webhooks to queue every order")
+    wait_until(lambda: jobs_of(ids) == len(ids), message="the webhooks to queue every order")
     calls.reset()
     first = SyncJob.objects.get(subject=created[0].order_id)
     assert engine.run(first.pk) == "succeeded"
@@ -195,7 +194,7 @@ def test_a_batch_reads_its_orders_ahead_and_each_job_keeps_its_own_calls(billing
     account_id = sf.create("Account", {"Name": "Acme Inc"})
     created = [order_of(billing, FIVE_LINES[:2], crm_id=account_id, email=f"p{i}@acme.io") for i in range(5)]
     ids = [o.order_id for o in created]
-    wait_until(lambda: SyncJob.objects.filter(subject__in=ids).count() == 5, message="every job")
+    wait_until(lambda: jobs_of(ids) == 5, message="every job")
     billing.delete_order(ids[2])  # gone before the batch reads it
     settled_webhooks(hub_url)
     assert engine.run(SyncJob.objects.get(subject=ids[0]).pk) == "succeeded"
@@ -223,7 +222,7 @@ def test_batch_after_batch_reads_ahead_on_the_database_connections_already_open(
         for batch in range(2):
             ids = [order_of(billing, FIVE_LINES[:1], crm_id=account_id, email=f"b{batch}{i}@acme.io").order_id
                    for i in range(prefetch.THREADS // 2 + 1)]
-            wait_until(lambda ids=ids: SyncJob.objects.filter(subject__in=ids).count() == len(ids), message="jobs")
+            wait_until(lambda ids=ids: jobs_of(ids) == len(ids), message="jobs")
             settled_webhooks(hub_url)
             assert engine.run(SyncJob.objects.get(subject=ids[0]).pk) == "succeeded"
             assert [synced_lines(sf, i) for i in ids] == [1] * len(ids)
@@ -243,8 +242,7 @@ def test_one_bad_order_in_a_batch_fails_alone(billing, sf, provider):
     sf.update("PricebookEntry", entry["Id"], {"IsActive": False})
     good = order_of(billing, [("PRO-MONTHLY", 1, "49")])
     bad = order_of(billing, [("TEAM-ANNUAL", 1, "990")], email="bad@acme.io")
-    wait_until(lambda: SyncJob.objects.filter(subject__in=[good.order_id, bad.order_id]).count() == 2,
-               message="both jobs")
+    wait_until(lambda: jobs_of([good.order_id, bad.order_id]) == 2, message="both jobs")
     engine.run(SyncJob.objects.get(subject=good.order_id).pk)
     assert SyncJob.objects.get(subject=good.order_id).status == "succeeded"
     failed = SyncJob.objects.get(subject=bad.order_id)
@@ -261,7 +259,7 @@ def test_orders_whose_graphs_salesforce_halted_are_queued_again_not_failed(billi
     bad = [order_of(billing, FIVE_LINES[:1], crm_id=missing_account, email=f"b{i}@acme.io") for i in range(14)]
     good = [order_of(billing, FIVE_LINES[:1], crm_id=account_id, email=f"g{i}@acme.io") for i in range(2)]
     ids = [o.order_id for o in bad + good]
-    wait_until(lambda: SyncJob.objects.filter(subject__in=ids).count() == len(ids), message="every job")
+    wait_until(lambda: jobs_of(ids) == len(ids), message="every job")
     settled_webhooks(hub_url)
     first_due = timezone.now() - dt.timedelta(minutes=1)
     for i, order_id in enumerate(ids):  # one batch, its graphs in this order
@@ -303,10 +301,20 @@ def turn(**switches):
 
 
 def queued(order_id) -> SyncJob:
-    """The job the emulator's webhook for `order_id` queued through the hub's intake."""
-    event = wait_until(lambda: WebhookEvent.objects.filter(order_id=order_id, job__isnull=False).first(),
-                       message=f"the webhook of {order_id}")
-    return event.job
+    """The job the emulator's webhook for `order_id` queued through the hub's intake, taken in as
+    the dispatcher does."""
+    def taken_in():
+        engine.take_in()
+        return WebhookEvent.objects.filter(order_id=order_id, job__isnull=False).first()
+
+    return wait_until(taken_in, message=f"the webhook of {order_id}").job
+
+
+def jobs_of(order_ids) -> int:
+    """How many of the orders have their job, once the events delivered so far are taken in (as
+    the dispatcher does)."""
+    engine.take_in()
+    return SyncJob.objects.filter(subject__in=order_ids).count()
 
 
 def settled_webhooks(hub_url):
@@ -316,7 +324,8 @@ def settled_webhooks(hub_url):
 
 
 def run_queued():
-    """Do what the workers do with every job that is due."""
+    """Do what the dispatcher and the workers do with every job that is due."""
+    engine.take_in()
     for job_id in SyncJob.objects.filter(status="pending").values_list("pk", flat=True):
         engine.run(job_id)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks import Webhook
 
+from syncapp.jobs import engine
 from syncapp.models import SyncJob, WebhookEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("provider", ["zuora", "nue"])]
@@ -46,6 +47,10 @@ def test_signed_delivery_is_stored_and_queues_one_job(post, hub_settings, provid
     assert (event.verified, event.status, event.event_type, event.order_id) == (True, "accepted", "order.created", "O-1")
     assert event.body == body
     assert event.headers["Webhook-Signature"] == "[redacted]"
+    # The intake wrote the event alone; the dispatcher's next round queues its order's job.
+    assert (event.job, SyncJob.objects.count()) == (None, 0)
+    assert engine.take_in() == 1
+    event.refresh_from_db()
     job = SyncJob.objects.get()
     assert (job.kind, job.provider, job.subject, job.status) == ("billing_to_salesforce", provider, "O-1", "pending")
     assert event.job == job
@@ -58,14 +63,23 @@ def test_same_event_id_again_is_a_duplicate(post, hub_settings, provider):
     again = post(provider, body, **headers)
     assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
     assert WebhookEvent.objects.filter(verified=True).count() == 1
+    assert engine.take_in() == 1
     assert SyncJob.objects.count() == 1
 
 
 def test_events_for_one_order_share_one_job(post, hub_settings, provider):
-    for event_type in ("order.created", "order.updated", "order.updated"):
+    def deliver(event_type):
         body = order_event(event_type)
         assert post(provider, body, **signed_headers(secret(hub_settings, provider), body)).status_code == 202
-    assert SyncJob.objects.count() == 1
+
+    deliver("order.created")
+    assert engine.take_in() == 1
+    for event_type in ("order.updated", "order.updated"):  # taken in together, after the first
+        deliver(event_type)
+    assert engine.take_in() == 2
+    job = SyncJob.objects.get()
+    assert list(WebhookEvent.objects.values_list("job", flat=True)) == [job.pk] * 3
+    assert engine.take_in() == 0
 
 
 def _assert_rejected(response, status, code):
