@@ -93,16 +93,18 @@ def take_in(limit: int = MAX_BATCH) -> int:
         rows = awaiting.order_by("pk")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
-        orders: dict[tuple[str, str], list[int]] = {}
-        for pk, provider, order_id in rows.values_list("pk", "provider", "order_id")[:limit]:
-            orders.setdefault((provider, order_id), []).append(pk)
-        now = timezone.now()
+        events = list(rows.values_list("pk", "provider", "order_id")[:limit])
+        if not events:  # another dispatcher is taking them in
+            return 0
+        kind, now = SyncJob.Kind.BILLING_TO_SALESFORCE.value, timezone.now()
+        t, marks = connection.ops.quote_name(WebhookEvent._meta.db_table), ", ".join(["%s"] * len(events))
         with connection.cursor() as cursor:
-            for (provider, order_id), events in orders.items():
-                sql, params = _upsert(SyncJob.Kind.BILLING_TO_SALESFORCE, provider, order_id, now)
-                cursor.execute(f"{sql} RETURNING id", params)
-                WebhookEvent.objects.filter(pk__in=events).update(job_id=cursor.fetchone()[0])
-    return sum(len(events) for events in orders.values())
+            for provider, order_id in dict.fromkeys((provider, order_id) for _, provider, order_id in events):
+                cursor.execute(*_upsert(kind, provider, order_id, now))
+            cursor.execute(f"UPDATE {t} SET job_id = (SELECT job.id FROM {_table()} job WHERE job.kind = %s AND "
+                           f"job.provider = {t}.provider AND job.subject = {t}.order_id) WHERE id IN ({marks})",
+                           [kind, *(pk for pk, _, _ in events)])
+    return len(events)
 
 
 def _upsert(kind: str, provider: str, subject: str, now) -> tuple[str, list]:
