@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -13,13 +12,6 @@ from syncapp.models import Cursor
 from tests.e2e.conftest import wait_until, worker_cluster  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fresh_vendor_checks():
-    cache.clear()  # vendor probes are cached for 30 s: each test probes afresh
-    yield
-    cache.clear()
 
 
 def closed_port() -> int:
