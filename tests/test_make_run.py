@@ -79,8 +79,11 @@ def test_make_run_serves_health_sandbox_and_billing_then_stops_on_ctrl_c(tmp_pat
     port = free_port()
     env = {key: value for key, value in os.environ.items()
            if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SANDBOX_STOREFRONT_TOKEN")}
+    # A hub of its own: its own database, secrets and, on a shared Redis, its own queue (tasks other
+    # tests left there are signed with another secret key).
     env.update(HUB_DATA_DIR=str(tmp_path), HUB_PORT=str(port), BILLING_PROVIDER=provider,
-               DATABASE_URL=f"sqlite:///{tmp_path / 'hub.sqlite3'}", HUB_WEB_WORKERS="1")
+               DATABASE_URL=f"sqlite:///{tmp_path / 'hub.sqlite3'}", HUB_WEB_WORKERS="1",
+               HUB_Q_NAME=f"make-run-{port}")
     proc = subprocess.Popen(["make", "--no-print-directory", f"--old-file={INSTALL_STAMP}", "run"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
