@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from syncapp.models import OrderLink, ReconcileReport, SyncAttempt, SyncJob, SyncSettings, WebhookEvent
 from syncapp.models.failed_syncs import FAILED_STATUSES
+from syncapp.models.webhooks import AWAITING_JOB
 
 Status = SyncJob.Status
 # The chart's series, bottom up (plain strings: they key the counts read from the database).
@@ -83,7 +84,7 @@ def build(now: datetime | None = None) -> Dashboard:
     return Dashboard(
         last_24h=chart.totals,
         in_flight=_count_by_status(SyncJob.objects.filter(status__in=SyncJob.ACTIVE)),
-        awaiting_dispatch=WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED, job__isnull=True).count(),
+        awaiting_dispatch=WebhookEvent.objects.filter(AWAITING_JOB).count(),
         failing=_failing_now(),
         rejected_webhooks=WebhookEvent.objects.filter(status=WebhookEvent.Status.REJECTED).aggregate(
             total=Count("id"), last_24h=Count("id", filter=Q(received_at__gte=day_ago)), latest=Max("received_at")),

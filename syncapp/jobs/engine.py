@@ -29,6 +29,7 @@ from syncapp import conf, metrics
 from syncapp.exceptions import SyncError, TransientError
 from syncapp.jobs import allocation, kinds
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings, WebhookEvent
+from syncapp.models.webhooks import AWAITING_JOB
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def take_in(limit: int = MAX_BATCH) -> int:
     Returns how many events were taken in; while there are none this is one indexed read. Two
     dispatchers never take the same event: PostgreSQL skips the rows another is taking, SQLite
     runs one writer at a time."""
-    awaiting = WebhookEvent.objects.filter(status=WebhookEvent.Status.ACCEPTED, job__isnull=True)
+    awaiting = WebhookEvent.objects.filter(AWAITING_JOB)
     if not awaiting.exists():
         return 0
     with transaction.atomic():

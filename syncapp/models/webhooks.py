@@ -9,6 +9,10 @@ UNVERIFIED_EXCERPT_BYTES = 4 * 1024
 UNVERIFIED_HEADERS = 40  # headers kept, each value cut to the excerpt size / 8
 
 
+# Order events stored by the intake whose job the dispatcher has not queued yet (engine.take_in).
+AWAITING_JOB = models.Q(status="accepted", job__isnull=True)
+
+
 class WebhookEvent(models.Model):
     class Status(models.TextChoices):
         ACCEPTED = "accepted"  # verified and stored; its job is queued (at once by the dispatcher)
@@ -42,8 +46,7 @@ class WebhookEvent(models.Model):
         indexes = [
             # The order events whose job the dispatcher has yet to queue (engine.take_in): a
             # handful at any time, however many events are kept.
-            models.Index(fields=["id"], condition=models.Q(status="accepted", job__isnull=True),
-                         name="event_awaiting_job"),
+            models.Index(fields=["id"], condition=AWAITING_JOB, name="event_awaiting_job"),
         ]
         permissions = [("replay_webhookevent", "Can replay webhook events")]
 
