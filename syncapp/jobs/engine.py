@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, JSONField, Q, Value, When
 from django.utils import timezone
 from django_q.models import Success
 from django_q.tasks import async_task
@@ -241,13 +241,17 @@ def _run_batch(handler: kinds.Handler, kind: str, ids: list[int], *, requested: 
                           limit=MAX_BATCH - len(claimed))
     if not claimed:
         return {}
-    recorders = {job.pk: SyncAttempt.recorder(job=job) for job in claimed}
+    calls: list[SyncAttempt] = []  # the batch's outside calls, stored together when it ends
+    recorders = {job.pk: SyncAttempt.recorder(job=job, kept=calls) for job in claimed}
     with _logged(claimed):
         try:
             outcomes = handler.run(claimed, recorders, requested=requested, deadline=deadline)
         except Exception as err:  # the batch as a whole failed: each job gets that failure
             outcomes = {job.pk: err for job in claimed}
-    statuses = {job.pk: _settle(job, token, outcomes.get(job.pk, NOT_RUN)) for job in claimed}
+        finally:
+            SyncAttempt.objects.bulk_create(calls)
+    statuses = _succeeded(token, {job.pk: outcome for job in claimed if isinstance(outcome := outcomes.get(job.pk), dict)})
+    statuses |= {job.pk: _settle(job, token, outcomes.get(job.pk, NOT_RUN)) for job in claimed if job.pk not in statuses}
     metrics.jobs_settled(claimed, statuses)
     return statuses
 
@@ -302,6 +306,22 @@ def _settle(job: SyncJob, token: str, outcome) -> str:
                     leased_by="", finished_at=timezone.now())
         return SyncJob.Status.FAILED
     return _after_success(job, mine, outcome)
+
+
+def _succeeded(token: str, results: dict[int, dict]) -> dict[int, str]:
+    """Settle a batch's successes in one UPDATE; returns the jobs it settled. A job that changed
+    while it ran (`rerun`) is left to `_settle`, which queues it again."""
+    if not results:
+        return {}
+    mine = SyncJob.objects.filter(pk__in=results, leased_by=token)
+    settled = mine.filter(rerun=False).update(
+        status=SyncJob.Status.SUCCEEDED, lease_until=None, leased_by="", last_error_code="", last_error="",
+        finished_at=timezone.now(),
+        result=Case(*(When(pk=pk, then=Value(result, output_field=JSONField())) for pk, result in results.items())))
+    # Those still leased to this run are to run again; the rest are settled (or, in the rare case
+    # that their lease ran out and the sweeper took them back, no longer this run's to settle).
+    left = set(mine.values_list("pk", flat=True)) if settled < len(results) else set()
+    return {pk: SyncJob.Status.SUCCEEDED for pk in results if pk not in left}
 
 
 def _after_success(job, mine, result) -> str:

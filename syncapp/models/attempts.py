@@ -1,9 +1,10 @@
 """One try of one outside call, kept for the console."""
 from django.db import models
+from django.utils import timezone
 
 
 class SyncAttempt(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)  # when the call was made
     vendor = models.CharField(max_length=20)
     operation = models.CharField(max_length=100)
     method = models.CharField(max_length=10)
@@ -30,16 +31,22 @@ class SyncAttempt(models.Model):
         return f"{self.vendor} {self.operation} {'ok' if self.ok else self.error_code}"
 
     @classmethod
-    def recorder(cls, **owner):
-        """A connector `recorder` that stores each CallRecord as an attempt owned by `owner`."""
+    def recorder(cls, *, kept: list | None = None, **owner):
+        """A connector `recorder` that stores each CallRecord as an attempt owned by `owner`; with
+        `kept`, the attempts are appended there unsaved, for the caller to store in one statement
+        (a batch's calls: `bulk_create`)."""
 
         def record(call):
             used, limit = call.extra.get("api_usage") or (None, None)
-            cls.objects.create(
+            attempt = cls(
                 vendor=call.vendor, operation=call.operation[:100], method=call.method, url=call.url[:500],
                 status_code=call.status, duration_ms=call.duration_ms, ok=call.ok,
                 error_code=call.error_code[:100], failure=call.extra.get("failure"),
                 request_excerpt=call.request_excerpt,
                 response_excerpt=call.response_excerpt, api_used=used, api_limit=limit, **owner)
+            if kept is None:
+                attempt.save()
+            else:
+                kept.append(attempt)
 
         return record
