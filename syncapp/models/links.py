@@ -32,16 +32,19 @@ class AccountLink(models.Model):
 
     @classmethod
     def remember(cls, provider: str, billing_account_id: str, salesforce_account_id: str, *, email: str = "",
-                 company: str = "", matched_by: str = MatchedBy.CRM_ID, match_key: str = "") -> "AccountLink":
+                 company: str = "", matched_by: str = MatchedBy.CRM_ID, match_key: str = "",
+                 link: "AccountLink | None" = None) -> "AccountLink":
         """The link of a billing account, made or brought up to date: the Salesforce Account is the
         one billing now names; how it was first matched is kept, and what is known of the customer
-        fills what the link does not know yet."""
-        link, created = cls.objects.get_or_create(
-            billing_provider=provider, billing_account_id=billing_account_id,
-            defaults={"salesforce_account_id": salesforce_account_id, "email": email, "company": company,
-                      "matched_by": matched_by, "match_key": match_key})
-        if created:
-            return link
+        fills what the link does not know yet. `link`: the row, when the caller read it already
+        (then an unchanged link costs no statement)."""
+        if link is None:
+            link, created = cls.objects.get_or_create(
+                billing_provider=provider, billing_account_id=billing_account_id,
+                defaults={"salesforce_account_id": salesforce_account_id, "email": email, "company": company,
+                          "matched_by": matched_by, "match_key": match_key})
+            if created:
+                return link
         wanted = {"salesforce_account_id": salesforce_account_id, "email": link.email or email,
                   "company": link.company or company, "match_key": link.match_key or match_key}
         changed = [name for name, value in wanted.items() if getattr(link, name) != value]

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from syncapp import conf
@@ -29,9 +28,10 @@ from syncapp.domain.records import Contact, DraftOrder, OrderStatus
 from syncapp.exceptions import NotFoundError, PermanentError
 from syncapp.jobs import kinds
 from syncapp.jobs.leases import lease
-from syncapp.models import AccountLink, FieldMapping, LineLink, OrderLink, ProductMapping, SyncJob, SyncSettings
+from syncapp.models import AccountLink, FieldMapping, OrderLink, ProductMapping, SyncJob, SyncSettings
 from syncapp.sync.accounts import Buyer, resolve
 from syncapp.sync.conflicts import activate_in_salesforce
+from syncapp.sync.known import Known, Written, remember_written
 from syncapp.sync.prefetch import prefetched
 
 TURNED_OFF = "turned_off"  # result key: the setting that stopped a run (replay_webhooks --skipped)
@@ -71,7 +71,11 @@ def sync_order(provider: str, order_id: str, vendors: Vendors) -> dict:
     """Sync one billing order of `provider` to Salesforce now; returns what was done."""
     sf = vendors.salesforce
     planned = plan(provider, order_id, sf=sf, billing=vendors.billing_for(provider))
-    return planned if isinstance(planned, dict) else write(sf, planned)
+    if isinstance(planned, dict):
+        return planned
+    written = write(sf, planned)
+    remember_written([written])
+    return result_of(written)
 
 
 @kinds.handles(SyncJob.Kind.BILLING_TO_SALESFORCE, batch=True)
@@ -93,13 +97,15 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
     billing_by_provider = {provider: prefetched(vendors.billing_for(provider), vendors, provider,
                                                 [job for job in jobs if job.provider == provider], recorders)
                            for provider in {job.provider for job in jobs}}
+    known = Known.read([(job.provider, job.subject) for job in jobs],
+                       [(provider, order) for provider, billing in billing_by_provider.items() for order in billing.orders()])
     for job in jobs:
         if (outcomes or planned) and time.monotonic() > deadline:
             break  # the first order always goes; the others while time is left
         try:
             billing = billing_by_provider[job.provider]
             sf.recorder = billing.recorder = recorders[job.pk]
-            result = plan(job.provider, job.subject, sf=sf, billing=billing, field_map=field_map)
+            result = plan(job.provider, job.subject, sf=sf, billing=billing, field_map=field_map, known=known)
         except Exception as err:  # each job keeps its own failure
             outcomes[job.pk] = err
             continue
@@ -117,10 +123,15 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
         except Exception as err:  # the call itself failed: every order in it retries
             outcomes.update({job_id: err for job_id, _, _ in chunk})
             continue
+        written: dict[int, Written] = {}
         for (job_id, item, _), result in zip(chunk, results):
             outcome = _settle_graph(sf, item, result, deadline)
-            if outcome is not None:
+            if isinstance(outcome, Written):
+                written[job_id] = outcome
+            elif outcome is not None:
                 outcomes[job_id] = outcome
+        failed = remember_written(list(written.values()))
+        outcomes.update({job_id: failed.get(each.link.pk) or result_of(each) for job_id, each in written.items()})
     return outcomes
 
 
@@ -142,12 +153,13 @@ def _chunks(items: Iterable[tuple[int, Planned]], sf: SalesforceConnector
 
 
 def _settle_graph(sf: SalesforceConnector, item: Planned, result: dict, deadline: float = math.inf):
-    """The job's outcome from its graph's result; None when it must wait for another run."""
+    """What the graph's result means for the job: Written (to record), its error, or None when it
+    must wait for another run."""
     if graph_halted(result):
         return None  # Salesforce stopped before this graph (too many others failed): not a failure
     error = graph_error(result)
     if error is None:
-        return finish(item, result)
+        return _written(item, result)
     if isinstance(error, PermanentError) and error.code in STALE_STATE_CODES:
         if time.monotonic() > deadline:
             return None  # no time left to reload and write it again: the job engine queues it again
@@ -159,11 +171,13 @@ def _settle_graph(sf: SalesforceConnector, item: Planned, result: dict, deadline
 
 
 def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: OrderBilling,
-         field_map: dict | None = None) -> Planned | dict:
+         field_map: dict | None = None, known: Known | None = None) -> Planned | dict:
     """Everything before the Salesforce write: the current billing order, echo suppression, the
     Account and the price book. Returns a result dict when there is nothing to write.
-    `field_map`: the active field mappings, when the caller read them already."""
-    link = OrderLink.objects.filter(billing_provider=provider, billing_order_id=order_id).first()
+    `field_map`: the active field mappings, and `known`: the hub's rows about the batch's orders,
+    when the caller read them already."""
+    known = known or Known.read([(provider, order_id)])
+    link = known.links.get((provider, order_id))
     try:
         order = billing.get_order(order_id)
     except NotFoundError:
@@ -177,15 +191,15 @@ def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: Orde
     if link is None and order.status == OrderStatus.CANCELED:
         return {"skipped": "canceled before it reached Salesforce"}
     if link and link.status == order.status == OrderStatus.ACTIVATED:
-        _remember(link, order, digest, link.salesforce_order_id, None)
+        remember_written([Written(link, order, digest, link.salesforce_order_id, None)])
         return {"skipped": "activated on both sides", "salesforce_order_id": link.salesforce_order_id}
     if link and link.origin == OrderLink.Origin.SALESFORCE and order.status == OrderStatus.ACTIVATED:
         # Paid in the billing portal: activation happens in Salesforce, the origin, first.
         activate_in_salesforce(sf, billing, link)
-        _remember(link, order, digest, link.salesforce_order_id, None)
+        remember_written([Written(link, order, digest, link.salesforce_order_id, None)])
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
-    account = ensure_account(sf, billing, provider, order)
-    known = link is not None
+    account = ensure_account(sf, billing, provider, order, known.accounts)
+    new_link = link is None
     link = link or OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING)
     if link.account_link_id != account.pk or link.pk is None:
         # Linked to its customer before the write, so staff find even an order whose first sync
@@ -194,11 +208,12 @@ def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: Orde
         link.save()
     account_id = account.salesforce_account_id
     return Planned(provider, link, order, digest, account_id,
-                   _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known), new_link=not known)
+                   _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known), new_link=new_link)
 
 
-def write(sf: SalesforceConnector, item: Planned, reload: bool = False) -> dict:
-    """Send one order's graph; when the hub's picture of Salesforce was stale, reload it and retry."""
+def write(sf: SalesforceConnector, item: Planned, reload: bool = False) -> Written:
+    """Send one order's graph; when the hub's picture of Salesforce was stale, reload it and retry.
+    Returns what to record (`remember_written`)."""
     if reload:
         item.side = _salesforce_side(sf, item.link, item.order, item.account_id, reload=True)
     graph = sf.order_graph(f"g{uuid.uuid4().hex[:12]}", item.order, item.side)
@@ -208,44 +223,26 @@ def write(sf: SalesforceConnector, item: Planned, reload: bool = False) -> dict:
         if reload or err.code not in STALE_STATE_CODES:
             raise
         return write(sf, item, reload=True)
-    return finish(item, result)
+    return _written(item, result)
 
 
-def finish(item: Planned, graph_result: dict) -> dict:
-    """Remember what the successful graph wrote; the job's result."""
+def _written(item: Planned, graph_result: dict) -> Written:
     sf_order_id, items = written_ids(item.order, graph_result)
-    _remember(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items}, new_link=item.new_link)
-    return {"salesforce_order_id": sf_order_id, "lines": len(item.order.lines), "status": str(item.order.status)}
+    return Written(item.link, item.order, item.digest, sf_order_id, {**item.side.items, **items}, new_link=item.new_link)
 
 
-def _remember(link: OrderLink, order: DraftOrder, digest: str, sf_order_id: str, items: dict | None, *,
-              new_link: bool = False) -> None:
-    with transaction.atomic():
-        link.salesforce_order_id = sf_order_id
-        link.status = order.status.value
-        link.billing_fingerprint = digest
-        link.last_synced_at = timezone.now()
-        link.last_error = ""
-        link.save()
-        if items is not None:
-            # Every line read from billing has its id; one without could not be linked.
-            current = {line.line_id for line in order.lines if line.line_id}
-            if not new_link:  # lines gone from the order lose their links
-                link.lines.exclude(billing_line_id__in=current).delete()
-            # One upsert for all the lines (by the unique order link + line id), not a savepoint,
-            # a read and a write for each.
-            LineLink.objects.bulk_create(
-                [LineLink(order_link=link, billing_line_id=line_id, salesforce_item_id=items.get(line_id, ""))
-                 for line_id in sorted(current)],
-                update_conflicts=True, unique_fields=["order_link", "billing_line_id"],
-                update_fields=["salesforce_item_id"])
+def result_of(written: Written) -> dict:
+    """The job's result once the written order is recorded."""
+    return {"salesforce_order_id": written.salesforce_order_id, "lines": len(written.order.lines),
+            "status": str(written.order.status)}
 
 
 def _salesforce_side(sf: SalesforceConnector, link: OrderLink, order: DraftOrder, account_id: str, reload: bool = False, *,
-                     field_map: dict | None = None, known: bool = True) -> SalesforceSide:
-    """What Salesforce holds of the order, as far as the graph needs it. `known=False`: the link
-    was made by this run, so it has no lines to read."""
-    pricebook_id, entries = pricebook_entries(sf, {line.sku for line in order.lines}, order.currency)
+                     field_map: dict | None = None, known: Known | None = None) -> SalesforceSide:
+    """What Salesforce holds of the order, as far as the graph needs it: from Salesforce itself
+    when `reload`, else from the hub's rows (`known`)."""
+    known = known or Known()
+    pricebook_id, entries = pricebook_entries(sf, {line.sku for line in order.lines}, order.currency, known.products)
     side = SalesforceSide(
         account_id=account_id, pricebook_id=pricebook_id, entries=entries, origin=link.origin,
         currency=order.currency if conf.salesforce_multi_currency() else "",
@@ -254,16 +251,21 @@ def _salesforce_side(sf: SalesforceConnector, link: OrderLink, order: DraftOrder
         written = sf.written_order(billing_order_id(order, link.billing_provider))
         if written:
             side.status, side.items = written.status, dict(written.items)
-    elif link.pk and known:
+    elif link.pk:
         side.status = link.status if link.salesforce_order_id else ""
-        side.items = {ll.billing_line_id: ll.salesforce_item_id for ll in link.lines.all() if ll.salesforce_item_id}
+        side.items = known.items_of(link)
     return side
 
 
-def pricebook_entries(sf: SalesforceConnector, skus: set[str], currency: str) -> tuple[str, dict[str, str]]:
+def pricebook_entries(sf: SalesforceConnector, skus: set[str], currency: str,
+                      products: dict[tuple[str, str], ProductMapping] | None = None) -> tuple[str, dict[str, str]]:
     """The standard price book and its entry for each SKU, from `ProductMapping` or, once, from
-    Salesforce (`Product2.ProductCode` = SKU)."""
-    known = {m.sku: m for m in ProductMapping.objects.filter(sku__in=skus, currency=currency)}
+    Salesforce (`Product2.ProductCode` = SKU). `products`: the mappings read already, by (SKU,
+    currency); those read here are added to it."""
+    products = {} if products is None else products
+    if skus - {sku for sku, cur in products if cur == currency}:
+        products.update({(m.sku, currency): m for m in ProductMapping.objects.filter(sku__in=skus, currency=currency)})
+    known = {sku: products[sku, currency] for sku in skus if (sku, currency) in products}
     missing = skus - known.keys()
     if missing:
         pricebook_id = sf.standard_pricebook_id()
@@ -275,6 +277,7 @@ def pricebook_entries(sf: SalesforceConnector, skus: set[str], currency: str) ->
                 sku=entry.sku, currency=currency,
                 defaults={"product2_id": entry.product2_id, "pricebook_entry_id": entry.entry_id,
                           "pricebook2_id": pricebook_id})
+            products[entry.sku, currency] = known[entry.sku]
         unmapped = skus - known.keys()
         if unmapped:
             raise PermanentError(f"No active Salesforce product for SKU {', '.join(sorted(unmapped))}",
@@ -283,11 +286,12 @@ def pricebook_entries(sf: SalesforceConnector, skus: set[str], currency: str) ->
     return pricebook_id, {sku: m.pricebook_entry_id for sku, m in known.items()}
 
 
-def ensure_account(sf: SalesforceConnector, billing: OrderBilling, provider: str,
-                   order: DraftOrder) -> AccountLink:
+def ensure_account(sf: SalesforceConnector, billing: OrderBilling, provider: str, order: DraftOrder,
+                   accounts: dict[tuple[str, str], AccountLink] | None = None) -> AccountLink:
     """The link to the Salesforce Account of the order's billing account: its CRM id, else the link
     the hub made, else the checkout matching rules (then the CRM id is written back to billing).
-    An order naming no billing account is refused (`invalid_order`)."""
+    An order naming no billing account is refused (`invalid_order`). `accounts`: the account links
+    read already, by (provider, billing account id); the one made or brought up to date goes there."""
     customer = order.customer
     if customer is None and order.account_id:
         customer = billing.get_account(order.account_id)
@@ -295,20 +299,26 @@ def ensure_account(sf: SalesforceConnector, billing: OrderBilling, provider: str
     if customer is None or not account_id:
         raise PermanentError(f"The {provider} order {order.order_id} names no billing account",
                              code="invalid_order", vendor=provider)
+    accounts = {} if accounts is None else accounts
+    known = accounts.get((provider, account_id))
     email = customer.email or (customer.bill_to.email if customer.bill_to else "")
     if customer.crm_id:
-        return AccountLink.remember(provider, account_id, customer.crm_id, email=email, company=customer.name)
-    known = AccountLink.objects.filter(billing_provider=provider, billing_account_id=account_id).first()
-    if known:
+        link = AccountLink.remember(provider, account_id, customer.crm_id, email=email, company=customer.name,
+                                    link=known)
+    elif known or (known := AccountLink.objects.filter(billing_provider=provider,
+                                                       billing_account_id=account_id).first()):
         billing.set_account_crm_id(account_id, known.salesforce_account_id)
-        return AccountLink.remember(provider, account_id, known.salesforce_account_id, email=email,
-                                    company=customer.name)
-    contact = customer.bill_to or Contact(email=customer.email)
-    buyer = Buyer(contact=contact, company=customer.name)
-    public = SyncSettings.load().public_domains
-    key = match_key(buyer.email, public)
-    with lease(f"match:{key}", ttl=timedelta(seconds=60), wait=60):
-        result = resolve(sf, buyer, public)
-    billing.set_account_crm_id(account_id, result.account_id)
-    return AccountLink.remember(provider, account_id, result.account_id, email=buyer.email, company=customer.name,
-                                matched_by=result.account_match, match_key=key)
+        link = AccountLink.remember(provider, account_id, known.salesforce_account_id, email=email,
+                                    company=customer.name, link=known)
+    else:
+        contact = customer.bill_to or Contact(email=customer.email)
+        buyer = Buyer(contact=contact, company=customer.name)
+        public = SyncSettings.load().public_domains
+        key = match_key(buyer.email, public)
+        with lease(f"match:{key}", ttl=timedelta(seconds=60), wait=60):
+            result = resolve(sf, buyer, public)
+        billing.set_account_crm_id(account_id, result.account_id)
+        link = AccountLink.remember(provider, account_id, result.account_id, email=buyer.email,
+                                    company=customer.name, matched_by=result.account_match, match_key=key)
+    accounts[provider, account_id] = link
+    return link

@@ -58,6 +58,10 @@ class Prefetched:
     def get_account(self, account_id: str) -> Customer:
         return self._answer(("account", account_id), self._billing.get_account, account_id)
 
+    def orders(self) -> list[DraftOrder]:
+        """The orders read ahead and not yet asked for."""
+        return [answer for answer in self._answers.values() if isinstance(answer, DraftOrder)]
+
     def _answer(self, key, read, arg):
         if key not in self._answers:
             return read(arg)

@@ -1,0 +1,67 @@
+"""A sync batch's cost on the hub's own database: a few statements for the batch, not a dozen per
+order (the workers' CPU went mostly to building and running them)."""
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from syncapp.connectors.vendors import Vendors
+from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
+from syncapp.jobs import engine
+from syncapp.models import LineLink, OrderLink, SyncAttempt, SyncJob
+from syncapp.sync.order_sync import sync_order
+from tests.e2e.conftest import wait_until
+from tests.sync.test_order_sync import jobs_of, settled_webhooks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def zuora(hub_settings, hub_url):
+    hub_settings["billing_provider"] = "zuora"
+
+
+def order_of(billing, customer) -> str:
+    """A two-line draft of the billing account `customer`, as a returning buyer makes it."""
+    lines = tuple(OrderLine(sku=sku, quantity=Decimal(2), list_price=Decimal(49), net_price=Decimal(49))
+                  for sku in ("PRO-MONTHLY", "ADDON-SEATS"))
+    return billing.create_order(DraftOrder(
+        currency="USD", order_date=dt.date(2026, 11, 22), status=OrderStatus.DRAFT, lines=lines,
+        terms=BillingTerms("Month", "Net 30", 1), account_id=customer.account_id, customer=customer),
+        idempotency_key=str(uuid.uuid4())).order_id
+
+
+def run_batch(billing, hub_url, customer, count):
+    """Sync `count` new orders of a known customer as one batch; the statements it ran."""
+    ids = [order_of(billing, customer) for _ in range(count)]
+    wait_until(lambda: jobs_of(ids) == count, message="every job")
+    settled_webhooks(hub_url)
+    with CaptureQueriesContext(connection) as statements:
+        assert engine.run(SyncJob.objects.get(subject=ids[0]).pk) == "succeeded"
+    assert list(SyncJob.objects.filter(subject__in=ids).values_list("status", flat=True)) == ["succeeded"] * count
+    assert LineLink.objects.filter(order_link__billing_order_id__in=ids).exclude(salesforce_item_id="").count() == 2 * count
+    assert SyncAttempt.objects.filter(job__subject__in=ids, operation="get_order").count() == count
+    return [s["sql"] for s in statements.captured_queries]
+
+
+def test_a_batch_costs_one_statement_per_new_order_and_a_few_for_the_batch(billing, sf, hub_url):
+    account_id = sf.create("Account", {"Name": "Acme Inc"})
+    customer = billing.create_account(Customer(
+        name="Acme Inc", email="ana@acme.io", crm_id=account_id,
+        bill_to=Contact(email="ana@acme.io", first_name="Ana", last_name="Diaz")), idempotency_key=str(uuid.uuid4()))
+    warm = order_of(billing, customer)
+    sync_order("zuora", warm, Vendors.from_settings())  # the account and price book entries, linked
+    wait_until(lambda: jobs_of([warm]) == 1, message="the warm order's job")
+    engine.run(SyncJob.objects.get(subject=warm).pk)
+
+    small = run_batch(billing, hub_url, customer, 3)
+    large = run_batch(billing, hub_url, customer, 9)
+    # Six more orders: six more order links made before the write (so staff find an order whose
+    # first write failed), and nothing else per order: links, line links, attempts and the jobs'
+    # outcomes are read and written for the batch.
+    assert len(large) - len(small) <= 6, "\n".join(large)
+    assert sum("INSERT INTO \"syncapp_orderlink\"" in sql for sql in large) == 9
+    assert OrderLink.objects.exclude(salesforce_order_id="").count() == 13
