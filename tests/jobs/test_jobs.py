@@ -37,7 +37,11 @@ REQUESTED = []  # and whether staff asked for it
 def scripted_batch(batch, recorders, *, requested, deadline):
     BATCHES.append(sorted(job.pk for job in batch))
     REQUESTED.append(requested)
-    return {job.pk: (TransientError("lock", code="UNABLE_TO_LOCK_ROW") if job.subject == "locked" else {"ok": 1})
+    for job in batch:
+        if job.subject == "changed":  # its order changed while the batch ran
+            engine.enqueue(job.kind, job.provider, job.subject)
+    return {job.pk: (TransientError("lock", code="UNABLE_TO_LOCK_ROW") if job.subject == "locked"
+                     else {"synced": job.subject})
             for job in batch if job.subject != "no time left"}
 
 
@@ -282,6 +286,18 @@ def test_a_backlog_runs_as_one_batch_and_each_job_keeps_its_own_outcome():
     statuses = dict(SyncJob.objects.values_list("subject", "status"))
     assert statuses == {"a": "succeeded", "b": "succeeded", "locked": "pending", "c": "succeeded"}
     assert all(engine.run(i) is None for i in ids)  # their own tasks find nothing left to do
+
+
+def test_in_a_batch_each_success_keeps_its_result_and_a_job_changed_meanwhile_runs_again():
+    batch_kind = SyncJob.Kind.BILLING_TO_SALESFORCE
+    ids = [engine.enqueue(batch_kind, "zuora", subject).pk for subject in ("a", "changed", "b")]
+    assert engine.run(ids[0]) == "succeeded"
+    jobs = {job.subject: job for job in SyncJob.objects.all()}
+    assert {s: (j.status, j.result, j.leased_by) for s, j in jobs.items() if s != "changed"} == {
+        "a": ("succeeded", {"synced": "a"}, ""), "b": ("succeeded", {"synced": "b"}, "")}
+    changed = jobs["changed"]
+    assert (changed.status, changed.rerun, changed.attempts, changed.leased_by) == ("pending", False, 0, "")
+    assert changed.next_attempt_at <= timezone.now()  # due again at once, with the newer state
 
 
 def test_a_lone_job_goes_out_at_once_alone():
