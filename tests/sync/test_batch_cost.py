@@ -12,8 +12,10 @@ from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.jobs import engine
 from syncapp.models import LineLink, OrderLink, SyncAttempt, SyncJob
+from syncapp.sync.known import Written, remember_written
 from syncapp.sync.order_sync import sync_order
 from tests.e2e.conftest import wait_until
+from tests.factories import LineLinkFactory, OrderLinkFactory
 from tests.sync.test_order_sync import jobs_of, settled_webhooks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,3 +67,25 @@ def test_a_batch_costs_one_statement_per_new_order_and_a_few_for_the_batch(billi
     assert len(large) - len(small) <= 6, "\n".join(large)
     assert sum("INSERT INTO \"syncapp_orderlink\"" in sql for sql in large) == 9
     assert OrderLink.objects.exclude(salesforce_order_id="").count() == 13
+
+
+def test_orders_written_together_are_recorded_together_and_a_bad_one_fails_alone():
+    def draft(*line_ids):
+        return DraftOrder(currency="USD", order_date=dt.date(2026, 11, 22), status=OrderStatus.DRAFT,
+                          lines=tuple(OrderLine(sku="PRO-MONTHLY", quantity=Decimal(1), list_price=Decimal(49),
+                                                net_price=Decimal(49), line_id=i) for i in line_ids))
+
+    taken = OrderLinkFactory(salesforce_order_id="801000000000001AAA")
+    kept = OrderLinkFactory()
+    LineLinkFactory(order_link=kept, billing_line_id="gone", salesforce_item_id="802000000000009AAA")
+    clash = OrderLinkFactory()
+    failed = remember_written([
+        Written(kept, draft("L1", "L2"), "digest-1", "801000000000002AAA", {"L1": "802000000000001AAA"}),
+        Written(clash, draft("L3"), "digest-2", taken.salesforce_order_id, {"L3": "802000000000003AAA"}),
+    ])
+    assert list(failed) == [clash.pk]  # Salesforce's Order is another link's: this one fails alone
+    kept.refresh_from_db()
+    assert (kept.salesforce_order_id, kept.billing_fingerprint) == ("801000000000002AAA", "digest-1")
+    assert dict(kept.lines.values_list("billing_line_id", "salesforce_item_id")) == {
+        "L1": "802000000000001AAA", "L2": ""}  # the line gone from the order lost its link
+    assert not clash.lines.exists()
