@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -93,10 +95,34 @@ class TimeoutHTTPAdapter(HTTPAdapter):
 
 
 def new_session(timeout: Timeout = DEFAULT_TIMEOUT, pool_size: int = 10) -> requests.Session:
+    """This thread's session with these settings (`kept`)."""
+    return kept(("plain", timeout, pool_size), lambda: plain_session(timeout, pool_size))
+
+
+def plain_session(timeout: Timeout = DEFAULT_TIMEOUT, pool_size: int = 10) -> requests.Session:
+    """A new session whose requests time out after `timeout` unless they say otherwise."""
     session = requests.Session()
     adapter = TimeoutHTTPAdapter(timeout=timeout, pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    return session
+
+
+_kept = threading.local()
+
+
+def kept(key: Hashable, build: Callable[[], requests.Session]) -> requests.Session:
+    """This thread's session for `key` (what the session is set up with), made by `build` on first
+    use and kept: its connections to a vendor stay open from one job, batch or request to the
+    next, where a new session would open a new connection (a TLS handshake, with a real vendor)
+    each time. A session is not shared between threads, nor with a forked child."""
+    pid, sessions = getattr(_kept, "sessions", (None, None))
+    if sessions is None or pid != os.getpid():
+        sessions = {}
+        _kept.sessions = (os.getpid(), sessions)
+    if key not in sessions:
+        sessions[key] = build()
+    session: requests.Session = sessions[key]
     return session
 
 

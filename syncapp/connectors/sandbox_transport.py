@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from syncapp.connectors.http import DEFAULT_TIMEOUT, Timeout, TimeoutHTTPAdapter, new_session
+from syncapp.connectors.http import DEFAULT_TIMEOUT, Timeout, TimeoutHTTPAdapter, kept, plain_session
 
 
 def rewrite(url: str, base_url: str) -> str:
@@ -35,7 +35,12 @@ class PlainHttpSandboxAdapter(TimeoutHTTPAdapter):
 
 
 def sandbox_session(base_url: str, timeout: Timeout = DEFAULT_TIMEOUT) -> requests.Session:
-    """A requests session whose https:// traffic lands on the emulator at `base_url`."""
-    session = new_session(timeout=timeout)
-    session.mount("https://", PlainHttpSandboxAdapter(base_url, timeout=timeout))
-    return session
+    """This thread's requests session whose https:// traffic lands on the emulator at `base_url`
+    (`kept`)."""
+
+    def build() -> requests.Session:
+        session = plain_session(timeout)
+        session.mount("https://", PlainHttpSandboxAdapter(base_url, timeout=timeout))
+        return session
+
+    return kept(("sandbox", base_url, timeout), build)
