@@ -18,7 +18,7 @@ from syncapp import conf
 from syncapp.models import Cursor, SyncAttempt, SyncJob
 
 log = logging.getLogger(__name__)
-_last_warning = -3600.0
+_last_look = -3600.0
 
 WARN_AT = 0.80
 DEFER_AT = 0.95
@@ -74,11 +74,12 @@ def limit_exceeded(retry_after: float | None) -> None:
 
 
 def warn_when_high() -> None:
-    """Log (at most once a minute per process) when usage is past the warning level."""
-    global _last_warning
-    if time.monotonic() - _last_warning < 60:
+    """Look at the usage at most once a minute per process (not after every task), and log when it
+    is past the warning level."""
+    global _last_look
+    if time.monotonic() - _last_look < 60:
         return
+    _last_look = time.monotonic()
     current = usage()
     if current and current.share >= WARN_AT:
-        _last_warning = time.monotonic()
         log.warning("Salesforce API usage at %.0f%% (%s/%s)", current.share * 100, current.used, current.limit)

@@ -347,3 +347,21 @@ def test_the_sweep_keeps_the_newest_successful_task_results_and_every_failure(mo
     monkeypatch.setattr(engine, "KEPT_TASK_RESULTS", 1)
     engine.sweep()  # the minute's sweep prunes to KEPT_TASK_RESULTS
     assert sorted(Task.objects.values_list("name", flat=True)) == ["t1", "t5"]
+
+
+def test_high_salesforce_usage_is_looked_at_once_a_minute_and_logged(monkeypatch, caplog):
+    from syncapp.jobs import allocation
+    from tests.factories import SyncAttemptFactory
+
+    clock = [10_000.0]
+    monkeypatch.setattr(allocation.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(allocation, "_last_look", -3600.0)
+    SyncAttemptFactory(vendor="salesforce", api_used=850, api_limit=1000)
+    with CaptureQueriesContext(connection) as looks:
+        allocation.warn_when_high()
+        allocation.warn_when_high()  # after the next task: not looked at again
+    assert len(looks) == 1 and "Salesforce API usage at 85% (850/1000)" in caplog.text
+    clock[0] += 61
+    caplog.clear()
+    allocation.warn_when_high()
+    assert "at 85%" in caplog.text
