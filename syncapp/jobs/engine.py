@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.db import connection, transaction
-from django.db.models import Case, F, JSONField, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.models import Success
 from django_q.tasks import async_task
@@ -29,6 +29,7 @@ from syncapp import conf, metrics
 from syncapp.exceptions import SyncError, TransientError
 from syncapp.jobs import allocation, kinds
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings, WebhookEvent
+from syncapp.models.bulk import update_each
 from syncapp.models.webhooks import AWAITING_JOB
 
 log = logging.getLogger(__name__)
@@ -313,14 +314,15 @@ def _succeeded(token: str, results: dict[int, dict]) -> dict[int, str]:
     while it ran (`rerun`) is left to `_settle`, which queues it again."""
     if not results:
         return {}
-    mine = SyncJob.objects.filter(pk__in=results, leased_by=token)
-    settled = mine.filter(rerun=False).update(
-        status=SyncJob.Status.SUCCEEDED, lease_until=None, leased_by="", last_error_code="", last_error="",
-        finished_at=timezone.now(),
-        result=Case(*(When(pk=pk, then=Value(result, output_field=JSONField())) for pk, result in results.items())))
+    now = timezone.now()
+    settled = update_each(SyncJob, {pk: {"result": result} for pk, result in results.items()},
+                          {"status": SyncJob.Status.SUCCEEDED.value, "lease_until": None, "leased_by": "",
+                           "last_error_code": "", "last_error": "", "finished_at": now, "updated_at": now},
+                          where={"leased_by": token, "rerun": False})
     # Those still leased to this run are to run again; the rest are settled (or, in the rare case
     # that their lease ran out and the sweeper took them back, no longer this run's to settle).
-    left = set(mine.values_list("pk", flat=True)) if settled < len(results) else set()
+    left = (set(SyncJob.objects.filter(pk__in=results, leased_by=token).values_list("pk", flat=True))
+            if settled < len(results) else set())
     return {pk: SyncJob.Status.SUCCEEDED for pk in results if pk not in left}
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from syncapp.domain.records import DraftOrder
 from syncapp.models import AccountLink, LineLink, OrderLink, ProductMapping
+from syncapp.models.bulk import update_each
 
 OrderKey = tuple[str, str]  # (billing provider, billing order id)
 
@@ -101,9 +102,6 @@ def remember_written(written: list[Written]) -> dict[int, Exception]:
     return failed
 
 
-LINK_FIELDS = ["salesforce_order_id", "status", "billing_fingerprint", "last_synced_at", "last_error", "updated_at"]
-
-
 def _record(written: list[Written]) -> None:
     now = timezone.now()
     for each in written:
@@ -118,7 +116,9 @@ def _record(written: list[Written]) -> None:
     gone = [Q(order_link=each.link) & ~Q(billing_line_id__in=current[each.link.pk])
             for each in with_lines if not each.new_link]
     with transaction.atomic():
-        OrderLink.objects.bulk_update([each.link for each in written], LINK_FIELDS)
+        update_each(OrderLink, {each.link.pk: {"salesforce_order_id": each.salesforce_order_id, "status": each.order.status.value,
+                                               "billing_fingerprint": each.digest} for each in written},
+                    {"last_synced_at": now, "updated_at": now, "last_error": ""})
         if gone:  # lines gone from the order lose their links
             LineLink.objects.filter(functools.reduce(operator.or_, gone)).delete()
         LineLink.objects.bulk_create(
