@@ -9,6 +9,7 @@ sweeper hands over again what was handed over long ago and never started, or who
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -77,7 +78,7 @@ def enqueue(kind: str, provider: str, subject: str) -> SyncJob:
     A job already pending stays as it is (its backoff is kept); a running one is marked to run
     again when it finishes; a finished one is reset, pending and due now. That is one statement (an
     upsert) and no task: the dispatcher picks due jobs up."""
-    sql, params = _upsert(kind, provider, subject, timezone.now())
+    sql, params = _upsert(kind, [(provider, subject)], timezone.now())
     return list(SyncJob.objects.raw(sql + " RETURNING *", params))[0]
 
 
@@ -88,43 +89,57 @@ def take_in(limit: int = MAX_BATCH) -> int:
     Returns how many events were taken in; while there are none this is one indexed read. Two
     dispatchers never take the same event: PostgreSQL skips the rows another is taking, SQLite
     runs one writer at a time."""
-    awaiting = WebhookEvent.objects.filter(AWAITING_JOB)
-    if not awaiting.exists():
-        return 0
-    with transaction.atomic():
-        rows = awaiting.order_by("pk")
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
-        events = list(rows.values_list("pk", "provider", "order_id")[:limit])
+    with connection.cursor() as cursor:
+        cursor.execute(*_awaiting(connection.vendor))
+        if cursor.fetchone() is None:
+            return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(*_awaiting(connection.vendor, limit))
+        events = cursor.fetchall()
         if not events:  # another dispatcher is taking them in
             return 0
-        kind, now = SyncJob.Kind.BILLING_TO_SALESFORCE.value, timezone.now()
+        kind = SyncJob.Kind.BILLING_TO_SALESFORCE.value
         t, marks = connection.ops.quote_name(WebhookEvent._meta.db_table), ", ".join(["%s"] * len(events))
-        with connection.cursor() as cursor:
-            for provider, order_id in dict.fromkeys((provider, order_id) for _, provider, order_id in events):
-                cursor.execute(*_upsert(kind, provider, order_id, now))
-            cursor.execute(f"UPDATE {t} SET job_id = (SELECT job.id FROM {_table()} job WHERE job.kind = %s AND "
-                           f"job.provider = {t}.provider AND job.subject = {t}.order_id) WHERE id IN ({marks})",
-                           [kind, *(pk for pk, _, _ in events)])
+        cursor.execute(*_upsert(kind, list(dict.fromkeys((provider, order_id) for _, provider, order_id in events)),
+                                timezone.now()))
+        cursor.execute(f"UPDATE {t} SET job_id = (SELECT job.id FROM {_table()} job WHERE job.kind = %s AND "
+                       f"job.provider = {t}.provider AND job.subject = {t}.order_id) WHERE id IN ({marks})",
+                       [kind, *(pk for pk, _, _ in events)])
     return len(events)
 
 
-def _upsert(kind: str, provider: str, subject: str, now) -> tuple[str, list]:
-    """Insert the job, or update the one there: a finished job is reset to pending and due now, a
-    running one is marked to run again, a pending one is left as it is. No RETURNING clause."""
+@functools.cache
+def _awaiting(vendor: str, limit: int | None = None) -> tuple[str, tuple]:
+    """The SQL of the events awaiting their job (`AWAITING_JOB`), compiled once per process: the
+    dispatcher asks several times a second. Without `limit`, whether there is one; with it, the
+    first `limit` of them (skipping those another transaction is taking, where the database can),
+    to be run inside a transaction."""
+    rows = WebhookEvent.objects.filter(AWAITING_JOB).order_by("pk")
+    if limit is None:
+        return rows.values_list("pk")[:1].query.sql_with_params()
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    with transaction.atomic():  # the only place a locking read may be compiled
+        return rows.values_list("pk", "provider", "order_id")[:limit].query.sql_with_params()
+
+
+def _upsert(kind: str, subjects: list[tuple[str, str]], now) -> tuple[str, list]:
+    """Insert the job of each (provider, subject), or update the one there: a finished job is reset
+    to pending and due now, a running one is marked to run again, a pending one is left as it is.
+    One statement, no RETURNING clause; `subjects` must not repeat."""
     t, at = _table(), _at(now)
     finished = f"{t}.status NOT IN (%s, %s)"
     sql = (f"INSERT INTO {t} (kind, provider, subject, status, attempts, next_attempt_at, enqueued_at, leased_by, "
-           "rerun, last_error_code, last_error, created_at, updated_at) "
-           "VALUES (%s, %s, %s, %s, 0, %s, NULL, '', %s, '', '', %s, %s) "
-           "ON CONFLICT (kind, provider, subject) DO UPDATE SET "
+           "rerun, last_error_code, last_error, created_at, updated_at) VALUES "
+           + ", ".join(["(%s, %s, %s, %s, 0, %s, NULL, '', %s, '', '', %s, %s)"] * len(subjects))
+           + " ON CONFLICT (kind, provider, subject) DO UPDATE SET "
            f"rerun = CASE WHEN {t}.status = %s THEN %s WHEN {finished} THEN %s ELSE {t}.rerun END, "
            f"attempts = CASE WHEN {finished} THEN 0 ELSE {t}.attempts END, "
            f"next_attempt_at = CASE WHEN {finished} THEN %s ELSE {t}.next_attempt_at END, "
            f"enqueued_at = CASE WHEN {finished} THEN NULL ELSE {t}.enqueued_at END, "
            f"status = CASE WHEN {finished} THEN %s ELSE {t}.status END")
-    params = [kind, provider, subject, PENDING, at, False, at, at,
-              RUNNING, True, PENDING, RUNNING, False,
+    params = [value for provider, subject in subjects for value in (kind, provider, subject, PENDING, at, False, at, at)]
+    params += [RUNNING, True, PENDING, RUNNING, False,
               PENDING, RUNNING,
               PENDING, RUNNING, at,
               PENDING, RUNNING,
@@ -136,15 +151,17 @@ def _upsert(kind: str, provider: str, subject: str, now) -> tuple[str, list]:
 def dispatch(limit: int = MAX_BATCH) -> int:
     """Hand due jobs that wait for a worker to the workers, up to `limit` in one django-q2 task;
     returns how many. While there are none this is one indexed read: no transaction, no lock."""
-    now = timezone.now()
-    if not SyncJob.objects.filter(status=PENDING, next_attempt_at__lte=now, enqueued_at__isnull=True).exists():
-        return 0
-    t, at = _table(), _at(now)
+    t, at = _table(), _at(timezone.now())
+    waiting = "status = %s AND next_attempt_at <= %s AND enqueued_at IS NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {t} WHERE {waiting} LIMIT 1", [PENDING, at])
+        if cursor.fetchone() is None:
+            return 0
     # Two dispatchers (two clusters) never take the same job: PostgreSQL skips the rows another is
     # taking, SQLite runs one writer at a time.
     skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (f"UPDATE {t} SET enqueued_at = %s WHERE id IN (SELECT id FROM {t} WHERE status = %s AND "
-           f"next_attempt_at <= %s AND enqueued_at IS NULL ORDER BY next_attempt_at LIMIT %s{skip}) RETURNING id")
+    sql = (f"UPDATE {t} SET enqueued_at = %s WHERE id IN (SELECT id FROM {t} WHERE {waiting} "
+           f"ORDER BY next_attempt_at LIMIT %s{skip}) RETURNING id")
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, [at, PENDING, at, limit])

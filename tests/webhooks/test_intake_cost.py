@@ -73,3 +73,20 @@ def test_taking_in_follows_enqueue_a_running_job_runs_again_a_pending_one_keeps_
     assert (running.status, running.rerun) == ("running", True)
     assert (pending.status, pending.attempts, pending.next_attempt_at) == ("pending", 2, backing_off)
     assert SyncJob.objects.count() == 2
+
+
+def test_taking_in_many_orders_costs_the_same_few_statements_as_one(client, hub_settings):
+    secret = hub_settings["zuora_webhook_secret"]
+
+    def deliver_and_take_in(order_ids):
+        for order_id in order_ids:
+            body = order_event(order_id=order_id)
+            assert deliver(client, body, signed_headers(secret, body)).status_code == 202
+        with CaptureQueriesContext(connection) as statements:
+            assert engine.take_in() == len(order_ids)
+        return len(statements)
+
+    one, many = deliver_and_take_in(["O-1"]), deliver_and_take_in([f"O-{n}" for n in range(2, 22)])
+    assert many == one  # one upsert for all their jobs, one UPDATE for all their events
+    linked = WebhookEvent.objects.values_list("order_id", "job__subject")
+    assert len(linked) == 21 and all(order_id == subject for order_id, subject in linked)
