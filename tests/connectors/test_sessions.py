@@ -36,3 +36,18 @@ def test_each_emulator_gets_its_own_sandbox_session_and_keeps_it():
     first, second = sandbox_session("http://127.0.0.1:1/sandbox/salesforce"), sandbox_session("http://127.0.0.1:2/sandbox/salesforce")
     assert first is not second and first is not http.new_session()
     assert sandbox_session("http://127.0.0.1:1/sandbox/salesforce") is first
+
+
+def test_the_environment_is_read_once_per_host_and_a_callers_proxies_still_win(monkeypatch):
+    session = http.plain_session()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "login.salesforce.com")
+    first = session.merge_environment_settings("https://rest.zuora.com/v1/orders/O-1", {}, None, None, None)
+    assert first["proxies"]["https"] == "http://proxy.internal:3128"
+    bypassed = session.merge_environment_settings("https://login.salesforce.com/x", {}, None, None, None)
+    assert "https" not in bypassed["proxies"]  # NO_PROXY is still honoured, host by host
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere:1")
+    again = session.merge_environment_settings("https://rest.zuora.com/v1/orders/O-2", {}, None, None, None)
+    assert again == first and again["proxies"] is not first["proxies"]  # read once; each call its own copy
+    own = session.merge_environment_settings("https://rest.zuora.com/", {"https": "http://mine:8"}, None, None, None)
+    assert own["proxies"]["https"] == "http://mine:8"
