@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from sandbox.zuora.models import IdempotencyRecord, RatePlan
+from syncapp.connectors import shared
 from syncapp.connectors.billing import billing_connector, zuora
 from syncapp.connectors.billing.zuora import ZuoraConnector
 from syncapp.domain.records import OrderLine
@@ -169,6 +170,7 @@ def test_an_order_naming_a_rate_plan_the_cached_catalog_lacks_reads_the_catalog_
     # Another worker cached the catalog before ADDON-SEATS was added to it.
     key = zuora.client.cache_key("catalog", connector.base_url)
     cache.set(key, {sku: plan for sku, plan in cache.get(key).items() if sku != "ADDON-SEATS"})
+    shared.forget(key)  # this process read it from the cache as another process would
 
     read = ZuoraConnector.from_settings(recorder=records.append).get_order(created.order_id)
     assert [line.sku for line in read.lines] == ["PRO-MONTHLY", "ADDON-SEATS"]

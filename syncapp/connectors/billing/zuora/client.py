@@ -9,6 +9,7 @@ from typing import Any
 import requests
 from django.core.cache import cache
 
+from syncapp.connectors import shared
 from syncapp.connectors.billing.zuora.errors import decoded, error_for
 from syncapp.connectors.http import (
     DEFAULT_TIMEOUT,
@@ -126,11 +127,12 @@ class ZuoraClient(VendorClient):
         """The shared token, or a new one when it is about to expire or was just rejected
         (shared across processes: docs/vendor-assumptions.md, Zuora)."""
         key = cache_key("token", self.base_url, self.client_id)
-        cached = cache.get(key)
+        cached = shared.get(key)
         if cached and cached != rejected:
             return cached
         with _tokens_lock:
-            cached = cache.get(key)
+            shared.forget(key)  # another thread or process may have put a newer one there
+            cached = shared.get(key)
             if cached and cached != rejected:
                 return cached
             form = {"client_id": self.client_id, "client_secret": self.client_secret,
@@ -146,5 +148,5 @@ class ZuoraClient(VendorClient):
                 raise error
             lifetime = float(data.get("expires_in") or 3600)
             # Renewed a little before Zuora expires it, so no call leaves with a dying token.
-            cache.set(key, data["access_token"], lifetime - min(60.0, lifetime / 10))
+            shared.set(key, data["access_token"], lifetime - min(60.0, lifetime / 10))
             return data["access_token"]

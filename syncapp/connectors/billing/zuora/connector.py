@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from syncapp import conf
+from syncapp.connectors import shared
 from syncapp.connectors.billing.base import BillingConnector, billing_order_id
 from syncapp.connectors.billing.zuora.client import VENDOR, ZuoraClient, cache_key
 from syncapp.connectors.billing.zuora.errors import query_unavailable
@@ -82,7 +82,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
         (assumed: docs/vendor-assumptions.md, Zuora)."""
         key = cache_key("catalog", self.base_url)
         if self._plans is None and not reload:
-            self._plans = cache.get(key)
+            self._plans = shared.get(key)
         if self._plans is None or reload:
             plans: dict[str, Plan] = {}
             url: str | None = "/v1/catalog/products"
@@ -91,7 +91,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
                 for product in data.get("products", []):
                     plans.update(plans_of(product))
                 url = data.get("nextPage")
-            cache.set(key, plans, CATALOG_TTL)
+            shared.set(key, plans, CATALOG_TTL)
             self._plans, self._read_catalog = plans, True
         return self._plans
 
@@ -321,7 +321,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
     def _account_payment_term(self, account_key: str) -> str | None:
         """The account's payment term, shared through the cache for `CATALOG_TTL` (it changes
         about as rarely as the catalog), by account id: ids are never reused."""
-        term = cache.get(cache_key("term", self.base_url, account_key))
+        term = shared.get(cache_key("term", self.base_url, account_key))
         return self._read_payment_term(account_key) if term is None else term or None
 
     def _read_payment_term(self, account_key: str) -> str | None:
@@ -330,7 +330,7 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
 
     def _remember_term(self, account: dict) -> str | None:
         term = (account.get("billingAndPayment") or {}).get("paymentTerm") or ""
-        cache.set(cache_key("term", self.base_url, account["basicInfo"]["id"]), term, CATALOG_TTL)
+        shared.set(cache_key("term", self.base_url, account["basicInfo"]["id"]), term, CATALOG_TTL)
         return term or None
 
     # --- translation -----------------------------------------------------------------------
