@@ -6,10 +6,12 @@ import uuid
 import requests
 
 
-def checkout(base_url: str, token: str, payload: dict, *, key: str | None = None, attempts: int = 120,
+def checkout(base_url: str, token: str, payload: dict, *, key: str | None = None, attempts: int = 300,
              session: requests.Session | None = None) -> requests.Response:
     """POST /api/v1/checkout until the answer is final: a 503 `checkout_busy` is retried after its
-    Retry-After, a 409 `idempotency_in_progress` after a moment, a retryable 502 after a second."""
+    Retry-After, a 409 `idempotency_in_progress` after a moment, a retryable 502 after a second —
+    for about five minutes (thirty buyers of one customer take turns, and on a loaded 2-CPU machine
+    the last of them waited over two)."""
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key or str(uuid.uuid4())}
     http = session or requests
     for _ in range(attempts):
