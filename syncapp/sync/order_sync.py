@@ -263,7 +263,7 @@ def pricebook_entries(sf: SalesforceConnector, skus: set[str], currency: str,
     Salesforce (`Product2.ProductCode` = SKU). `products`: the mappings read already, by (SKU,
     currency); those read here are added to it."""
     products = {} if products is None else products
-    if skus - {sku for sku, cur in products if cur == currency}:
+    if any((sku, currency) not in products for sku in skus):
         products.update({(m.sku, currency): m for m in ProductMapping.objects.filter(sku__in=skus, currency=currency)})
     known = {sku: products[sku, currency] for sku in skus if (sku, currency) in products}
     missing = skus - known.keys()
