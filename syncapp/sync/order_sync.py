@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from syncapp import conf
@@ -34,6 +36,7 @@ from syncapp.sync.conflicts import activate_in_salesforce
 from syncapp.sync.known import Known, Written, remember_written
 from syncapp.sync.prefetch import prefetched
 
+K = TypeVar("K")
 TURNED_OFF = "turned_off"  # result key: the setting that stopped a run (replay_webhooks --skipped)
 MAX_GRAPHS = 75  # Salesforce's limits for one /composite/graph request
 MAX_NODES = 500
@@ -73,6 +76,7 @@ def sync_order(provider: str, order_id: str, vendors: Vendors) -> dict:
     planned = plan(provider, order_id, sf=sf, billing=vendors.billing_for(provider))
     if isinstance(planned, dict):
         return planned
+    link_new_orders({order_id: planned})
     written = write(sf, planned)
     remember_written([written])
     return result_of(written)
@@ -113,6 +117,9 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
             outcomes[job.pk] = result
         else:
             planned[job.pk] = result
+    for job_id, err in link_new_orders(planned).items():
+        outcomes[job_id] = err
+        del planned[job_id]
     sf.recorder = recorders[jobs[0].pk]  # the batch's graph calls: on the job that led it
     for n, chunk in enumerate(_chunks(planned.items(), sf)):
         if n and time.monotonic() > deadline:
@@ -133,6 +140,29 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
         failed = remember_written(list(written.values()))
         outcomes.update({job_id: failed.get(each.link.pk) or result_of(each) for job_id, each in written.items()})
     return outcomes
+
+
+def link_new_orders(planned: dict[K, Planned]) -> dict[K, Exception]:
+    """Save the order links planning made, in one INSERT, before the write: staff find even an
+    order whose first sync failed by its customer (the Salesforce side stays empty until a write
+    succeeds). Should the INSERT fail, each is saved alone, so one bad row fails only its order;
+    returns key → error (a single order's error is raised)."""
+    new = {key: item.link for key, item in planned.items() if item.link.pk is None}
+    try:
+        with transaction.atomic():
+            OrderLink.objects.bulk_create(new.values())
+        return {}
+    except DatabaseError:
+        if len(new) == 1:
+            raise
+    failed: dict[K, Exception] = {}
+    for key, link in new.items():
+        try:
+            with transaction.atomic():
+                link.save()
+        except DatabaseError as err:
+            failed[key] = err
+    return failed
 
 
 def _chunks(items: Iterable[tuple[int, Planned]], sf: SalesforceConnector
@@ -200,15 +230,20 @@ def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: Orde
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
     account = ensure_account(sf, billing, provider, order, known.accounts)
     new_link = link is None
-    link = link or OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING)
-    if link.account_link_id != account.pk or link.pk is None:
-        # Linked to its customer before the write, so staff find even an order whose first sync
-        # failed by its customer (the Salesforce side stays empty until a write succeeds).
+    if new_link:  # saved with the batch's other new links before the write (`link_new_orders`)
+        link = OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING,
+                         account_link=account)
+    elif link.account_link_id != account.pk:
         link.account_link = account
         link.save()
     account_id = account.salesforce_account_id
-    return Planned(provider, link, order, digest, account_id,
-                   _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known), new_link=new_link)
+    try:
+        side = _salesforce_side(sf, link, order, account_id, field_map=field_map, known=known)
+    except Exception:
+        if new_link:  # an order that fails here is found by its customer too
+            link.save()
+        raise
+    return Planned(provider, link, order, digest, account_id, side, new_link=new_link)
 
 
 def write(sf: SalesforceConnector, item: Planned, reload: bool = False) -> Written:
