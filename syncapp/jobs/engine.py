@@ -242,7 +242,8 @@ def run_jobs(job_ids: list[int], *, requested: bool = False) -> dict[int, str]:
         statuses |= run_kind(handler, kind, sorted(ids), requested=requested, deadline=deadline)
     # What this task was handed and did not take (out of time, or being taken by another worker
     # that may yet let go) goes back to the dispatcher rather than waiting for the sweeper.
-    SyncJob.objects.filter(pk__in=job_ids, status=PENDING, enqueued_at__isnull=False).update(enqueued_at=None)
+    if not_taken := set(job_ids) - statuses.keys():
+        SyncJob.objects.filter(pk__in=not_taken, status=PENDING, enqueued_at__isnull=False).update(enqueued_at=None)
     allocation.warn_when_high()
     return statuses
 
