@@ -52,3 +52,28 @@ def test_a_failure_does_not_stop_the_loop(monkeypatch):
     monkeypatch.setattr(engine, "sweep", lambda **kwargs: 0)
     dispatcher.run(rounds(3), idle=0)
     assert len(calls) >= 2 and get_broker().queue_size() == 1
+
+
+def test_a_steady_flow_is_gathered_into_batches_and_a_backlog_goes_back_to_back():
+    get_broker().purge_queue()
+    arrivals = iter(range(100))
+
+    def one_more_each_round():  # a job comes in before every round: a steady flow
+        n = next(arrivals)
+        if n < 4:
+            engine.enqueue(KIND, "zuora", f"flow-{n}")
+        return n == 4
+
+    dispatcher.run(one_more_each_round, idle=0, gather=60)
+    # The first job went at once; the three after it wait for the next hand-over, together.
+    assert get_broker().queue_size() == 1
+    assert SyncJob.objects.filter(enqueued_at__isnull=True).count() == 3
+    dispatcher.run(rounds(1), idle=0, gather=60)  # a dispatcher that has not handed over yet
+    assert get_broker().queue_size() == 2
+    assert not SyncJob.objects.filter(enqueued_at__isnull=True).exists()
+
+    for n in range(engine.MAX_BATCH + 5):
+        engine.enqueue(KIND, "zuora", f"backlog-{n}")
+    dispatcher.run(rounds(2), idle=0, gather=60)  # a full batch: the rest follow without waiting
+    assert get_broker().queue_size() == 4
+    assert not SyncJob.objects.filter(enqueued_at__isnull=True).exists()
