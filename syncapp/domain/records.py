@@ -102,6 +102,9 @@ class DraftOrder:
     custom_fields: tuple[tuple[str, str], ...] = ()  # sorted (name, value) pairs
     checkout_url: str | None = None
     customer: Customer | None = None
+    # When billing last changed the order, by billing's clock, where the vendor says: not content
+    # (not compared, not fingerprinted).
+    updated_at: dt.datetime | None = field(default=None, compare=False)
 
     @property
     def total(self) -> Decimal:

@@ -27,7 +27,7 @@ def harness(hub_settings, hub_url):
 
 
 def test_a_draft_made_in_zuora_without_an_event_reaches_salesforce(harness, sf):
-    assert watch_zuora(Vendors.from_settings()) == {"seen": 0, "queued": 0}  # the first run sets the watermark
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 0, "queued": 0, "held": 0}  # the first run sets the watermark
     Cursor.objects.filter(name=CURSOR).update(
         value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     billing = harness.connector()
@@ -48,7 +48,7 @@ def _synced_draft(harness, key: str):
     Cursor.objects.filter(name=CURSOR).update(value=(timezone.now() - dt.timedelta(minutes=1)).isoformat())
     billing = harness.connector()
     draft = billing.create_order(a_draft(harness, customer=a_customer(crm_id=None)), idempotency_key=key)
-    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 1}
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 1, "held": 0}
     job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
     assert engine.run(job.pk) == "succeeded"
     return billing, draft, job
@@ -57,7 +57,7 @@ def _synced_draft(harness, key: str):
 def test_a_draft_that_did_not_change_costs_nothing_on_the_next_poll(harness, sf):
     _, draft, job = _synced_draft(harness, "k-quiet")
     before = harness.control()["call_counts"]
-    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 0}  # listed again (the overlap), not queued
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 0, "held": 0}  # listed again (the overlap), not queued
     after = harness.control()["call_counts"]
     assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
         "GET /v1/orders": 1}  # the listing only: no order read, now or by a job
@@ -73,16 +73,42 @@ def test_a_change_in_the_watermarks_second_is_still_queued(harness, sf):
     # The last poll read half a second into the second Zuora stamped the change with: the change
     # came after it, with a stamp before the watermark.
     Cursor.objects.filter(name=CURSOR).update(value=(stamp.replace(microsecond=500_000) + OVERLAP).isoformat())
-    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 1}
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 1, "held": 0}
     job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=draft.order_id)
     assert engine.run(job.pk) == "succeeded"
     quantities = sf.query(f"SELECT Quantity FROM OrderItem WHERE Order.Billing_Order_Id__c = '{draft.order_id}'")
     assert sorted(r["Quantity"] for r in quantities) == [4, 7]
 
 
+def test_a_draft_whose_sync_is_running_is_tested_again_once_it_ran(harness, sf):
+    billing, draft, job = _synced_draft(harness, "k-running")
+    more = dataclasses.replace(draft.lines[0], quantity=D(7))
+    billing.update_order(dataclasses.replace(draft, lines=(more, *draft.lines[1:])))
+    # The change is five minutes old and its sync is running: has it read the change? Nobody knows yet.
+    changed = (timezone.now() - dt.timedelta(minutes=5)).replace(microsecond=0)
+    ZuoraOrder.objects.filter(order_number=draft.order_id).update(updated_date=changed)
+    Cursor.objects.filter(name=CURSOR).update(value=changed.isoformat())
+    engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, "zuora", draft.order_id)
+    assert engine.claim(job.pk)[0] is not None
+
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 0, "held": 1}
+    job.refresh_from_db()
+    assert (job.status, job.rerun) == (SyncJob.Status.RUNNING, False)  # not queued to run again at once
+    assert dt.datetime.fromisoformat(Cursor.objects.get(name=CURSOR).value) == changed  # the watermark waits
+
+    # The run had read the order before the change: Salesforce shows the old content. The next
+    # poll lists the draft again (five minutes back, past the overlap) and queues it.
+    SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.SUCCEEDED, leased_by="", lease_until=None)
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 1, "queued": 1, "held": 0}
+    assert engine.run(job.pk) == "succeeded"
+    quantities = sf.query(f"SELECT Quantity FROM OrderItem WHERE Order.Billing_Order_Id__c = '{draft.order_id}'")
+    assert sorted(r["Quantity"] for r in quantities) == [4, 7]
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 0, "queued": 0, "held": 0}  # the watermark moved on
+
+
 def test_the_watcher_does_nothing_for_another_provider(hub_settings, hub_url):
     hub_settings["billing_provider"] = "nue"
     requests.post(f"{hub_url}/sandbox/webhooks/_control", json={"auto_deliver": False},
                   timeout=10).raise_for_status()
-    assert watch_zuora(Vendors.from_settings()) == {"seen": 0, "queued": 0}
+    assert watch_zuora(Vendors.from_settings()) == {"seen": 0, "queued": 0, "held": 0}
     assert not Cursor.objects.filter(name=CURSOR).exists()

@@ -399,7 +399,8 @@ class ZuoraConnector(ZuoraClient, BillingConnector):
             order_id=raw["orderNumber"], account_id=raw.get("existingAccountNumber"),
             terms=terms, checkout_url=raw.get("checkoutUrl"),
             custom_fields=tuple(sorted((str(k), str(v)) for k, v in
-                                       (raw.get("customFields") or {}).items() if v is not None)))
+                                       (raw.get("customFields") or {}).items() if v is not None)),
+            updated_at=updated_at(raw) if raw.get("updatedDate") else None)
 
     def _line(self, entry: dict) -> tuple[OrderLine, dict]:
         """One rate plan of an order read-back (`RatePlanOverride`, its charge a
