@@ -76,7 +76,7 @@ def excerpt(body: JsonLike | bytes) -> str:
         body = body.decode("utf-8", "replace")
     if isinstance(body, str):
         lowered = body.lower()
-        if "\\u" not in body and not any(key in lowered for key in SECRET_KEYS):
+        if "\\u" not in body and not any(f'"{key}"' in lowered for key in SECRET_KEYS):
             return body[:EXCERPT_CHARS]  # no secret-looking key, escaped or not: the text as it came
         try:
             body = json.loads(body)
