@@ -275,6 +275,10 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # django-q2 keeps its cluster stats (qinfo, qmonitor) in this cache, saved twice a second;
+    # in the database that was a tenth of an idle cluster's CPU. Each process keeps its own:
+    # the hub's health comes from its heartbeat, not from these stats.
+    Q_CLUSTER["cache"] = "local"
 
 # --- Shared cache --------------------------------------------------------------------------------
 # Vendor sessions, tokens and catalogs are shared by every web and worker process until they
