@@ -117,8 +117,8 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
             outcomes[job.pk] = result
         else:
             planned[job.pk] = result
-    for job_id, err in link_new_orders(planned).items():
-        outcomes[job_id] = err
+    for job_id, failure in link_new_orders(planned).items():
+        outcomes[job_id] = failure
         del planned[job_id]
     sf.recorder = recorders[jobs[0].pk]  # the batch's graph calls: on the job that led it
     for n, chunk in enumerate(_chunks(planned.items(), sf)):
@@ -230,7 +230,7 @@ def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: Orde
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
     account = ensure_account(sf, billing, provider, order, known.accounts)
     new_link = link is None
-    if new_link:  # saved with the batch's other new links before the write (`link_new_orders`)
+    if link is None:  # saved with the batch's other new links before the write (`link_new_orders`)
         link = OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING,
                          account_link=account)
     elif link.account_link_id != account.pk:

@@ -49,7 +49,7 @@ def watch_zuora(vendors: Vendors) -> dict:
               for order in billing.list_orders(status=OrderStatus.DRAFT.value, updated_since=since)}
     drafts = {order_id: fingerprint(order) for order_id, order in listed.items()}
     settled, running = _settled(drafts) if drafts else (set(), set())
-    held = {order_id: listed[order_id].updated_at for order_id in running if listed[order_id].updated_at}
+    held = {order_id: stamp for order_id in running if (stamp := listed[order_id].updated_at)}
     changed = sorted(set(drafts) - settled - held.keys())  # a running one without a stamp runs again
     for order_id in changed:
         engine.enqueue(SyncJob.Kind.BILLING_TO_SALESFORCE, PROVIDER, order_id)
