@@ -76,7 +76,8 @@ def sync_order(provider: str, order_id: str, vendors: Vendors) -> dict:
     planned = plan(provider, order_id, sf=sf, billing=vendors.billing_for(provider))
     if isinstance(planned, dict):
         return planned
-    link_new_orders({order_id: planned})
+    for failure in link_new_orders({order_id: planned}).values():
+        raise failure
     written = write(sf, planned)
     remember_written([written])
     return result_of(written)
@@ -146,15 +147,14 @@ def link_new_orders(planned: dict[K, Planned]) -> dict[K, Exception]:
     """Save the order links planning made, in one INSERT, before the write: staff find even an
     order whose first sync failed by its customer (the Salesforce side stays empty until a write
     succeeds). Should the INSERT fail, each is saved alone, so one bad row fails only its order;
-    returns key → error (a single order's error is raised)."""
+    returns key → error."""
     new = {key: item.link for key, item in planned.items() if item.link.pk is None}
     try:
         with transaction.atomic():
             OrderLink.objects.bulk_create(new.values())
         return {}
     except DatabaseError:
-        if len(new) == 1:
-            raise
+        pass
     failed: dict[K, Exception] = {}
     for key, link in new.items():
         try:

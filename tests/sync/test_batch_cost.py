@@ -99,7 +99,16 @@ def test_new_order_links_are_made_together_and_a_clashing_one_fails_alone():
                                                    origin=OrderLink.Origin.BILLING, account_link=account))
                for job, order_id in ((1, "O-1"), (2, "O-2"), (3, "O-3"))}
     failed = link_new_orders(planned)
-    assert list(failed) == [2]
+    assert list(failed) == [2] and "UNIQUE" in str(failed[2]).upper()
     assert planned[1].link.pk and planned[3].link.pk and planned[2].link.pk is None
     assert dict(OrderLink.objects.values_list("billing_order_id", "account_link")) == {
         "O-1": account.pk, "O-2": None, "O-3": account.pk}
+
+
+def test_a_lone_new_order_link_that_clashes_fails_only_its_own_order():
+    account = AccountLinkFactory()
+    OrderLinkFactory(billing_provider="zuora", billing_order_id="O-9")
+    planned = {"O-9": SimpleNamespace(link=OrderLink(billing_provider="zuora", billing_order_id="O-9",
+                                                     origin=OrderLink.Origin.BILLING, account_link=account)),
+               "O-10": SimpleNamespace(link=OrderLinkFactory(billing_order_id="O-10"))}  # linked before
+    assert list(link_new_orders(planned)) == ["O-9"]  # returned, not raised: the batch goes on
