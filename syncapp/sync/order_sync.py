@@ -149,6 +149,8 @@ def link_new_orders(planned: dict[K, Planned]) -> dict[K, Exception]:
     succeeds). Should the INSERT fail, each is saved alone, so one bad row fails only its order;
     returns key → error."""
     new = {key: item.link for key, item in planned.items() if item.link.pk is None}
+    if not new:  # no transaction to open (on SQLite it would take the write lock)
+        return {}
     try:
         with transaction.atomic():
             OrderLink.objects.bulk_create(new.values())
