@@ -4,15 +4,16 @@ Planning an order needs its order link and line links, its customer's account li
 book entries of its SKUs; recording a written order updates the order link and its line links.
 Read and written one order at a time, that was a dozen statements per order, more of the workers'
 CPU than any outside call. `Known.read` reads them in four statements for the batch, planning
-looks them up (and adds what it makes), and `remember_written` records every order of a graph
-call in one transaction.
+looks them up (and adds what it makes), `link_new` makes the links of a batch's new orders in one
+INSERT, and `remember_written` records every order of a graph call in one transaction.
 """
 from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db import DatabaseError, transaction
 from django.db.models import Q
@@ -23,6 +24,8 @@ from syncapp.models import AccountLink, LineLink, OrderLink, ProductMapping
 from syncapp.models.bulk import update_each
 
 OrderKey = tuple[str, str]  # (billing provider, billing order id)
+K = TypeVar("K")
+T = TypeVar("T")
 
 
 @dataclass
@@ -81,24 +84,45 @@ class Written:
     new_link: bool = False  # made by this run: it has no line links to delete
 
 
+def link_new(links: dict[K, OrderLink]) -> dict[K, Exception]:
+    """Make the order links planning made (not saved yet) in one INSERT, before their orders are
+    written: staff find even an order whose first sync failed by its customer (the Salesforce side
+    stays empty until a write succeeds). Should that fail, each is made alone, so one bad row (a
+    link another run made meanwhile) fails only its order. Returns key → error."""
+    return _together_or_each({key: link for key, link in links.items() if link.pk is None},
+                             OrderLink.objects.bulk_create)
+
+
 def remember_written(written: list[Written]) -> dict[int, Exception]:
     """Record the orders a graph call wrote, all in one transaction (their links in one UPDATE, the
     lines gone from them in one DELETE, their line links in one upsert). Should that fail, each is
-    recorded alone, so one bad row fails only its order. Returns order link id → error."""
-    if not written:
-        return {}
+    recorded alone, so one bad row fails only its order. Returns order link id → error; a lone
+    order's error is raised."""
+    failed = _together_or_each({each.link.pk: each for each in written}, _record)
+    if len(written) == 1 and failed:
+        raise failed[written[0].link.pk]
+    return failed
+
+
+def _together_or_each(items: dict[K, T], write: Callable[[list[T]], object]) -> dict[K, Exception]:
+    """`write` all `items` in one transaction; should that fail, each in a transaction of its own.
+    Returns key → error."""
+    if not items:
+        return {}  # no transaction to open (on SQLite it takes the write lock)
     try:
-        _record(written)
+        with transaction.atomic():
+            write(list(items.values()))
         return {}
-    except DatabaseError:
-        if len(written) == 1:
-            raise
-    failed: dict[int, Exception] = {}
-    for each in written:
+    except DatabaseError as err:
+        if len(items) == 1:
+            return dict.fromkeys(items, err)
+    failed: dict[K, Exception] = {}
+    for key, item in items.items():
         try:
-            _record([each])
+            with transaction.atomic():
+                write([item])
         except DatabaseError as err:
-            failed[each.link.pk] = err
+            failed[key] = err
     return failed
 
 
@@ -115,13 +139,13 @@ def _record(written: list[Written]) -> None:
                for each in with_lines}  # every line read from billing has its id; one without could not be linked
     gone = [Q(order_link=each.link) & ~Q(billing_line_id__in=current[each.link.pk])
             for each in with_lines if not each.new_link]
-    with transaction.atomic():
-        update_each(OrderLink, {each.link.pk: {"salesforce_order_id": each.salesforce_order_id, "status": each.order.status.value,
-                                               "billing_fingerprint": each.digest} for each in written},
-                    {"last_synced_at": now, "updated_at": now, "last_error": ""})
-        if gone:  # lines gone from the order lose their links
-            LineLink.objects.filter(functools.reduce(operator.or_, gone)).delete()
-        LineLink.objects.bulk_create(
-            [LineLink(order_link=each.link, billing_line_id=line_id, salesforce_item_id=(each.items or {}).get(line_id, ""))
-             for each in with_lines for line_id in current[each.link.pk]],
-            update_conflicts=True, unique_fields=["order_link", "billing_line_id"], update_fields=["salesforce_item_id"])
+    # In the caller's transaction (`_together_or_each`): all of it or none.
+    update_each(OrderLink, {each.link.pk: {"salesforce_order_id": each.salesforce_order_id, "status": each.order.status.value,
+                                           "billing_fingerprint": each.digest} for each in written},
+                {"last_synced_at": now, "updated_at": now, "last_error": ""})
+    if gone:  # lines gone from the order lose their links
+        LineLink.objects.filter(functools.reduce(operator.or_, gone)).delete()
+    LineLink.objects.bulk_create(
+        [LineLink(order_link=each.link, billing_line_id=line_id, salesforce_item_id=(each.items or {}).get(line_id, ""))
+         for each in with_lines for line_id in current[each.link.pk]],
+        update_conflicts=True, unique_fields=["order_link", "billing_line_id"], update_fields=["salesforce_item_id"])

@@ -13,9 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
 
-from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from syncapp import conf
@@ -33,10 +31,9 @@ from syncapp.jobs.leases import lease
 from syncapp.models import AccountLink, FieldMapping, OrderLink, ProductMapping, SyncJob, SyncSettings
 from syncapp.sync.accounts import Buyer, resolve
 from syncapp.sync.conflicts import activate_in_salesforce
-from syncapp.sync.known import Known, Written, remember_written
+from syncapp.sync.known import Known, Written, link_new, remember_written
 from syncapp.sync.prefetch import prefetched
 
-K = TypeVar("K")
 TURNED_OFF = "turned_off"  # result key: the setting that stopped a run (replay_webhooks --skipped)
 MAX_GRAPHS = 75  # Salesforce's limits for one /composite/graph request
 MAX_NODES = 500
@@ -76,7 +73,7 @@ def sync_order(provider: str, order_id: str, vendors: Vendors) -> dict:
     planned = plan(provider, order_id, sf=sf, billing=vendors.billing_for(provider))
     if isinstance(planned, dict):
         return planned
-    for failure in link_new_orders({order_id: planned}).values():
+    for failure in link_new({order_id: planned.link}).values():
         raise failure
     written = write(sf, planned)
     remember_written([written])
@@ -118,7 +115,7 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
             outcomes[job.pk] = result
         else:
             planned[job.pk] = result
-    for job_id, failure in link_new_orders(planned).items():
+    for job_id, failure in link_new({job_id: item.link for job_id, item in planned.items()}).items():
         outcomes[job_id] = failure
         del planned[job_id]
     sf.recorder = recorders[jobs[0].pk]  # the batch's graph calls: on the job that led it
@@ -141,30 +138,6 @@ def sync_batch(jobs: list[SyncJob], recorders: dict[int, Recorder], *, requested
         failed = remember_written(list(written.values()))
         outcomes.update({job_id: failed.get(each.link.pk) or result_of(each) for job_id, each in written.items()})
     return outcomes
-
-
-def link_new_orders(planned: dict[K, Planned]) -> dict[K, Exception]:
-    """Save the order links planning made, in one INSERT, before the write: staff find even an
-    order whose first sync failed by its customer (the Salesforce side stays empty until a write
-    succeeds). Should the INSERT fail, each is saved alone, so one bad row fails only its order;
-    returns key → error."""
-    new = {key: item.link for key, item in planned.items() if item.link.pk is None}
-    if not new:  # no transaction to open (on SQLite it would take the write lock)
-        return {}
-    try:
-        with transaction.atomic():
-            OrderLink.objects.bulk_create(new.values())
-        return {}
-    except DatabaseError:
-        pass
-    failed: dict[K, Exception] = {}
-    for key, link in new.items():
-        try:
-            with transaction.atomic():
-                link.save()
-        except DatabaseError as err:
-            failed[key] = err
-    return failed
 
 
 def _chunks(items: Iterable[tuple[int, Planned]], sf: SalesforceConnector
@@ -232,7 +205,7 @@ def plan(provider: str, order_id: str, *, sf: SalesforceConnector, billing: Orde
         return {"salesforce_order_id": link.salesforce_order_id, "activated": "in Salesforce, its origin"}
     account = ensure_account(sf, billing, provider, order, known.accounts)
     new_link = link is None
-    if link is None:  # saved with the batch's other new links before the write (`link_new_orders`)
+    if link is None:  # made with the batch's other new links before the write (`link_new`)
         link = OrderLink(billing_provider=provider, billing_order_id=order_id, origin=OrderLink.Origin.BILLING,
                          account_link=account)
     elif link.account_link_id != account.pk:

@@ -3,7 +3,6 @@ orders it holds, not a dozen per order (the workers' CPU went mostly to building
 import datetime as dt
 import uuid
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -13,8 +12,8 @@ from syncapp.connectors.vendors import Vendors
 from syncapp.domain.records import BillingTerms, Contact, Customer, DraftOrder, OrderLine, OrderStatus
 from syncapp.jobs import engine
 from syncapp.models import LineLink, OrderLink, SyncAttempt, SyncJob
-from syncapp.sync.known import Written, remember_written
-from syncapp.sync.order_sync import link_new_orders, sync_order
+from syncapp.sync.known import Written, link_new, remember_written
+from syncapp.sync.order_sync import sync_order
 from tests.e2e.conftest import wait_until
 from tests.factories import AccountLinkFactory, LineLinkFactory, OrderLinkFactory
 from tests.sync.test_order_sync import jobs_of, settled_webhooks
@@ -95,12 +94,11 @@ def test_orders_written_together_are_recorded_together_and_a_bad_one_fails_alone
 def test_new_order_links_are_made_together_and_a_clashing_one_fails_alone():
     account = AccountLinkFactory()
     OrderLinkFactory(billing_provider="zuora", billing_order_id="O-2")  # by another run, with no customer
-    planned = {job: SimpleNamespace(link=OrderLink(billing_provider="zuora", billing_order_id=order_id,
-                                                   origin=OrderLink.Origin.BILLING, account_link=account))
-               for job, order_id in ((1, "O-1"), (2, "O-2"), (3, "O-3"))}
-    failed = link_new_orders(planned)
+    links = {job: OrderLink(billing_provider="zuora", billing_order_id=order_id, origin=OrderLink.Origin.BILLING,
+                            account_link=account) for job, order_id in ((1, "O-1"), (2, "O-2"), (3, "O-3"))}
+    failed = link_new(links)
     assert list(failed) == [2] and "UNIQUE" in str(failed[2]).upper()
-    assert planned[1].link.pk and planned[3].link.pk and planned[2].link.pk is None
+    assert links[1].pk and links[3].pk and links[2].pk is None
     assert dict(OrderLink.objects.values_list("billing_order_id", "account_link")) == {
         "O-1": account.pk, "O-2": None, "O-3": account.pk}
 
@@ -108,7 +106,7 @@ def test_new_order_links_are_made_together_and_a_clashing_one_fails_alone():
 def test_a_lone_new_order_link_that_clashes_fails_only_its_own_order():
     account = AccountLinkFactory()
     OrderLinkFactory(billing_provider="zuora", billing_order_id="O-9")
-    planned = {"O-9": SimpleNamespace(link=OrderLink(billing_provider="zuora", billing_order_id="O-9",
-                                                     origin=OrderLink.Origin.BILLING, account_link=account)),
-               "O-10": SimpleNamespace(link=OrderLinkFactory(billing_order_id="O-10"))}  # linked before
-    assert list(link_new_orders(planned)) == ["O-9"]  # returned, not raised: the batch goes on
+    links = {"O-9": OrderLink(billing_provider="zuora", billing_order_id="O-9", origin=OrderLink.Origin.BILLING,
+                              account_link=account),
+             "O-10": OrderLinkFactory(billing_order_id="O-10")}  # linked before: not made again
+    assert list(link_new(links)) == ["O-9"]  # returned, not raised: the batch goes on
