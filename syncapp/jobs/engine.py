@@ -31,6 +31,7 @@ from syncapp.exceptions import SyncError, TransientError
 from syncapp.jobs import allocation, kinds
 from syncapp.models import SyncAttempt, SyncJob, SyncSettings, WebhookEvent
 from syncapp.models.bulk import update_each
+from syncapp.models.jobs import AWAITING_DISPATCH
 from syncapp.models.webhooks import AWAITING_JOB
 
 log = logging.getLogger(__name__)
@@ -152,19 +153,24 @@ def dispatch(limit: int = MAX_BATCH) -> int:
     """Hand due jobs that wait for a worker to the workers, up to `limit` in one django-q2 task;
     returns how many. While there are none this is one indexed read: no transaction, no lock."""
     t, at = _table(), _at(timezone.now())
-    waiting = "status = %s AND next_attempt_at <= %s AND enqueued_at IS NULL"
+    # Read through the partial index of the jobs awaiting dispatch (`AWAITING_DISPATCH`), so that a
+    # backlog already handed over is not walked at every poll: its condition is written out (a
+    # parameter would hide that the index holds every row wanted), and SQLite, which would take
+    # the (status, next_attempt_at) index instead, is told to use it.
+    awaiting = f"{t} INDEXED BY {AWAITING_DISPATCH}" if connection.vendor == "sqlite" else t
+    waiting = f"status = '{PENDING}' AND enqueued_at IS NULL AND next_attempt_at <= %s"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {t} WHERE {waiting} LIMIT 1", [PENDING, at])
+        cursor.execute(f"SELECT 1 FROM {awaiting} WHERE {waiting} LIMIT 1", [at])
         if cursor.fetchone() is None:
             return 0
     # Two dispatchers (two clusters) never take the same job: PostgreSQL skips the rows another is
     # taking, SQLite runs one writer at a time.
     skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (f"UPDATE {t} SET enqueued_at = %s WHERE id IN (SELECT id FROM {t} WHERE {waiting} "
+    sql = (f"UPDATE {t} SET enqueued_at = %s WHERE id IN (SELECT id FROM {awaiting} WHERE {waiting} "
            f"ORDER BY next_attempt_at LIMIT %s{skip}) RETURNING id")
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(sql, [at, PENDING, at, limit])
+            cursor.execute(sql, [at, at, limit])
             job_ids = sorted(row[0] for row in cursor.fetchall())
         if job_ids:
             _hand_over(job_ids)

@@ -3,6 +3,8 @@ must happen, the dispatcher hands due jobs to the workers and the sweeper recove
 from django.db import models
 from django.utils import timezone
 
+AWAITING_DISPATCH = "syncjob_awaiting_dispatch"  # the partial index of the pending jobs not handed over
+
 
 class SyncJob(models.Model):
     class Kind(models.TextChoices):
@@ -46,6 +48,10 @@ class SyncJob(models.Model):
             models.UniqueConstraint(fields=["kind", "provider", "subject"], name="one_job_per_subject"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"]),
+                   # The dispatcher's reads: only the jobs waiting for it, so jobs already handed
+                   # over (a backlog the workers are still running) are not walked every poll.
+                   models.Index(fields=["next_attempt_at"], name=AWAITING_DISPATCH,
+                                condition=models.Q(status="pending", enqueued_at__isnull=True)),
                    # The console's chart and counts read finished jobs by time, from the index alone.
                    models.Index(fields=["finished_at", "status"], name="syncjob_finished")]
         permissions = [("retry_syncjob", "Can retry sync jobs"), ("resolve_syncjob", "Can mark sync jobs resolved")]

@@ -3,6 +3,8 @@ had handed over; then it hands due jobs over as they come, and a failure does no
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.brokers import get_broker
 
@@ -77,3 +79,29 @@ def test_a_steady_flow_is_gathered_into_batches_and_a_backlog_goes_back_to_back(
     dispatcher.run(rounds(2), idle=0, gather=60)  # a full batch: the rest follow without waiting
     assert get_broker().queue_size() == 4
     assert not SyncJob.objects.filter(enqueued_at__isnull=True).exists()
+
+
+def test_its_reads_skip_a_backlog_already_handed_over():
+    """The dispatcher polls several times a second; jobs it handed over may wait for a worker by the
+    thousand after an outage. Its reads go through the partial index of the jobs awaiting it, so
+    what it walks does not grow with that backlog."""
+    get_broker().purge_queue()
+    handed = [engine.enqueue(KIND, "zuora", f"handed-{i}") for i in range(3)]
+    assert engine.dispatch() == 3
+    fresh = engine.enqueue(KIND, "zuora", "fresh")
+    with CaptureQueriesContext(connection) as queries:
+        assert engine.dispatch() == 1
+    assert set(SyncJob.objects.filter(enqueued_at__isnull=False).values_list("pk", flat=True)) == {
+        *(job.pk for job in handed), fresh.pk}
+    probe, hand_over = (q["sql"] for q in queries.captured_queries if "enqueued_at IS NULL" in q["sql"])
+    with connection.cursor() as cursor:
+        for sql in (probe, hand_over.split(" WHERE id IN (", 1)[1].rsplit(")", 1)[0]):
+            if connection.vendor == "postgresql":
+                cursor.execute("SET enable_seqscan = off")  # a table this small would be read whole
+                cursor.execute("EXPLAIN " + sql.replace(" FOR UPDATE SKIP LOCKED", ""))
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "syncjob_awaiting_dispatch" in plan, plan
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET enable_seqscan")
