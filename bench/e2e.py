@@ -19,7 +19,8 @@ reported beside it, not in it.
 
 `--knee` runs one step per rate (`--seconds` each, one hub) and stops after the first rate whose
 p99 is 3 s or more: the knee is the highest rate that kept under it. `--profile DIR` records the
-hub's processes with py-spy (`py-spy record --subprocesses`) into DIR while the first step runs.
+hub's processes and the emulators' with py-spy (`py-spy record --subprocesses`) into DIR while the
+first step runs (web.txt, workers.txt, emulators.txt).
 `--clusters 1,2` runs the same load on a hub with one worker cluster, then on one with two (all
 on the one queue, as two worker machines would be), and compares the synced rates (scale-out:
 offer more than one cluster syncs, e.g. `--rate 60 --seconds 20`).
@@ -144,7 +145,7 @@ def salesforce_orders_per_billing_order(ids: list[str]) -> Counter:
 
 
 class Profiler:
-    """py-spy recording the hub's processes (and their children) while a step runs."""
+    """py-spy recording the hub's processes and the emulators' (and their children) while a step runs."""
 
     def __init__(self, hub: Hub, out_dir: Path, seconds: float):
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -153,7 +154,8 @@ class Profiler:
             [str(spy), "record", "--subprocesses", "--nonblocking", "--rate", "50", "--format", "raw",
              "--duration", str(int(seconds)), "--output", str(out_dir / f"{name}.txt"), "--pid", str(pid)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for name, pid in (("web", hub.web.pid), ("workers", hub.workers.pid))]
+            for name, pid in (("web", hub.web.pid), ("workers", hub.workers.pid),
+                              ("emulators", hub.emulators.pid))]
 
     def wait(self):
         for proc in self.procs:
