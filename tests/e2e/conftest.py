@@ -33,6 +33,16 @@ def wait_until(predicate, timeout=45.0, interval=0.25, message="condition"):
         time.sleep(interval)
 
 
+def settled():
+    """Wait until the hub has nothing left to do: no order event awaiting its job (the intake stores
+    only the event; the dispatcher queues its job), no job pending or running."""
+    from syncapp.models import SyncJob, WebhookEvent
+    from syncapp.models.webhooks import AWAITING_JOB
+
+    wait_until(lambda: not WebhookEvent.objects.filter(AWAITING_JOB).exists()
+               and not SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists(), message="every job to finish")
+
+
 def cluster_env(hub_url, settings, **extra) -> dict:
     """The environment of a worker cluster on the test database, talking to the live server."""
     return {**os.environ, "DATABASE_URL": database_url(), "HUB_PUBLIC_URL": hub_url,

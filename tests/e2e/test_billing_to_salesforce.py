@@ -20,8 +20,9 @@ from syncapp.domain.records import (
     OrderStatus,
 )
 from syncapp.models import FieldMapping, OrderLink, SyncAttempt, SyncJob, SyncSettings, WebhookEvent
+from syncapp.models.webhooks import AWAITING_JOB
 from syncapp.sync.order_sync import TURNED_OFF
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import settled, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,22 +104,13 @@ def synced(sf, order_id, expect):
     return wait_until(check, message=f"order {order_id} in Salesforce")
 
 
-# Order events stored by the intake whose job the dispatcher has not queued yet.
-AWAITING_JOB = {"status": "accepted", "job__isnull": True}
-
-
 def idle(provider, order_id):
     def finished():
-        if WebhookEvent.objects.filter(provider=provider, order_id=order_id, **AWAITING_JOB).exists():
+        if WebhookEvent.objects.filter(AWAITING_JOB, provider=provider, order_id=order_id).exists():
             return None
         return SyncJob.objects.filter(provider=provider, subject=order_id).exclude(status__in=SyncJob.ACTIVE).first()
 
     return wait_until(finished, message="the sync job to finish")
-
-
-def all_idle():
-    wait_until(lambda: not WebhookEvent.objects.filter(**AWAITING_JOB).exists()
-               and not SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists(), message="every job to finish")
 
 
 # What differs between two Salesforce records of the same content: ids, numbers, audit stamps, and
@@ -196,7 +188,7 @@ def test_duplicated_and_reordered_deliveries_converge(worker_cluster, billing, s
     webhooks(hub_url, action="reset")
     once, _ = create_and_edit(billing)
     synced(sf, once.order_id, lambda o: len(o["items"]) == 2)
-    all_idle()
+    settled()
     compared = every_field(sf, created.order_id)
     assert {"AccountId", "Status", "EffectiveDate", "Pricebook2Id", "TotalAmount", "Payment_Term__c"} <= \
         compared.keys()
@@ -207,7 +199,7 @@ def test_duplicated_and_reordered_deliveries_converge(worker_cluster, billing, s
 def test_edits_update_salesforce_and_remove_deleted_lines(worker_cluster, billing, sf, provider, hub_url):
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
     before = synced(sf, created.order_id, lambda o: len(o["items"]) == 3)
-    all_idle()
+    settled()
     item_ids = {i["Billing_Line_Id__c"]: i["Id"] for i in before["items"]}
     first, second, _ = created.lines
     edited = DraftOrder(**{**created.__dict__, "lines": (
@@ -218,7 +210,7 @@ def test_edits_update_salesforce_and_remove_deleted_lines(worker_cluster, billin
     # Wait on the hub's own state, so the test's reads of Salesforce are not counted.
     wait_until(lambda: WebhookEvent.objects.filter(order_id=created.order_id, event_type="order.updated").exists(),
                message="the edit's webhook")
-    all_idle()
+    settled()
     assert sf_counts(hub_url)["composite/graph"] == 1
     assert calls_by_sync_jobs(since) == ["graph"]  # and nothing else: no re-read after a refusal
     order = salesforce_order(sf, created.order_id)
@@ -234,7 +226,7 @@ def test_the_hubs_own_write_back_costs_no_salesforce_call(worker_cluster, billin
     created = billing.create_order(draft(), idempotency_key=str(uuid.uuid4()))
     webhooks(hub_url, action="deliver")
     synced(sf, created.order_id, lambda o: len(o["items"]) == 3)
-    all_idle()
+    settled()
     # Writing the CRM id back made the billing emulator queue a webhook of its own.
     write_back = [d for d in webhooks(hub_url)["deliveries"] if d["status"] == "pending"]
     assert [d["type"] for d in write_back] == ["customer.updated"]
@@ -248,7 +240,7 @@ def test_the_hubs_own_write_back_costs_no_salesforce_call(worker_cluster, billin
     assert {d["last_status_code"] for d in sent if d["id"] in echoes} == {202}
     assert WebhookEvent.objects.filter(event_id__in=echoes, verified=True).count() == 2
     job = idle(provider, created.order_id)
-    all_idle()
+    settled()
     assert not_queries(sf_counts(hub_url)) == not_queries(before)
     assert calls_by_sync_jobs(since) == []
     assert job.status == "succeeded" and "skipped" in job.result  # the order.updated ran, and was an echo

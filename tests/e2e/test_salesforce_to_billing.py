@@ -16,9 +16,9 @@ from syncapp.connectors.salesforce import SalesforceConnector, soql
 from syncapp.connectors.vendors import Vendors
 from syncapp.domain.fingerprints import fingerprint
 from syncapp.domain.records import Contact, Customer, DraftOrder, OrderLine, OrderStatus
-from syncapp.models import Cursor, OrderLink, SyncAttempt, SyncJob
+from syncapp.models import Cursor, OrderLink, SyncAttempt, SyncJob, WebhookEvent
 from syncapp.sync import abandonment, watch
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import settled, wait_until
 from tests.sync.test_salesforce_to_billing import account_owner, salesforce_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -98,10 +98,6 @@ def last_attempt() -> int:
     return SyncAttempt.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def quiet():
-    wait_until(lambda: not SyncJob.objects.filter(status__in=SyncJob.ACTIVE).exists(), message="quiet")
-
-
 def salesforce_order(sf, order_id):
     """The Order and its items as a rep sees them."""
     order = sf.get("Order", order_id)
@@ -152,7 +148,7 @@ def test_rep_draft_paid_in_the_portal_is_activated_in_salesforce_first(provider,
     link = wait_until(lambda: OrderLink.objects.filter(salesforce_order_id=order_id, status="Activated").first(),
                       message="the link to show Activated")
     assert link.origin == "salesforce" and link.conflict is None
-    quiet()
+    settled()
 
     # No loop: the watcher (its watermark set before the round trip) sees the activation and
     # queues nothing for it, and the writes are exactly the round trip's.
@@ -177,7 +173,7 @@ def test_billing_origin_order_activated_in_salesforce_is_activated_in_billing_an
     for _ in range(3):
         abandonment.find_abandoned_carts()
     wait_until(lambda: OrderLink.objects.exclude(abandonment_task_id="").exists(), message="the Task")
-    quiet()
+    settled()
     tasks = sf.query(soql("SELECT Id, OwnerId FROM Task WHERE WhatId = {}", link.salesforce_order_id))
     assert [t["OwnerId"] for t in tasks] == [owner]
 
@@ -200,7 +196,7 @@ def test_billing_origin_order_activated_in_salesforce_is_activated_in_billing_an
     webhooks.release()
     wait_until(lambda: SyncJob.objects.filter(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=created.order_id,
                                               finished_at__gt=job.finished_at).exists(), message="the late webhook")
-    quiet()
+    settled()
     assert hub_writes("salesforce", before).count() == 0
 
 
@@ -210,7 +206,7 @@ def test_billing_refusing_an_activation_from_salesforce_leaves_a_conflict_and_ch
     created = billing_origin_order(billing)
     link = wait_until(lambda: OrderLink.objects.filter(billing_order_id=created.order_id)
                       .exclude(salesforce_order_id="").first(), message="the order in Salesforce")
-    quiet()
+    settled()
     # Billing cancels the cart, and the rep activates the order in Salesforce before the hub
     # hears of the cancellation (its webhook is held).
     webhooks.hold()
@@ -223,7 +219,7 @@ def test_billing_refusing_an_activation_from_salesforce_leaves_a_conflict_and_ch
     assert watch.watch_salesforce(Vendors.from_settings())["queued"] == 1
     job = wait_until(lambda: SyncJob.objects.filter(kind=SyncJob.Kind.ACTIVATION, subject=link.salesforce_order_id)
                      .exclude(status__in=SyncJob.ACTIVE).first(), message="the activation job to finish")
-    quiet()
+    settled()
 
     assert (job.status, job.last_error_code) == (SyncJob.Status.FAILED, "activation_refused")
     conflict = OrderLink.objects.get(pk=link.pk).conflict
@@ -244,7 +240,7 @@ def test_salesforce_refusing_to_activate_a_paid_order_leaves_a_conflict_and_chan
     sf, billing = SalesforceConnector.from_settings(), billing_connector()
     order_id = salesforce_draft(sf)
     pushed = api.sync(order_id)
-    quiet()
+    settled()
     # The rep takes the products off to rework the deal; Salesforce will not activate an Order
     # without products. The customer pays the link they already have.
     for item in sf.query(soql("SELECT Id FROM OrderItem WHERE OrderId = {}", order_id)):
@@ -255,11 +251,12 @@ def test_salesforce_refusing_to_activate_a_paid_order_leaves_a_conflict_and_chan
     paid = billing_order(billing, pushed["billing_order_id"])
     assert paid[0] == OrderStatus.ACTIVATED
 
-    job = wait_until(lambda: SyncJob.objects.filter(kind=SyncJob.Kind.BILLING_TO_SALESFORCE,
-                                                    subject=pushed["billing_order_id"], finished_at__gt=paid_at)
-                     .exclude(status__in=SyncJob.ACTIVE).first(), message="the paid order's job to finish")
-    quiet()
-    job.refresh_from_db()
+    # The payment's webhook, then every run it causes: a run of the order's job that began before
+    # the payment (the push's own webhook, say) may end after it.
+    wait_until(lambda: WebhookEvent.objects.filter(provider=provider, order_id=pushed["billing_order_id"],
+                                                   received_at__gt=paid_at).exists(), message="the payment's webhook")
+    settled()
+    job = SyncJob.objects.get(kind=SyncJob.Kind.BILLING_TO_SALESFORCE, subject=pushed["billing_order_id"])
 
     assert (job.status, job.last_error_code) == (SyncJob.Status.FAILED, "activation_refused")
     conflict = OrderLink.objects.get(salesforce_order_id=order_id).conflict
