@@ -94,14 +94,16 @@ def test_its_reads_skip_a_backlog_already_handed_over():
     assert set(SyncJob.objects.filter(enqueued_at__isnull=False).values_list("pk", flat=True)) == {
         *(job.pk for job in handed), fresh.pk}
     probe, hand_over = (q["sql"] for q in queries.captured_queries if "enqueued_at IS NULL" in q["sql"])
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        for sql in (probe, hand_over.split(" WHERE id IN (", 1)[1].rsplit(")", 1)[0]):
-            if connection.vendor == "postgresql":
-                cursor.execute("SET enable_seqscan = off")  # a table this small would be read whole
-                cursor.execute("EXPLAIN " + sql.replace(" FOR UPDATE SKIP LOCKED", ""))
-            else:
-                cursor.execute("EXPLAIN QUERY PLAN " + sql)
-            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-            assert "syncjob_awaiting_dispatch" in plan, plan
-        if connection.vendor == "postgresql":
-            cursor.execute("RESET enable_seqscan")
+        if postgres:
+            cursor.execute("SET enable_seqscan = off")  # a table this small would be read whole
+        try:
+            for sql in (probe, hand_over.split(" WHERE id IN (", 1)[1].rsplit(")", 1)[0]):
+                explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+                cursor.execute(explain + sql.replace(" FOR UPDATE SKIP LOCKED", ""))
+                plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+                assert "syncjob_awaiting_dispatch" in plan, plan
+        finally:  # the connection serves the next tests
+            if postgres:
+                cursor.execute("RESET enable_seqscan")
