@@ -275,6 +275,7 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "syncapp.jobs.broker.OrmBroker"  # django-q2's, with a cheaper idle poll
     # django-q2 keeps its cluster stats (qinfo, qmonitor) in this cache, saved twice a second;
     # in the database that was a tenth of an idle cluster's CPU. Each process keeps its own:
     # the hub's health comes from its heartbeat, not from these stats.
