@@ -16,7 +16,7 @@ from django_q.models import OrmQ
 
 
 class OrmBroker(ORM):
-    def dequeue(self):
+    def dequeue(self) -> list[tuple[int, str]] | None:
         if not self.anything_due():
             time.sleep(Conf.POLL)  # as django-q2's broker does when it found nothing
             return None
