@@ -19,6 +19,8 @@ from pathlib import Path
 
 import requests
 
+from sandbox.routers import DATABASES as EMULATOR_DATABASES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -80,12 +82,14 @@ class Hub:
             self.sandbox_url = f"http://127.0.0.1:{self.emulator_port}/sandbox"
             self.env.update({"SALESFORCE_INSTANCE_URL": f"{self.sandbox_url}/salesforce",
                              "ZUORA_BASE_URL": f"{self.sandbox_url}/zuora", "NUE_BASE_URL": f"{self.sandbox_url}/nue"})
-            # The emulators' own process: their own database and log, only /sandbox/ served, their
+            # The emulators' own process: their own databases (several: sandbox/routers.py)
+            # and log, only /sandbox/ served, their
             # webhooks sent to the hub; the data directory (secrets, the JWT certificate) is shared.
             self.emulator_env = {
                 **{k: v for k, v in self.env.items() if k not in ("DATABASE_URL", "REDIS_URL")},
                 "HUB_PORT": str(self.emulator_port), "HUB_PUBLIC_URL": self.url,
                 "DATABASE_URL": f"sqlite:///{self.data_dir / 'sandbox.sqlite3'}",
+                "HUB_SANDBOX_DATABASES": str(self.data_dir),
                 "HUB_ROOT_URLCONF": "bench.sandbox_urls", "HUB_LOG_FILE": str(self.data_dir / "sandbox.log"),
                 "HUB_METRICS_DIR": str(self.data_dir / "sandbox-metrics"), "HUB_CACHE_PREFIX": "sandbox"}
         elif emulators != "embedded":
@@ -113,8 +117,9 @@ class Hub:
     def migrate(self):
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
         if self.emulator_env:
-            subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.emulator_env,
-                           check=True)
+            for database in ("default", *EMULATOR_DATABASES):
+                subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "--database", database], cwd=ROOT,
+                               env=self.emulator_env, check=True)
 
     def _gunicorn(self, port: int, workers: int, threads: int, env: dict | None = None) -> subprocess.Popen:
         return self._spawn("-m", "gunicorn", "hub.wsgi:application", "--bind", f"127.0.0.1:{port}",

@@ -4,7 +4,7 @@ import random
 import time
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import F
 
 from .errors import SfError
@@ -32,7 +32,7 @@ def count_call(resource: str):
         if CallCount.objects.filter(resource=resource).update(count=F("count") + 1):
             return
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=router.db_for_write(CallCount)):
                 CallCount.objects.create(resource=resource, count=1)
             return
         except IntegrityError:  # created meanwhile by another request; increment it
