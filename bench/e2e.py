@@ -137,7 +137,23 @@ def step(hub: Hub, rate: float, seconds: float, customers: list, timeout: float,
             "machine CPU share": (hub_cpu + emulator_cpu + own_cpu) / elapsed / (os.cpu_count() or 1),
             "job runs/order": (jobs.aggregate(n=Sum("attempts"))["n"] or 0) / max(synced, 1),
             "outside calls/order": SyncAttempt.objects.filter(job__subject__in=ids).count() / max(synced, 1),
+            # How long the emulated vendors took to answer, their injected latency included: what
+            # the hub waited for, not what it did.
+            **{f"{label} p50/p99 ms": "/".join(f"{percentile(times, p):.0f}" for p in (50, 99))
+               for label, times in _answer_times(ids).items()},
             "_ids": ids}
+
+
+def _answer_times(ids: list[str]) -> dict[str, list[float]]:
+    """The duration of the jobs' billing order reads and Salesforce graph calls, in ms."""
+    from syncapp.models import SyncAttempt
+
+    times: dict[str, list[float]] = {"billing read": [], "SF graph": []}
+    label = {"get_order": "billing read", "graph": "SF graph"}
+    for operation, duration in SyncAttempt.objects.filter(job__subject__in=ids, operation__in=label).values_list(
+            "operation", "duration_ms"):
+        times[label[operation]].append(duration)
+    return times
 
 
 def salesforce_orders_per_billing_order(ids: list[str]) -> Counter:
@@ -202,7 +218,7 @@ def run(args, clusters: int) -> tuple[list[dict], Counter]:
 
 def print_row(row: dict) -> None:
     for key, value in row.items():
-        print(f"{key:<22} {value:>10.2f}" if isinstance(value, float) else f"{key:<22} {value:>10}")
+        print(f"{key:<24} {value:>10.2f}" if isinstance(value, float) else f"{key:<24} {value:>10}")
 
 
 def print_knee(rows: list[dict]) -> None:
