@@ -82,9 +82,9 @@ class Hub:
             self.sandbox_url = f"http://127.0.0.1:{self.emulator_port}/sandbox"
             self.env.update({"SALESFORCE_INSTANCE_URL": f"{self.sandbox_url}/salesforce",
                              "ZUORA_BASE_URL": f"{self.sandbox_url}/zuora", "NUE_BASE_URL": f"{self.sandbox_url}/nue"})
-            # The emulators' own process: their own databases (several: sandbox/routers.py)
-            # and log, only /sandbox/ served, their
-            # webhooks sent to the hub; the data directory (secrets, the JWT certificate) is shared.
+            # The emulators' own process: their own databases (sandbox/routers.py) and log, only
+            # /sandbox/ served, their webhooks sent to the hub; the data directory (secrets, the JWT
+            # certificate) is shared.
             self.emulator_env = {
                 **{k: v for k, v in self.env.items() if k not in ("DATABASE_URL", "REDIS_URL")},
                 "HUB_PORT": str(self.emulator_port), "HUB_PUBLIC_URL": self.url,

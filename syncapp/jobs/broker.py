@@ -3,7 +3,7 @@ idle poll.
 
 The cluster's pusher asks the broker for tasks every `poll` seconds whether or not there are any.
 django-q2's ORM broker builds and compiles a queryset each time; this one first asks the database
-with one prepared statement whether any task is due, and only then takes them django-q2's way."""
+whether any task is due, in SQL written once, and only then takes them django-q2's way."""
 from __future__ import annotations
 
 import time
@@ -23,7 +23,7 @@ class OrmBroker(ORM):
         return super().dequeue()
 
     def anything_due(self) -> bool:
-        """Whether a task of this queue is due (unlocked, or its lock ran out): one indexed read."""
+        """Whether a task of this queue is due (unlocked, or its lock ran out): one read."""
         connection = connections[Conf.ORM]
         if transaction.get_autocommit(using=Conf.ORM):
             close_old_connections()  # past CONN_MAX_AGE, or broken: as django-q2's broker does
