@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from sandbox.routers import DATABASES as EMULATOR_DATABASES
+from sandbox.routers import CALLS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,7 +117,7 @@ class Hub:
     def migrate(self):
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
         if self.emulator_env:
-            for database in ("default", *EMULATOR_DATABASES):
+            for database in ("default", CALLS):
                 subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "--database", database], cwd=ROOT,
                                env=self.emulator_env, check=True)
 

@@ -194,13 +194,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so live servers and worker processes in tests share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-    # The emulators' data in several databases, when they run as a server of their own: a directory
-    # for the files (sandbox/routers.py).
-    if env("HUB_SANDBOX_DATABASES", ""):
-        from sandbox.routers import DATABASES as EMULATOR_DATABASES
+    # The emulators' call counters in a file of their own in this directory, when they run as a
+    # server of their own (sandbox/routers.py).
+    if sandbox_databases := env("HUB_SANDBOX_DATABASES", ""):
+        from sandbox.routers import CALLS
 
-        for alias in EMULATOR_DATABASES:
-            DATABASES[alias] = {**DATABASES["default"], "NAME": str(Path(env("HUB_SANDBOX_DATABASES", "")) / f"{alias}.sqlite3")}
+        DATABASES[CALLS] = {**DATABASES["default"], "NAME": str(Path(sandbox_databases) / f"{CALLS}.sqlite3")}
         DATABASE_ROUTERS = ["sandbox.routers.EmulatorDatabases"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

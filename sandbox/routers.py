@@ -9,7 +9,6 @@ UPDATEs of other counts."""
 from __future__ import annotations
 
 CALLS = "sandbox_calls"
-DATABASES = (CALLS,)
 COUNTERS = {("sandbox_salesforce", "callcount"), ("sandbox_zuora", "callcount")}
 
 
